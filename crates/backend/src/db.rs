@@ -1,0 +1,197 @@
+//! The backend's own SQLite database: schema, seed data and queries.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS agents (
+    id TEXT PRIMARY KEY, username TEXT UNIQUE NOT NULL, password TEXT NOT NULL,
+    name TEXT NOT NULL, extension_id TEXT NOT NULL, extension_number TEXT NOT NULL,
+    sip_password TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'logged_out', reason TEXT
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY, agent_id TEXT NOT NULL, expires_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pause_reasons (code TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS contacts (
+    id TEXT PRIMARY KEY, phone TEXT UNIQUE NOT NULL, name TEXT NOT NULL, created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS call_logs (
+    id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, call_id TEXT NOT NULL, status TEXT NOT NULL,
+    talk_seconds INTEGER NOT NULL, body TEXT NOT NULL, created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL, writes INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS call_drafts (
+    call_log_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, body TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL, writes INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT NOT NULL, agent_id TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (agent_id, key)
+);
+";
+
+pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.execute_batch(SCHEMA)?;
+    seed(&conn)?;
+    Ok(conn)
+}
+
+fn seed(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO agents (id, username, password, name, extension_id, extension_number, sip_password)
+         VALUES ('agt-1002', 'demo', 'demo', 'Dana Demo', '12', '1002', 'demo-sip-secret')",
+        [],
+    )?;
+    for (code, reason) in [("*01", "Lunch"), ("*02", "Break"), ("*03", "Wrap up")] {
+        conn.execute(
+            "INSERT OR IGNORE INTO pause_reasons (code, reason) VALUES (?1, ?2)",
+            params![code, reason],
+        )?;
+    }
+    for (id, phone, name) in [
+        ("ct-1", "1001", "Alice Martin"),
+        ("ct-2", "1003", "Bruno Keller"),
+        ("ct-3", "+442079460018", "Chloe Lambert"),
+        ("ct-4", "+15550100", "Diego Alvarez"),
+    ] {
+        conn.execute(
+            "INSERT OR IGNORE INTO contacts (id, phone, name, created_at_ms) VALUES (?1, ?2, ?3, 0)",
+            params![id, phone, name],
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AgentRow {
+    pub id: String,
+    pub name: String,
+    pub extension_id: String,
+    pub extension_number: String,
+    #[serde(skip)]
+    pub sip_password: String,
+    #[serde(skip)]
+    pub state: String,
+    #[serde(skip)]
+    pub reason: Option<String>,
+}
+
+pub fn agent_by_login(
+    conn: &Connection,
+    user: &str,
+    pass: &str,
+) -> rusqlite::Result<Option<AgentRow>> {
+    conn.query_row(
+        "SELECT id, name, extension_id, extension_number, sip_password, state, reason FROM agents
+         WHERE username = ?1 AND password = ?2",
+        params![user, pass],
+        agent_row,
+    )
+    .optional()
+}
+
+pub fn agent_by_token(
+    conn: &Connection,
+    token: &str,
+    now_ms: i64,
+) -> rusqlite::Result<Option<AgentRow>> {
+    conn.query_row(
+        "SELECT a.id, a.name, a.extension_id, a.extension_number, a.sip_password, a.state, a.reason
+         FROM tokens t JOIN agents a ON a.id = t.agent_id
+         WHERE t.token = ?1 AND t.expires_at_ms > ?2",
+        params![token, now_ms],
+        agent_row,
+    )
+    .optional()
+}
+
+fn agent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentRow> {
+    Ok(AgentRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        extension_id: r.get(2)?,
+        extension_number: r.get(3)?,
+        sip_password: r.get(4)?,
+        state: r.get(5)?,
+        reason: r.get(6)?,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Contact {
+    pub id: String,
+    pub phone: String,
+    pub name: String,
+}
+
+/// The contact with this phone number, created (named after the number) if there is none.
+pub fn resolve_contact(
+    conn: &Connection,
+    phone: &str,
+    now_ms: i64,
+) -> rusqlite::Result<(Contact, bool)> {
+    if let Some(c) = conn
+        .query_row(
+            "SELECT id, phone, name FROM contacts WHERE phone = ?1",
+            [phone],
+            |r| {
+                Ok(Contact {
+                    id: r.get(0)?,
+                    phone: r.get(1)?,
+                    name: r.get(2)?,
+                })
+            },
+        )
+        .optional()?
+    {
+        return Ok((c, false));
+    }
+    let c = Contact {
+        id: format!("ct-{}", uuid::Uuid::new_v4().simple()),
+        phone: phone.to_string(),
+        name: phone.to_string(),
+    };
+    conn.execute(
+        "INSERT INTO contacts (id, phone, name, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+        params![c.id, c.phone, c.name, now_ms],
+    )?;
+    Ok((c, true))
+}
+
+pub fn call_logs(conn: &Connection, agent_id: &str) -> rusqlite::Result<Vec<Value>> {
+    let mut stmt = conn.prepare(
+        "SELECT body, writes FROM call_logs WHERE agent_id = ?1 ORDER BY created_at_ms, id",
+    )?;
+    let rows = stmt.query_map([agent_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (body, writes) = row?;
+        let mut v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        if let Value::Object(m) = &mut v {
+            m.insert("server_writes".into(), writes.into());
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+pub fn call_drafts(conn: &Connection, agent_id: &str) -> rusqlite::Result<Vec<Value>> {
+    let mut stmt = conn.prepare(
+        "SELECT body FROM call_drafts WHERE agent_id = ?1 ORDER BY updated_at_ms, call_log_id",
+    )?;
+    let rows = stmt.query_map([agent_id], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(serde_json::from_str(&row?).unwrap_or(Value::Null));
+    }
+    Ok(out)
+}

@@ -1,0 +1,1037 @@
+//! The call engine: `(state, input, clock) -> (state, effects)`, deterministic and IO-free.
+//!
+//! Every seed case lives here (see docs/architecture.md for the map). The shell feeds it
+//! webphone callbacks, backend pushes, the agent's intents and clock ticks, and carries out the
+//! effects it returns (persist, sync, drive the webphone). Nothing in here blocks or panics on
+//! input: a callback the engine cannot use is reported as an error and the state is unchanged.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+use tracing::{debug, info, info_span, warn};
+
+use crate::call::{call_log_id, CallLog, CallStatus, Direction, QueueInfo};
+use crate::phone::{
+    AppState, CallEvent, CallEventKind, CallId, Cdr, PhoneEvent, PhoneEventError, RawPhoneEvent,
+    RegState,
+};
+
+/// How many ended calls the engine keeps to match late CDRs and duplicate events against.
+const RECENT_CALLS: usize = 64;
+
+/// Time as the shell saw it when the input arrived. `mono_ms` only ever grows (talk time is
+/// measured on it); `wall_ms` is for the record (Unix epoch milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Clock {
+    pub mono_ms: u64,
+    pub wall_ms: i64,
+}
+
+/// A string that must never reach a log: `Debug` prints `***`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    pub extension_id: String,
+    pub extension: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SipAccount {
+    pub server: String,
+    pub websocket_url: String,
+    pub username: String,
+    pub password: Secret,
+    pub domain: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    Available,
+    Paused,
+    LoggedOut,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentStatus {
+    pub state: AgentState,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What the agent asked for in the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "intent", rename_all = "snake_case")]
+pub enum Intent {
+    Dial {
+        number: String,
+    },
+    Accept {
+        call_id: String,
+    },
+    Reject {
+        call_id: String,
+    },
+    Hangup {
+        call_id: String,
+    },
+    Hold {
+        call_id: String,
+        on: bool,
+    },
+    Mute {
+        call_id: String,
+        on: bool,
+    },
+    Dtmf {
+        call_id: String,
+        digits: String,
+    },
+    BlindTransfer {
+        call_id: String,
+        number: String,
+    },
+    /// After-call work for this call log is finished (submitted or dismissed).
+    CloseWrapUp {
+        call_log_id: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Input {
+    Phone(RawPhoneEvent),
+    SessionStarted {
+        agent: Agent,
+        sip: Option<SipAccount>,
+    },
+    SessionEnded,
+    ContactResolved {
+        call_log_id: String,
+        contact_id: String,
+        name: String,
+    },
+    QueueInfo(QueueInfo),
+    QueueCleared {
+        yeastar_call_id: String,
+    },
+    AgentStatus(AgentStatus),
+    User(Intent),
+    Tick,
+}
+
+/// Parameters the webphone library needs (`webphone_api.setparameter`). Values are strings,
+/// as the library expects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebphoneParams {
+    pub serveraddress: String,
+    pub webrtcserveraddress: String,
+    pub username: String,
+    pub password: Secret,
+    pub realm: String,
+    pub displayname: String,
+}
+
+/// What the engine asks the webphone to do. Carried to `bridge.js` as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum PhoneCommand {
+    Configure { params: WebphoneParams },
+    Start,
+    Call { number: String },
+    Accept { call_id: String },
+    Reject { call_id: String },
+    Hangup { call_id: String },
+    Hold { call_id: String, on: bool },
+    Mute { call_id: String, on: bool },
+    Dtmf { call_id: String, digits: String },
+    Transfer { call_id: String, number: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteOp {
+    Create,
+    Update,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentInfo {
+    pub extension: String,
+    pub registration: RegState,
+    pub state: Option<AgentState>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Persist this call log (and queue it for the backend) before anything else happens.
+    SaveCallLog {
+        log: CallLog,
+        op: WriteOp,
+    },
+    ResolveContact {
+        call_log_id: String,
+        phone: String,
+    },
+    Phone(PhoneCommand),
+    /// An answered call ended: open after-call work for it.
+    OpenDraft {
+        call_log_id: String,
+    },
+    SendAgentInfo(AgentInfo),
+    FetchAgentStatus,
+    OpenAgentSocket,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    #[error(transparent)]
+    Phone(#[from] PhoneEventError),
+    #[error("no call {0}")]
+    NoSuchCall(String),
+    #[error("call {call_id} is {status}; cannot {action}")]
+    InvalidState {
+        call_id: String,
+        status: &'static str,
+        action: &'static str,
+    },
+    #[error("`{0}` is not a number that can be dialled")]
+    InvalidNumber(String),
+    #[error("not signed in")]
+    NoSession,
+}
+
+impl EngineError {
+    /// A stable machine-readable code for the IPC boundary.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Phone(_) => "phone_event_invalid",
+            Self::NoSuchCall(_) => "no_such_call",
+            Self::InvalidState { .. } => "invalid_call_state",
+            Self::InvalidNumber(_) => "invalid_number",
+            Self::NoSession => "no_session",
+        }
+    }
+}
+
+/// A call the engine is tracking: the record plus what is needed to keep it right.
+#[derive(Debug, Clone)]
+struct Call {
+    log: CallLog,
+    /// The id exactly as the library sent it, to hand back in commands (`setline`).
+    raw_call_id: String,
+    connected_mono: Option<u64>,
+    /// Talk time measured by us, before any CDR reconciliation.
+    measured_talk_ms: Option<u64>,
+    last_active_mono: u64,
+    cdr_seen: bool,
+    pending_transfer: Option<String>,
+}
+
+impl Call {
+    fn talk_seconds_at(&self, now_mono: u64) -> u64 {
+        match (self.log.status, self.connected_mono) {
+            (CallStatus::Talking, Some(at)) => now_mono.saturating_sub(at) / 1000,
+            _ => self.log.talk_seconds,
+        }
+    }
+}
+
+/// A live call as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveCall {
+    pub log: CallLog,
+    /// Whole seconds talked so far, computed by the core at snapshot time.
+    pub talk_seconds_now: u64,
+}
+
+/// The engine's state as the UI renders it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct EngineView {
+    pub agent: Option<Agent>,
+    pub registration: Option<RegState>,
+    pub registration_reason: Option<String>,
+    pub webphone: Option<AppState>,
+    pub agent_status: Option<AgentStatus>,
+    pub calls: Vec<LiveCall>,
+    /// Answered calls whose after-call work is open, oldest first.
+    pub wrap_up: Vec<CallLog>,
+    /// Ended calls, newest first (bounded).
+    pub recent: Vec<CallLog>,
+    /// Queue info of the current call; its `channel_id` feeds the attended-transfer form.
+    pub queue: Option<QueueInfo>,
+}
+
+#[derive(Debug, Default)]
+pub struct Engine {
+    agent: Option<Agent>,
+    sip: Option<SipAccount>,
+    app_state: Option<AppState>,
+    webphone_started: bool,
+    registration: Option<RegState>,
+    registration_reason: Option<String>,
+    agent_status: Option<AgentStatus>,
+    live: Vec<Call>,
+    recent: VecDeque<Call>,
+    /// Answered calls awaiting after-call work; kept here, not looked up in `recent`, so
+    /// that a busy agent's open wrap-ups never fall out of the bounded history.
+    wrap_up: Vec<CallLog>,
+    queue: Option<QueueInfo>,
+    /// Queue info that arrived before its call's first webphone event.
+    early_queue: Option<QueueInfo>,
+    pending_dial: Option<String>,
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The extension calls are keyed under; `"unknown"` before sign-in (replay of a journal
+    /// whose agent is not given).
+    fn extension(&self) -> &str {
+        self.agent
+            .as_ref()
+            .map(|a| a.extension.as_str())
+            .unwrap_or("unknown")
+    }
+
+    pub fn handle(&mut self, input: Input, clock: Clock) -> Result<Vec<Effect>, EngineError> {
+        let mut fx = Vec::new();
+        match input {
+            Input::Phone(raw) => {
+                let event = PhoneEvent::parse(&raw).inspect_err(|e| {
+                    warn!(kind = %raw.kind, error = %e, "unusable webphone callback; ignored");
+                })?;
+                self.on_phone(event, clock, &mut fx);
+            }
+            Input::SessionStarted { agent, sip } => {
+                info!(extension = %agent.extension, "session started");
+                self.agent = Some(agent);
+                self.sip = sip;
+                self.webphone_started = false;
+                fx.push(Effect::FetchAgentStatus);
+                fx.push(Effect::OpenAgentSocket);
+                self.start_webphone_if_ready(&mut fx);
+            }
+            Input::SessionEnded => {
+                self.sip = None;
+                self.webphone_started = false;
+            }
+            Input::ContactResolved {
+                call_log_id,
+                contact_id,
+                name,
+            } => {
+                if let Some(call) = self.find_by_log_id(&call_log_id) {
+                    if call.log.contact_id.as_deref() != Some(contact_id.as_str())
+                        || call.log.contact_name.as_deref() != Some(name.as_str())
+                    {
+                        call.log.contact_id = Some(contact_id);
+                        call.log.contact_name = Some(name);
+                        fx.push(Effect::SaveCallLog {
+                            log: call.log.clone(),
+                            op: WriteOp::Update,
+                        });
+                    }
+                }
+            }
+            Input::QueueInfo(info) => self.on_queue_info(info, &mut fx),
+            Input::QueueCleared { yeastar_call_id } => {
+                if self
+                    .queue
+                    .as_ref()
+                    .is_some_and(|q| q.yeastar_call_id == yeastar_call_id)
+                {
+                    self.queue = None;
+                }
+                if self
+                    .early_queue
+                    .as_ref()
+                    .is_some_and(|q| q.yeastar_call_id == yeastar_call_id)
+                {
+                    self.early_queue = None;
+                }
+            }
+            Input::AgentStatus(status) => {
+                self.agent_status = Some(status);
+            }
+            Input::User(intent) => self.on_intent(intent, clock, &mut fx)?,
+            Input::Tick => {}
+        }
+        Ok(fx)
+    }
+
+    fn start_webphone_if_ready(&mut self, fx: &mut Vec<Effect>) {
+        let loaded = matches!(
+            self.app_state,
+            Some(AppState::Loaded | AppState::Started | AppState::Stopped)
+        );
+        if self.webphone_started || !loaded {
+            return;
+        }
+        let (Some(agent), Some(sip)) = (&self.agent, &self.sip) else {
+            return;
+        };
+        fx.push(Effect::Phone(PhoneCommand::Configure {
+            params: WebphoneParams {
+                serveraddress: sip.server.clone(),
+                webrtcserveraddress: sip.websocket_url.clone(),
+                username: sip.username.clone(),
+                password: sip.password.clone(),
+                realm: sip.domain.clone(),
+                displayname: agent.name.clone(),
+            },
+        }));
+        fx.push(Effect::Phone(PhoneCommand::Start));
+        self.webphone_started = true;
+    }
+
+    fn on_phone(&mut self, event: PhoneEvent, clock: Clock, fx: &mut Vec<Effect>) {
+        match event {
+            PhoneEvent::App(state) => {
+                debug!(?state, "webphone app state");
+                self.app_state = Some(state);
+                if state == AppState::Loaded {
+                    // A reload of the library loses its parameters: configure it again.
+                    self.webphone_started = false;
+                }
+                self.start_webphone_if_ready(fx);
+            }
+            PhoneEvent::Registration { state, reason } => {
+                info!(
+                    ?state,
+                    reason = reason.as_deref().unwrap_or(""),
+                    "registration"
+                );
+                self.registration = Some(state);
+                self.registration_reason = reason;
+                if let Some(agent) = &self.agent {
+                    fx.push(Effect::SendAgentInfo(AgentInfo {
+                        extension: agent.extension.clone(),
+                        registration: state,
+                        state: self.agent_status.as_ref().map(|s| s.state),
+                    }));
+                }
+            }
+            PhoneEvent::Display(text) => {
+                if self.registration == Some(RegState::Failed) && !text.is_empty() {
+                    self.registration_reason = Some(text);
+                }
+            }
+            PhoneEvent::Call(ev) => self.on_call_event(ev, clock, fx),
+            PhoneEvent::Cdr(cdr) => self.on_cdr(cdr, clock, fx),
+            PhoneEvent::Ignored => {}
+        }
+    }
+
+    fn on_call_event(&mut self, ev: CallEvent, clock: Clock, fx: &mut Vec<Effect>) {
+        let Some(call_id) = ev.call_id.clone() else {
+            self.on_anonymous_call_event(ev, clock, fx);
+            return;
+        };
+        let span = info_span!("call", call_id = %call_id);
+        let _enter = span.enter();
+
+        if let Some(call) = self
+            .recent
+            .iter()
+            .find(|c| c.log.call_id == call_id.as_str())
+        {
+            // Duplicates after the end (double firing, late `disconnected`) change nothing:
+            // a terminal status never changes.
+            debug!(event = ?ev.kind, status = call.log.status.as_str(), "event for an ended call ignored");
+            return;
+        }
+
+        let index = match self.live_index(&call_id) {
+            Some(i) => i,
+            None => {
+                if let CallEventKind::Unknown(name) = &ev.kind {
+                    debug!(event = %name, "unknown event for an unknown call ignored");
+                    return;
+                }
+                let status = if ev.kind == CallEventKind::Connected {
+                    CallStatus::Talking
+                } else {
+                    CallStatus::Ringing
+                };
+                self.create_call(&call_id, &ev, status, clock, fx)
+            }
+        };
+        let Some(call) = self.live.get_mut(index) else {
+            return;
+        };
+        call.last_active_mono = clock.mono_ms;
+        if ev.line.is_some() && call.log.peer.is_empty() && !ev.peer.is_empty() {
+            call.log.peer = ev.peer.clone();
+        }
+
+        match ev.kind {
+            CallEventKind::Setup | CallEventKind::Ringing => {}
+            CallEventKind::Connected => {
+                if call.log.status == CallStatus::Ringing {
+                    info!("connected");
+                    call.log.status = CallStatus::Talking;
+                    call.connected_mono = Some(clock.mono_ms);
+                    call.log.answered_at_ms = Some(clock.wall_ms);
+                    fx.push(Effect::SaveCallLog {
+                        log: call.log.clone(),
+                        op: WriteOp::Update,
+                    });
+                } else if call.connected_mono.is_none() {
+                    // Created straight into talking by this very event.
+                    call.connected_mono = Some(clock.mono_ms);
+                    call.log.answered_at_ms = Some(clock.wall_ms);
+                }
+            }
+            CallEventKind::Disconnected => {
+                self.end_call(index, clock, None, fx);
+            }
+            CallEventKind::Transfer => {
+                if let Some(target) = call.pending_transfer.clone() {
+                    call.log.transferred_to = Some(target);
+                    fx.push(Effect::SaveCallLog {
+                        log: call.log.clone(),
+                        op: WriteOp::Update,
+                    });
+                }
+            }
+            CallEventKind::Muted | CallEventKind::Unmuted => {
+                let muted = ev.kind == CallEventKind::Muted;
+                if call.log.muted != muted {
+                    call.log.muted = muted;
+                }
+            }
+            // Hold and resume arrive as `trying` on a connected call: the status stays
+            // talking (seed case "Ongoing"); the hold flag follows the agent's intent.
+            CallEventKind::Trying
+            | CallEventKind::Midcall
+            | CallEventKind::Hold
+            | CallEventKind::Conference
+            | CallEventKind::Reload => {}
+            CallEventKind::Unknown(name) => debug!(event = %name, "unknown call event ignored"),
+        }
+    }
+
+    /// `muted`, `unmuted` and `transfer` arrive with no call id: they are about the call the
+    /// agent is working on, i.e. the most recently active connected call.
+    fn on_anonymous_call_event(&mut self, ev: CallEvent, clock: Clock, fx: &mut Vec<Effect>) {
+        let Some(index) = self.current_index() else {
+            debug!(event = ?ev.kind, "call event without call id and no current call; ignored");
+            return;
+        };
+        let Some(call) = self.live.get_mut(index) else {
+            return;
+        };
+        let span = info_span!("call", call_id = %call.log.call_id);
+        let _enter = span.enter();
+        match ev.kind {
+            CallEventKind::Muted => call.log.muted = true,
+            CallEventKind::Unmuted => call.log.muted = false,
+            CallEventKind::Transfer => {
+                if let Some(target) = call.pending_transfer.clone() {
+                    if call.log.transferred_to.as_deref() != Some(target.as_str()) {
+                        info!(to = %target, "transfer confirmed by the webphone");
+                        call.log.transferred_to = Some(target);
+                        fx.push(Effect::SaveCallLog {
+                            log: call.log.clone(),
+                            op: WriteOp::Update,
+                        });
+                    }
+                }
+            }
+            _ => {
+                debug!(event = ?ev.kind, "call event without call id ignored");
+            }
+        }
+        call.last_active_mono = clock.mono_ms;
+    }
+
+    fn create_call(
+        &mut self,
+        call_id: &CallId,
+        ev: &CallEvent,
+        status: CallStatus,
+        clock: Clock,
+        fx: &mut Vec<Effect>,
+    ) -> usize {
+        let direction = ev.direction.unwrap_or_else(|| {
+            if self.pending_dial.as_deref() == Some(ev.peer.as_str()) {
+                Direction::Outbound
+            } else {
+                Direction::Inbound
+            }
+        });
+        let raw = format!("[{}]", call_id.as_str());
+        let log = self.new_log(
+            call_id,
+            direction,
+            &ev.peer,
+            &ev.peer_display,
+            status,
+            clock,
+        );
+        info!(direction = ?direction, peer = %log.peer, status = status.as_str(), "new call");
+        if direction == Direction::Outbound {
+            self.pending_dial = None;
+        }
+        let connected = status == CallStatus::Talking;
+        fx.push(Effect::SaveCallLog {
+            log: log.clone(),
+            op: WriteOp::Create,
+        });
+        if !log.peer.is_empty() {
+            fx.push(Effect::ResolveContact {
+                call_log_id: log.id.clone(),
+                phone: log.peer.clone(),
+            });
+        }
+        let mut call = Call {
+            log,
+            raw_call_id: raw,
+            connected_mono: connected.then_some(clock.mono_ms),
+            measured_talk_ms: None,
+            last_active_mono: clock.mono_ms,
+            cdr_seen: false,
+            pending_transfer: None,
+        };
+        if connected {
+            call.log.answered_at_ms = Some(clock.wall_ms);
+        }
+        if let Some(q) = self.early_queue.take() {
+            if direction == Direction::Inbound && (q.caller.is_empty() || q.caller == call.log.peer)
+            {
+                call.log.queue = Some(q.clone());
+                self.queue = Some(q);
+            } else {
+                self.early_queue = Some(q);
+            }
+        }
+        self.live.push(call);
+        self.live.len() - 1
+    }
+
+    fn new_log(
+        &self,
+        call_id: &CallId,
+        direction: Direction,
+        peer: &str,
+        peer_display: &str,
+        status: CallStatus,
+        clock: Clock,
+    ) -> CallLog {
+        let ext = self.extension().to_string();
+        let (from, to) = match direction {
+            Direction::Inbound => (peer.to_string(), ext.clone()),
+            Direction::Outbound => (ext.clone(), peer.to_string()),
+        };
+        let peer_name =
+            (!peer_display.is_empty() && peer_display != peer).then(|| peer_display.to_string());
+        CallLog {
+            id: call_log_id(&ext, call_id.as_str()),
+            call_id: call_id.as_str().to_string(),
+            direction,
+            from,
+            to,
+            peer: peer.to_string(),
+            peer_name,
+            extension_id: self.agent.as_ref().map(|a| a.extension_id.clone()),
+            status,
+            contact_id: None,
+            contact_name: None,
+            started_at_ms: clock.wall_ms,
+            answered_at_ms: None,
+            ended_at_ms: None,
+            talk_seconds: 0,
+            end_reason: None,
+            rejected_by_agent: false,
+            on_hold: false,
+            muted: false,
+            transferred_to: None,
+            queue: None,
+        }
+    }
+
+    /// Seed case "Call end": stop the timer, settle the status, persist, then either open
+    /// after-call work (answered) or drop the call's transient data.
+    fn end_call(&mut self, index: usize, clock: Clock, cdr: Option<&Cdr>, fx: &mut Vec<Effect>) {
+        if index >= self.live.len() {
+            return;
+        }
+        let mut call = self.live.remove(index);
+        let cdr_talk_ms = cdr.map(|c| c.duration_ms).unwrap_or(0);
+        let connected = call.connected_mono.is_some() || cdr_talk_ms > 0;
+        call.log.status = CallStatus::ended(call.log.direction, connected);
+        call.log.ended_at_ms = Some(clock.wall_ms);
+        call.log.on_hold = false;
+        call.log.muted = false;
+        let measured = call
+            .connected_mono
+            .map(|at| clock.mono_ms.saturating_sub(at));
+        call.measured_talk_ms = measured;
+        let talk_ms = if cdr_talk_ms > 0 {
+            cdr_talk_ms
+        } else {
+            measured.unwrap_or(0)
+        };
+        call.log.talk_seconds = round_seconds(talk_ms);
+        if let Some(cdr) = cdr {
+            call.cdr_seen = true;
+            if !cdr.reason.is_empty() {
+                call.log.end_reason = Some(cdr.reason.clone());
+            }
+        }
+        if call.log.transferred_to.is_none() {
+            call.log.transferred_to = call.pending_transfer.take();
+        }
+        info!(
+            status = call.log.status.as_str(),
+            talk_seconds = call.log.talk_seconds,
+            "call ended"
+        );
+        // The queue info and the transfer form belong to the live call only.
+        if let (Some(q), Some(cq)) = (&self.queue, &call.log.queue) {
+            if q.yeastar_call_id == cq.yeastar_call_id {
+                self.queue = None;
+            }
+        }
+        if self.live.is_empty() {
+            self.queue = None;
+        }
+        fx.push(Effect::SaveCallLog {
+            log: call.log.clone(),
+            op: WriteOp::Update,
+        });
+        if call.log.status == CallStatus::Answered {
+            self.wrap_up.push(call.log.clone());
+            fx.push(Effect::OpenDraft {
+                call_log_id: call.log.id.clone(),
+            });
+        }
+        self.remember(call);
+    }
+
+    fn remember(&mut self, call: Call) {
+        self.recent.push_front(call);
+        self.recent.truncate(RECENT_CALLS);
+    }
+
+    fn on_cdr(&mut self, cdr: Cdr, clock: Clock, fx: &mut Vec<Effect>) {
+        let Some(call_id) = cdr.call_id.clone() else {
+            warn!("CDR without call id ignored");
+            return;
+        };
+        let span = info_span!("call", call_id = %call_id);
+        let _enter = span.enter();
+
+        if let Some(index) = self.live_index(&call_id) {
+            // The CDR came before (or instead of) `disconnected`: it ends the call.
+            self.end_call(index, clock, Some(&cdr), fx);
+            return;
+        }
+        if let Some(call) = self
+            .recent
+            .iter_mut()
+            .find(|c| c.log.call_id == call_id.as_str())
+        {
+            if call.cdr_seen {
+                debug!("duplicate CDR ignored");
+                return;
+            }
+            call.cdr_seen = true;
+            let mut changed = false;
+            if !cdr.reason.is_empty() && call.log.end_reason.as_deref() != Some(&cdr.reason) {
+                call.log.end_reason = Some(cdr.reason.clone());
+                changed = true;
+            }
+            // The library's own talk time is the reference the agent's managers compare
+            // against; ours (event to event) differs by the callbacks' latency.
+            if call.log.status == CallStatus::Answered && cdr.duration_ms > 0 {
+                let secs = round_seconds(cdr.duration_ms);
+                if secs != call.log.talk_seconds {
+                    call.log.talk_seconds = secs;
+                    changed = true;
+                }
+            }
+            if changed {
+                let log = call.log.clone();
+                if let Some(w) = self.wrap_up.iter_mut().find(|w| w.id == log.id) {
+                    *w = log.clone();
+                }
+                fx.push(Effect::SaveCallLog {
+                    log,
+                    op: WriteOp::Update,
+                });
+            }
+            return;
+        }
+
+        // A call known from its CDR alone: build the whole record from it.
+        let ext = self.extension().to_string();
+        let direction = cdr.direction.unwrap_or(if cdr.caller == ext {
+            Direction::Outbound
+        } else {
+            Direction::Inbound
+        });
+        let peer = match direction {
+            Direction::Inbound => cdr.caller.clone(),
+            Direction::Outbound => cdr.called.clone(),
+        };
+        info!(?direction, peer = %peer, "call known only from its CDR");
+        let ev = CallEvent {
+            kind: CallEventKind::Setup,
+            direction: Some(direction),
+            peer,
+            peer_display: cdr.peer_display.clone(),
+            line: cdr.line,
+            call_id: Some(call_id.clone()),
+        };
+        let started = Clock {
+            mono_ms: clock.mono_ms,
+            wall_ms: clock.wall_ms.saturating_sub(
+                i64::try_from(cdr.connect_ms.saturating_add(cdr.duration_ms)).unwrap_or(0),
+            ),
+        };
+        let index = self.create_call(&call_id, &ev, CallStatus::Ringing, started, fx);
+        self.end_call(index, clock, Some(&cdr), fx);
+    }
+
+    fn on_queue_info(&mut self, info: QueueInfo, fx: &mut Vec<Effect>) {
+        let target = self
+            .live
+            .iter()
+            .rposition(|c| {
+                c.log.direction == Direction::Inbound
+                    && !info.caller.is_empty()
+                    && c.log.peer == info.caller
+            })
+            .or_else(|| self.current_index());
+        match target.and_then(|i| self.live.get_mut(i)) {
+            Some(call) => {
+                let span = info_span!("call", call_id = %call.log.call_id);
+                let _enter = span.enter();
+                info!(queue = %info.queue_number, "queue info");
+                call.log.queue = Some(info.clone());
+                self.queue = Some(info);
+                fx.push(Effect::SaveCallLog {
+                    log: call.log.clone(),
+                    op: WriteOp::Update,
+                });
+            }
+            None => {
+                // The backend can be faster than the webphone: keep it for the next call.
+                self.early_queue = Some(info);
+            }
+        }
+    }
+
+    fn on_intent(
+        &mut self,
+        intent: Intent,
+        _clock: Clock,
+        fx: &mut Vec<Effect>,
+    ) -> Result<(), EngineError> {
+        match intent {
+            Intent::Dial { number } => {
+                if self.agent.is_none() {
+                    return Err(EngineError::NoSession);
+                }
+                let number = clean_number(&number)?;
+                self.pending_dial = Some(number.clone());
+                fx.push(Effect::Phone(PhoneCommand::Call { number }));
+            }
+            Intent::Accept { call_id } => {
+                let call = self.live_call(&call_id)?;
+                require(call, CallStatus::Ringing, "accept")?;
+                if call.log.direction != Direction::Inbound {
+                    return Err(invalid(call, "accept"));
+                }
+                fx.push(Effect::Phone(PhoneCommand::Accept {
+                    call_id: call.raw_call_id.clone(),
+                }));
+            }
+            Intent::Reject { call_id } => {
+                let call = self.live_call_mut(&call_id)?;
+                require(call, CallStatus::Ringing, "reject")?;
+                call.log.rejected_by_agent = true;
+                fx.push(Effect::Phone(PhoneCommand::Reject {
+                    call_id: call.raw_call_id.clone(),
+                }));
+            }
+            Intent::Hangup { call_id } => {
+                let call = self.live_call(&call_id)?;
+                fx.push(Effect::Phone(PhoneCommand::Hangup {
+                    call_id: call.raw_call_id.clone(),
+                }));
+            }
+            Intent::Hold { call_id, on } => {
+                let call = self.live_call_mut(&call_id)?;
+                require(call, CallStatus::Talking, "hold")?;
+                call.log.on_hold = on;
+                fx.push(Effect::Phone(PhoneCommand::Hold {
+                    call_id: call.raw_call_id.clone(),
+                    on,
+                }));
+            }
+            Intent::Mute { call_id, on } => {
+                let call = self.live_call_mut(&call_id)?;
+                require(call, CallStatus::Talking, "mute")?;
+                call.log.muted = on;
+                fx.push(Effect::Phone(PhoneCommand::Mute {
+                    call_id: call.raw_call_id.clone(),
+                    on,
+                }));
+            }
+            Intent::Dtmf { call_id, digits } => {
+                let call = self.live_call(&call_id)?;
+                require(call, CallStatus::Talking, "send DTMF")?;
+                let digits: String = digits
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'))
+                    .collect();
+                if digits.is_empty() {
+                    return Err(EngineError::InvalidNumber(digits));
+                }
+                fx.push(Effect::Phone(PhoneCommand::Dtmf {
+                    call_id: call.raw_call_id.clone(),
+                    digits,
+                }));
+            }
+            Intent::BlindTransfer { call_id, number } => {
+                let number = clean_number(&number)?;
+                let call = self.live_call_mut(&call_id)?;
+                require(call, CallStatus::Talking, "transfer")?;
+                call.pending_transfer = Some(number.clone());
+                fx.push(Effect::Phone(PhoneCommand::Transfer {
+                    call_id: call.raw_call_id.clone(),
+                    number,
+                }));
+            }
+            Intent::CloseWrapUp { call_log_id } => {
+                self.wrap_up.retain(|log| log.id != call_log_id);
+            }
+        }
+        Ok(())
+    }
+
+    fn live_index(&self, call_id: &CallId) -> Option<usize> {
+        self.live
+            .iter()
+            .position(|c| c.log.call_id == call_id.as_str())
+    }
+
+    fn current_index(&self) -> Option<usize> {
+        let talking = self
+            .live
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.log.status == CallStatus::Talking)
+            .max_by_key(|(_, c)| c.last_active_mono)
+            .map(|(i, _)| i);
+        talking.or_else(|| self.live.len().checked_sub(1))
+    }
+
+    fn live_call(&self, call_id: &str) -> Result<&Call, EngineError> {
+        let id = CallId::parse(call_id).ok_or_else(|| EngineError::NoSuchCall(call_id.into()))?;
+        self.live
+            .iter()
+            .find(|c| c.log.call_id == id.as_str())
+            .ok_or_else(|| EngineError::NoSuchCall(call_id.into()))
+    }
+
+    fn live_call_mut(&mut self, call_id: &str) -> Result<&mut Call, EngineError> {
+        let id = CallId::parse(call_id).ok_or_else(|| EngineError::NoSuchCall(call_id.into()))?;
+        self.live
+            .iter_mut()
+            .find(|c| c.log.call_id == id.as_str())
+            .ok_or_else(|| EngineError::NoSuchCall(call_id.into()))
+    }
+
+    fn find_by_log_id(&mut self, log_id: &str) -> Option<&mut Call> {
+        self.live
+            .iter_mut()
+            .chain(self.recent.iter_mut())
+            .find(|c| c.log.id == log_id)
+    }
+
+    /// The state for the UI, with live talk timers computed at `clock`.
+    pub fn view(&self, clock: Clock) -> EngineView {
+        EngineView {
+            agent: self.agent.clone(),
+            registration: self.registration,
+            registration_reason: self.registration_reason.clone(),
+            webphone: self.app_state,
+            agent_status: self.agent_status.clone(),
+            calls: self
+                .live
+                .iter()
+                .map(|c| LiveCall {
+                    log: c.log.clone(),
+                    talk_seconds_now: c.talk_seconds_at(clock.mono_ms),
+                })
+                .collect(),
+            wrap_up: self.wrap_up.clone(),
+            recent: self.recent.iter().map(|c| c.log.clone()).collect(),
+            queue: self.queue.clone(),
+        }
+    }
+
+    /// Every call log the engine still holds (live first, then ended), for tests and replay.
+    pub fn call_logs(&self) -> impl Iterator<Item = &CallLog> {
+        self.live.iter().chain(self.recent.iter()).map(|c| &c.log)
+    }
+
+    pub fn live_calls(&self) -> usize {
+        self.live.len()
+    }
+}
+
+fn round_seconds(ms: u64) -> u64 {
+    ms.saturating_add(500) / 1000
+}
+
+fn require(call: &Call, status: CallStatus, action: &'static str) -> Result<(), EngineError> {
+    if call.log.status == status {
+        Ok(())
+    } else {
+        Err(invalid(call, action))
+    }
+}
+
+fn invalid(call: &Call, action: &'static str) -> EngineError {
+    EngineError::InvalidState {
+        call_id: call.log.call_id.clone(),
+        status: call.log.status.as_str(),
+        action,
+    }
+}
+
+/// Numbers as agents paste them ("+44 (20) 7946-0018"): keep digits, a leading `+`, `*`, `#`
+/// and the `,` the library uses for post-dial DTMF; refuse anything else with a clear error.
+pub fn clean_number(input: &str) -> Result<String, EngineError> {
+    let mut out = String::new();
+    for (i, c) in input.trim().chars().enumerate() {
+        match c {
+            '0'..='9' | '*' | '#' | ',' => out.push(c),
+            '+' if i == 0 => out.push(c),
+            ' ' | '-' | '(' | ')' | '.' | '/' => {}
+            _ => return Err(EngineError::InvalidNumber(input.to_string())),
+        }
+    }
+    if out.trim_start_matches('+').is_empty() || out.starts_with(',') {
+        return Err(EngineError::InvalidNumber(input.to_string()));
+    }
+    Ok(out)
+}

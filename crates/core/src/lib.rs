@@ -1,0 +1,26 @@
+//! # Ringside core
+//!
+//! The sans-IO heart of Ringside: no tokio, no Tauri, no SQLite; it builds for wasm32 so the
+//! UI shares its types.
+//!
+//! ## Layout
+//! - [`phone`]: webphone callbacks, raw (as `bridge.js` forwards them) and typed; all the
+//!   library's quirks are normalised here.
+//! - [`call`]: the call log, its status rules and after-call drafts.
+//! - [`engine`]: the call engine, `(state, input, clock) -> effects`, one place per seed case.
+//! - [`journal`]: the event journal's line format and the replay behind `ringside replay`.
+//! - [`ipc`]: the snapshot pushed to the UI and the `{code, message}` error it receives.
+
+pub mod call;
+pub mod engine;
+pub mod ipc;
+pub mod journal;
+pub mod phone;
+
+pub use call::{CallDraft, CallLog, CallStatus, Direction, DraftState, QueueInfo};
+pub use engine::{
+    Agent, AgentInfo, AgentState, AgentStatus, Clock, Effect, Engine, EngineError, EngineView,
+    Input, Intent, LiveCall, PhoneCommand, Secret, SipAccount, WebphoneParams, WriteOp,
+};
+pub use ipc::{IpcError, Snapshot, SyncView};
+pub use phone::{CallId, RawPhoneEvent};

@@ -1,0 +1,400 @@
+//! Webphone callbacks as they arrive (raw) and as the engine understands them (typed).
+//!
+//! `bridge.js` forwards every callback's arguments verbatim; all normalisation happens here,
+//! in Rust, so that a journal replayed later goes through exactly the same code.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::call::Direction;
+
+/// One webphone callback exactly as the library passed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawPhoneEvent {
+    /// `app`, `reg`, `call`, `cdr`, `event`, `dtmf`, ... (the journal's `kind`).
+    pub kind: String,
+    #[serde(default)]
+    pub args: Vec<Value>,
+}
+
+impl RawPhoneEvent {
+    pub fn new(kind: impl Into<String>, args: Vec<Value>) -> Self {
+        Self {
+            kind: kind.into(),
+            args,
+        }
+    }
+}
+
+/// Why a raw callback could not be understood. The engine logs it and carries on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PhoneEventError {
+    #[error("callback `{kind}` is missing argument {index} ({name})")]
+    MissingArgument {
+        kind: String,
+        index: usize,
+        name: &'static str,
+    },
+    #[error("callback `{kind}` argument {name} has an unusable value: {value}")]
+    BadArgument {
+        kind: String,
+        name: &'static str,
+        value: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppState {
+    NotLoaded,
+    Loaded,
+    Started,
+    Stopped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegState {
+    Unknown,
+    Registered,
+    Unregistered,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallEventKind {
+    Setup,
+    Ringing,
+    Connected,
+    Disconnected,
+    Trying,
+    Midcall,
+    Hold,
+    Muted,
+    Unmuted,
+    Transfer,
+    Conference,
+    Reload,
+    Unknown(String),
+}
+
+impl CallEventKind {
+    /// Both the old (`callSetup`) and the new (`setup`) names map to one kind, which is what
+    /// makes the double firing of `apibehaviour=-1` harmless: the second one is a no-op.
+    pub fn parse(name: &str) -> Self {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "setup" | "callsetup" => Self::Setup,
+            "ringing" | "callringing" => Self::Ringing,
+            "connected" | "callconnected" => Self::Connected,
+            "disconnected" | "calldisconnected" => Self::Disconnected,
+            "trying" => Self::Trying,
+            "midcall" => Self::Midcall,
+            "hold" => Self::Hold,
+            "muted" => Self::Muted,
+            "unmuted" => Self::Unmuted,
+            "transfer" => Self::Transfer,
+            "conference" => Self::Conference,
+            "reload" => Self::Reload,
+            _ => Self::Unknown(name.to_string()),
+        }
+    }
+}
+
+/// The webphone's call id, without the brackets the library sometimes wraps it in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CallId(String);
+
+impl CallId {
+    /// `None` for an empty id (the library sends `""` with `muted`, `transfer`, ...).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let trimmed = raw.trim();
+        let bare = trimmed
+            .strip_prefix('[')
+            .and_then(|s| s.strip_suffix(']'))
+            .unwrap_or(trimmed)
+            .trim();
+        if bare.is_empty() {
+            None
+        } else {
+            Some(Self(bare.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CallId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallEvent {
+    pub kind: CallEventKind,
+    pub direction: Option<Direction>,
+    pub peer: String,
+    pub peer_display: String,
+    pub line: Option<i64>,
+    pub call_id: Option<CallId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cdr {
+    pub caller: String,
+    pub called: String,
+    pub connect_ms: u64,
+    pub duration_ms: u64,
+    pub direction: Option<Direction>,
+    pub peer_display: String,
+    pub reason: String,
+    pub line: Option<i64>,
+    pub call_id: Option<CallId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PhoneEvent {
+    App(AppState),
+    Registration {
+        state: RegState,
+        reason: Option<String>,
+    },
+    Call(CallEvent),
+    Cdr(Cdr),
+    /// `display` messages ("title,text"): the library's way of reporting registration errors.
+    Display(String),
+    /// Everything the engine does not act on (`event` STATUS lines, `log`, `dtmf`, ...).
+    Ignored,
+}
+
+impl PhoneEvent {
+    pub fn parse(raw: &RawPhoneEvent) -> Result<Self, PhoneEventError> {
+        let args = Args {
+            kind: &raw.kind,
+            args: &raw.args,
+        };
+        match raw.kind.as_str() {
+            "app" => {
+                let state = args.text(0, "state")?;
+                Ok(match state.to_ascii_lowercase().as_str() {
+                    "loaded" => PhoneEvent::App(AppState::Loaded),
+                    "started" => PhoneEvent::App(AppState::Started),
+                    "stopped" => PhoneEvent::App(AppState::Stopped),
+                    _ => PhoneEvent::Ignored,
+                })
+            }
+            "reg" => {
+                let state = args.text(0, "state")?;
+                let state = match state.to_ascii_lowercase().as_str() {
+                    "registered" => RegState::Registered,
+                    "unregistered" => RegState::Unregistered,
+                    "failed" => RegState::Failed,
+                    _ => RegState::Unknown,
+                };
+                let reason = args.opt_text(1).filter(|r| !r.is_empty());
+                Ok(PhoneEvent::Registration { state, reason })
+            }
+            "call" => {
+                let name = args.text(0, "event")?;
+                Ok(PhoneEvent::Call(CallEvent {
+                    kind: CallEventKind::parse(&name),
+                    direction: args.direction(1),
+                    peer: args.opt_text(2).unwrap_or_default(),
+                    peer_display: args.opt_text(3).unwrap_or_default(),
+                    line: args.int(4),
+                    call_id: args.opt_text(5).and_then(|s| CallId::parse(&s)),
+                }))
+            }
+            "cdr" => Ok(PhoneEvent::Cdr(Cdr {
+                caller: args.opt_text(0).unwrap_or_default(),
+                called: args.opt_text(1).unwrap_or_default(),
+                connect_ms: args.millis(2, "connecttime")?,
+                duration_ms: args.millis(3, "duration")?,
+                direction: args.direction(4),
+                peer_display: args.opt_text(5).unwrap_or_default(),
+                reason: args.opt_text(6).unwrap_or_default(),
+                line: args.int(7),
+                call_id: args.opt_text(8).and_then(|s| CallId::parse(&s)),
+            })),
+            "event" => {
+                let ty = args.opt_text(0).unwrap_or_default();
+                if ty == "display" {
+                    Ok(PhoneEvent::Display(args.opt_text(1).unwrap_or_default()))
+                } else {
+                    Ok(PhoneEvent::Ignored)
+                }
+            }
+            _ => Ok(PhoneEvent::Ignored),
+        }
+    }
+}
+
+struct Args<'a> {
+    kind: &'a str,
+    args: &'a [Value],
+}
+
+impl Args<'_> {
+    fn opt_text(&self, index: usize) -> Option<String> {
+        match self.args.get(index)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    fn text(&self, index: usize, name: &'static str) -> Result<String, PhoneEventError> {
+        self.opt_text(index)
+            .ok_or_else(|| PhoneEventError::MissingArgument {
+                kind: self.kind.to_string(),
+                index,
+                name,
+            })
+    }
+
+    fn int(&self, index: usize) -> Option<i64> {
+        match self.args.get(index)? {
+            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    fn direction(&self, index: usize) -> Option<Direction> {
+        match self.int(index)? {
+            1 => Some(Direction::Outbound),
+            2 => Some(Direction::Inbound),
+            _ => None,
+        }
+    }
+
+    /// CDR times arrive as strings ("3064"); a missing or empty one counts as 0, a garbage one
+    /// is an error, because guessing a talk time would put a wrong figure on an agent's record.
+    fn millis(&self, index: usize, name: &'static str) -> Result<u64, PhoneEventError> {
+        let bad = |value: String| PhoneEventError::BadArgument {
+            kind: self.kind.to_string(),
+            name,
+            value,
+        };
+        match self.args.get(index) {
+            None | Some(Value::Null) => Ok(0),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+                .ok_or_else(|| bad(n.to_string())),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(0),
+            Some(Value::String(s)) => s.trim().parse().map_err(|_| bad(s.clone())),
+            Some(other) => Err(bad(other.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn raw(kind: &str, args: Value) -> RawPhoneEvent {
+        RawPhoneEvent::new(kind, args.as_array().cloned().unwrap_or_default())
+    }
+
+    #[test]
+    fn call_ids_lose_their_brackets() {
+        assert_eq!(CallId::parse("[abc]").unwrap().as_str(), "abc");
+        assert_eq!(CallId::parse(" abc ").unwrap().as_str(), "abc");
+        assert_eq!(CallId::parse("[]"), None);
+        assert_eq!(CallId::parse(""), None);
+    }
+
+    #[test]
+    fn old_and_new_event_names_are_one_kind() {
+        assert_eq!(
+            CallEventKind::parse("callConnected"),
+            CallEventKind::parse("connected")
+        );
+        assert_eq!(CallEventKind::parse("callSetup"), CallEventKind::Setup);
+        assert_eq!(
+            CallEventKind::parse("weird"),
+            CallEventKind::Unknown("weird".into())
+        );
+    }
+
+    #[test]
+    fn call_event_with_numbers_as_strings() {
+        let ev = PhoneEvent::parse(&raw(
+            "call",
+            json!(["connected", "2", "1001", "Bob", "1", "[x-1]"]),
+        ))
+        .unwrap();
+        let PhoneEvent::Call(c) = ev else {
+            panic!("not a call event")
+        };
+        assert_eq!(c.direction, Some(Direction::Inbound));
+        assert_eq!(c.line, Some(1));
+        assert_eq!(c.call_id.unwrap().as_str(), "x-1");
+    }
+
+    #[test]
+    fn empty_arguments_are_not_an_error() {
+        let ev = PhoneEvent::parse(&raw("call", json!(["muted", "", "", "", 1, ""]))).unwrap();
+        let PhoneEvent::Call(c) = ev else {
+            panic!("not a call event")
+        };
+        assert_eq!(c.kind, CallEventKind::Muted);
+        assert_eq!(c.call_id, None);
+        assert_eq!(c.direction, None);
+    }
+
+    #[test]
+    fn cdr_times_are_strings() {
+        let ev = PhoneEvent::parse(&raw(
+            "cdr",
+            json!([
+                "1001",
+                "1002",
+                "1634",
+                "3064",
+                1,
+                "1002",
+                "User hangup",
+                1,
+                "abc"
+            ]),
+        ))
+        .unwrap();
+        let PhoneEvent::Cdr(c) = ev else {
+            panic!("not a cdr")
+        };
+        assert_eq!(c.duration_ms, 3064);
+        assert_eq!(c.connect_ms, 1634);
+        assert_eq!(c.direction, Some(Direction::Outbound));
+    }
+
+    #[test]
+    fn garbage_cdr_time_is_an_error_not_a_panic() {
+        let err = PhoneEvent::parse(&raw(
+            "cdr",
+            json!(["1001", "1002", "x", "3064", 1, "", "", 1, "abc"]),
+        ))
+        .unwrap_err();
+        assert!(matches!(err, PhoneEventError::BadArgument { .. }));
+    }
+
+    #[test]
+    fn missing_event_name_is_an_error() {
+        assert!(PhoneEvent::parse(&raw("call", json!([]))).is_err());
+        assert!(PhoneEvent::parse(&raw("call", json!([null, 1]))).is_err());
+    }
+
+    #[test]
+    fn unknown_kinds_are_ignored() {
+        assert_eq!(
+            PhoneEvent::parse(&raw("chat", json!(["hi"]))).unwrap(),
+            PhoneEvent::Ignored
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! Settings: built-in defaults, an IT-managed system file (which can lock keys), the user's
+//! file, then environment variables.
+//!
+//! | key | meaning | env |
+//! |---|---|---|
+//! | `mode` | `demo` (default: simulator + in-process backend) or `live` | `RINGSIDE_MODE` |
+//! | `backend_url` | the CRM backend's base URL | `RINGSIDE_BACKEND_URL` |
+//! | `webphone` | folder or URL of the licensed `webphone_api.js` | `RINGSIDE_WEBPHONE` |
+//! | `username` | sign-in name (the password is never stored) | `RINGSIDE_USERNAME` |
+//! | `profile_dir` | where the database, journal and logs live | `RINGSIDE_PROFILE_DIR` |
+//! | `locked` | keys users cannot change (system file only) | |
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tracing::warn;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Demo,
+    Live,
+}
+
+/// Where the webphone library comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebphoneSource {
+    /// Ringside's own simulator of the library's API (demo mode and tests).
+    Simulator,
+    /// The customer's copy, a local folder.
+    Folder(PathBuf),
+    /// The customer's copy, served from a URL (its origin goes into the CSP).
+    Url(String),
+}
+
+impl WebphoneSource {
+    pub fn parse(value: &str) -> Self {
+        let v = value.trim();
+        if v.is_empty() || v == "simulator" {
+            Self::Simulator
+        } else if v.starts_with("https://") || v.starts_with("http://") {
+            Self::Url(v.trim_end_matches("webphone_api.js").to_string())
+        } else {
+            let p = PathBuf::from(v);
+            // Users point at the script or at its folder; the library needs the folder.
+            if p.file_name().is_some_and(|n| n == "webphone_api.js") {
+                Self::Folder(p.parent().map(Path::to_path_buf).unwrap_or(p))
+            } else {
+                Self::Folder(p)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    mode: Option<Mode>,
+    backend_url: Option<String>,
+    webphone: Option<String>,
+    username: Option<String>,
+    profile_dir: Option<PathBuf>,
+    #[serde(default)]
+    locked: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    /// `None` in demo mode means: run the reference backend in-process.
+    pub backend_url: Option<String>,
+    pub webphone: WebphoneSource,
+    pub username: Option<String>,
+    pub profile_dir: PathBuf,
+    pub locked: Vec<String>,
+    /// Problems met while reading the files; shown to the agent, never fatal.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("live mode needs a backend URL (set backend_url or RINGSIDE_BACKEND_URL)")]
+    NoBackend,
+    #[error("no per-user data directory on this system; set RINGSIDE_PROFILE_DIR")]
+    NoProfileDir,
+}
+
+pub fn default_profile_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("app", "Ringside", "ringside")
+        .map(|d| d.data_dir().to_path_buf())
+}
+
+pub fn user_config_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("RINGSIDE_CONFIG") {
+        return Some(PathBuf::from(p));
+    }
+    directories::ProjectDirs::from("app", "Ringside", "ringside")
+        .map(|d| d.config_dir().join("config.toml"))
+}
+
+pub fn system_config_path() -> PathBuf {
+    std::env::var_os("RINGSIDE_SYSTEM_CONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/etc/ringside/config.toml"))
+}
+
+fn read_file(path: &Path, warnings: &mut Vec<String>) -> FileConfig {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).unwrap_or_else(|e| {
+            let w = format!("{} ignored: {e}", path.display());
+            warn!("{w}");
+            warnings.push(w);
+            FileConfig::default()
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
+        Err(e) => {
+            warnings.push(format!("{} unreadable: {e}", path.display()));
+            FileConfig::default()
+        }
+    }
+}
+
+impl Config {
+    /// Loads from the standard places and the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Self::resolve(&system_config_path(), user_config_path().as_deref(), &env)
+    }
+
+    /// The layering itself, with the environment passed in so tests need not mutate it.
+    pub fn resolve(
+        system: &Path,
+        user: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut warnings = Vec::new();
+        let sys = read_file(system, &mut warnings);
+        let usr = user
+            .map(|p| read_file(p, &mut warnings))
+            .unwrap_or_default();
+        let locked = sys.locked.clone();
+        let is_locked = |k: &str| locked.iter().any(|l| l == k);
+        macro_rules! layer {
+            ($key:literal, $field:ident, $env:literal, $conv:expr) => {{
+                let mut v = sys.$field.clone();
+                if !is_locked($key) {
+                    if let Some(u) = usr.$field.clone() {
+                        v = Some(u);
+                    }
+                    if let Some(e) = env($env) {
+                        v = Some($conv(e));
+                    }
+                } else if env($env).is_some() || usr.$field.is_some() {
+                    warnings.push(format!("`{}` is locked by your IT department", $key));
+                }
+                v
+            }};
+        }
+        let mode = layer!("mode", mode, "RINGSIDE_MODE", |e: String| if e == "live" {
+            Mode::Live
+        } else {
+            Mode::Demo
+        })
+        .unwrap_or_default();
+        let backend_url = layer!("backend_url", backend_url, "RINGSIDE_BACKEND_URL", |e| e);
+        let webphone = layer!("webphone", webphone, "RINGSIDE_WEBPHONE", |e| e);
+        let username = layer!("username", username, "RINGSIDE_USERNAME", |e| e);
+        let profile_dir = layer!(
+            "profile_dir",
+            profile_dir,
+            "RINGSIDE_PROFILE_DIR",
+            PathBuf::from
+        )
+        .or_else(default_profile_dir)
+        .ok_or(ConfigError::NoProfileDir)?;
+        if mode == Mode::Live && backend_url.is_none() {
+            return Err(ConfigError::NoBackend);
+        }
+        Ok(Self {
+            mode,
+            backend_url,
+            webphone: webphone
+                .map(|w| WebphoneSource::parse(&w))
+                .unwrap_or(WebphoneSource::Simulator),
+            username,
+            profile_dir,
+            locked,
+            warnings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_and_locks() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("sys.toml");
+        let usr = dir.path().join("usr.toml");
+        std::fs::write(
+            &sys,
+            "mode = \"live\"\nbackend_url = \"https://crm.example\"\nlocked = [\"backend_url\"]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &usr,
+            "backend_url = \"https://evil.example\"\nwebphone = \"/opt/wp/webphone_api.js\"\n",
+        )
+        .unwrap();
+        let env = |k: &str| (k == "RINGSIDE_PROFILE_DIR").then(|| "/tmp/p".to_string());
+        let c = Config::resolve(&sys, Some(&usr), &env).unwrap();
+        assert_eq!(c.mode, Mode::Live);
+        assert_eq!(c.backend_url.as_deref(), Some("https://crm.example"));
+        assert_eq!(c.webphone, WebphoneSource::Folder("/opt/wp".into()));
+        assert_eq!(c.profile_dir, PathBuf::from("/tmp/p"));
+        assert!(c.warnings.iter().any(|w| w.contains("locked")));
+    }
+
+    #[test]
+    fn a_broken_file_is_a_warning_not_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let usr = dir.path().join("usr.toml");
+        std::fs::write(&usr, "mode = [[[").unwrap();
+        let env = |k: &str| (k == "RINGSIDE_PROFILE_DIR").then(|| "/tmp/p".to_string());
+        let c = Config::resolve(&dir.path().join("none"), Some(&usr), &env).unwrap();
+        assert_eq!(c.mode, Mode::Demo);
+        assert_eq!(c.warnings.len(), 1);
+    }
+
+    #[test]
+    fn live_mode_needs_a_backend() {
+        let env = |k: &str| match k {
+            "RINGSIDE_MODE" => Some("live".to_string()),
+            "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
+            _ => None,
+        };
+        assert!(matches!(
+            Config::resolve(Path::new("/nonexistent"), None, &env),
+            Err(ConfigError::NoBackend)
+        ));
+    }
+
+    #[test]
+    fn webphone_sources() {
+        assert_eq!(WebphoneSource::parse(""), WebphoneSource::Simulator);
+        assert_eq!(
+            WebphoneSource::parse("https://cdn.example/wp/webphone_api.js"),
+            WebphoneSource::Url("https://cdn.example/wp/".into())
+        );
+    }
+}

@@ -1,0 +1,459 @@
+//! # Ringside service
+//!
+//! The core process with no UI toolkit in it: it owns the engine, the store, the journal and
+//! the backend client, carries out the engine's effects, and pushes snapshots out through an
+//! [`Outlet`] (the Tauri shell in the app, a recorder in tests).
+//!
+//! ## Layout
+//! - [`config`]: layered settings (defaults, IT's locked file, the user's file, environment).
+//! - [`Service`] (this file): inputs in, effects out, in the order the engine produced them.
+
+pub mod config;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ringside_core::journal::{JournalLine, INTENT_KIND};
+use ringside_core::{
+    CallDraft, Clock, Effect, Engine, Input, Intent, IpcError, RawPhoneEvent, Secret, Snapshot,
+    SyncView,
+};
+use ringside_store::{JournalWriter, Store};
+use ringside_sync::Client;
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+use tracing::{error, info, info_span, warn, Instrument};
+
+pub use config::{Config, Mode, WebphoneSource};
+
+/// Where the service's output goes: the UI's snapshot and the webphone bridge's commands.
+pub trait Outlet: Send + Sync + 'static {
+    fn snapshot(&self, snapshot: &Snapshot);
+    fn phone_command(&self, command: &Value);
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] ringside_store::StoreError),
+    #[error(transparent)]
+    Sync(#[from] ringside_sync::SyncError),
+    #[error("the demo backend could not start: {0}")]
+    DemoBackend(String),
+}
+
+impl ServiceError {
+    pub fn to_ipc(&self) -> IpcError {
+        let code = match self {
+            Self::Config(_) => "config",
+            Self::Store(e) => e.code(),
+            Self::Sync(e) => e.code(),
+            Self::DemoBackend(_) => "demo_backend",
+        };
+        IpcError::new(code, self.to_string())
+    }
+}
+
+struct Inner {
+    engine: Engine,
+    journal: Option<JournalWriter>,
+    extension: String,
+}
+
+/// The running core. Cheap to share (`Arc`); every method is safe to call from any thread.
+pub struct Service {
+    inner: Mutex<Inner>,
+    store: Arc<Mutex<Store>>,
+    client: Arc<Client>,
+    outlet: Arc<dyn Outlet>,
+    sync_wake: Notify,
+    sync_view: Mutex<SyncView>,
+    notice: Mutex<Option<IpcError>>,
+    started: Instant,
+    demo: bool,
+    /// Tauri calls commands on its own threads, outside any runtime: background work is
+    /// spawned on the runtime the service started on.
+    runtime: tokio::runtime::Handle,
+    pub profile_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").field("demo", &self.demo).finish()
+    }
+}
+
+fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere must not take the agent's phone down with it: keep using the data.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Service {
+    /// Opens the profile, starts the backend link (and in demo mode the backend itself), and
+    /// signs in. Must run inside a tokio runtime.
+    pub async fn start(config: Config, outlet: Arc<dyn Outlet>) -> Result<Arc<Self>, ServiceError> {
+        let started = Instant::now();
+        let (store, report) = Store::open(&config.profile_dir.join("ringside.db"), wall_ms())?;
+        let mut notice = None;
+        if let Some(aside) = report.moved_aside {
+            notice = Some(IpcError::new(
+                "store_recovered",
+                format!(
+                    "The local database was damaged. It was kept at {} and a new one was started.",
+                    aside.display()
+                ),
+            ));
+        }
+        if let Some(w) = config.warnings.first() {
+            notice.get_or_insert_with(|| IpcError::new("config", w.clone()));
+        }
+        let journal = match JournalWriter::open(&config.profile_dir.join("journal"), 8 << 20, 10) {
+            Ok(j) => Some(j),
+            Err(e) => {
+                warn!(error = %e, "event journal unavailable");
+                None
+            }
+        };
+        let demo = config.mode == Mode::Demo;
+        let base_url = match (&config.backend_url, demo) {
+            (Some(url), _) => url.clone(),
+            (None, true) => {
+                let db = config.profile_dir.join("demo-backend.db");
+                let embedded = ringside_backend::spawn_embedded(&db)
+                    .await
+                    .map_err(|e| ServiceError::DemoBackend(e.to_string()))?;
+                info!(url = %embedded.base_url(), "demo backend started in-process");
+                embedded.base_url()
+            }
+            (None, false) => return Err(config::ConfigError::NoBackend.into()),
+        };
+        let client = Arc::new(Client::new(&base_url)?);
+        let svc = Arc::new(Self {
+            inner: Mutex::new(Inner {
+                engine: Engine::new(),
+                journal,
+                extension: String::new(),
+            }),
+            store: Arc::new(Mutex::new(store)),
+            client,
+            outlet,
+            sync_wake: Notify::new(),
+            sync_view: Mutex::new(SyncView::default()),
+            notice: Mutex::new(notice),
+            started,
+            demo,
+            runtime: tokio::runtime::Handle::current(),
+            profile_dir: config.profile_dir.clone(),
+        });
+        svc.clone().spawn_sync_loop();
+        svc.clone().spawn_ticker();
+        let (user, password) = if demo {
+            (
+                "demo".to_string(),
+                std::env::var("RINGSIDE_PASSWORD").unwrap_or_else(|_| "demo".into()),
+            )
+        } else {
+            (
+                config.username.clone().unwrap_or_default(),
+                std::env::var("RINGSIDE_PASSWORD").unwrap_or_default(),
+            )
+        };
+        if !user.is_empty() {
+            svc.clone().spawn_sign_in(user, Secret(password));
+        }
+        Ok(svc)
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.demo
+    }
+
+    fn clock(&self) -> Clock {
+        Clock {
+            mono_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            wall_ms: wall_ms(),
+        }
+    }
+
+    fn spawn_sign_in(self: Arc<Self>, user: String, password: Secret) {
+        self.runtime.clone().spawn(async move {
+            let mut attempt = 0u32;
+            loop {
+                match self.client.login(&user, &password).await {
+                    Ok(session) => {
+                        {
+                            let mut inner = lock(&self.inner);
+                            inner.extension = session.agent.extension.clone();
+                            if let Some(j) = &mut inner.journal {
+                                j.set_secrets(vec![
+                                    session.sip.password.0.clone(),
+                                    session.token.0.clone(),
+                                    password.0.clone(),
+                                ]);
+                            }
+                        }
+                        self.set_online(true, None);
+                        self.handle(Input::SessionStarted {
+                            agent: session.agent,
+                            sip: Some(session.sip),
+                        });
+                        self.sync_wake.notify_one();
+                        return;
+                    }
+                    Err(e) if e.is_transient() => {
+                        self.set_online(false, Some(e.to_string()));
+                        attempt = attempt.saturating_add(1);
+                        let wait = ringside_sync::outbox::backoff_ms(attempt.min(5), 0);
+                        tokio::time::sleep(Duration::from_millis(
+                            u64::try_from(wait).unwrap_or(1000),
+                        ))
+                        .await;
+                    }
+                    Err(e) => {
+                        error!(error = %e, "sign-in refused");
+                        *lock(&self.notice) = Some(IpcError::new(e.code(), e.to_string()));
+                        self.emit();
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    fn set_online(&self, online: bool, error: Option<String>) {
+        let mut v = lock(&self.sync_view);
+        v.online = online;
+        if error.is_some() || online {
+            v.last_error = error;
+        }
+    }
+
+    fn spawn_sync_loop(self: Arc<Self>) {
+        self.runtime.clone().spawn(async move {
+            loop {
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(1), self.sync_wake.notified()).await;
+                let report = ringside_sync::drain(&self.store, &self.client, wall_ms).await;
+                let pending = lock(&self.store).pending_count().unwrap_or(0);
+                let changed = {
+                    let mut v = lock(&self.sync_view);
+                    let before = v.clone();
+                    v.pending = pending;
+                    match &report {
+                        Ok(r) if r.stopped_on.is_some() => {
+                            v.online = false;
+                            v.last_error.clone_from(&r.stopped_on);
+                        }
+                        Ok(r) if r.sent > 0 => {
+                            v.online = true;
+                            v.last_error = None;
+                        }
+                        Ok(_) => {}
+                        Err(e) => v.last_error = Some(e.to_string()),
+                    }
+                    *v != before
+                };
+                if changed {
+                    self.emit();
+                }
+            }
+        });
+    }
+
+    fn spawn_ticker(self: Arc<Self>) {
+        self.runtime.clone().spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                self.handle(Input::Tick);
+            }
+        });
+    }
+
+    /// A raw webphone callback from the bridge: journaled first, then handled.
+    pub fn phone_event(self: &Arc<Self>, kind: String, args: Vec<Value>) {
+        let raw = RawPhoneEvent::new(kind, args);
+        self.journal(&raw.kind, &raw.args);
+        self.handle(Input::Phone(raw));
+    }
+
+    /// An agent's intent from the UI.
+    pub fn intent(self: &Arc<Self>, intent: Intent) -> Result<(), IpcError> {
+        if let Ok(v) = serde_json::to_value(&intent) {
+            self.journal(INTENT_KIND, &[v]);
+        }
+        self.try_handle(Input::User(intent)).map_err(IpcError::from)
+    }
+
+    fn journal(&self, kind: &str, args: &[Value]) {
+        let mut inner = lock(&self.inner);
+        let agent = inner.extension.clone();
+        if let Some(j) = &mut inner.journal {
+            let line = JournalLine {
+                t_ms: wall_ms(),
+                agent,
+                kind: kind.to_string(),
+                args: args.to_vec(),
+            };
+            if let Err(e) = j.append(&line) {
+                warn!(error = %e, "journal append failed");
+            }
+        }
+    }
+
+    pub fn handle(self: &Arc<Self>, input: Input) {
+        if let Err(e) = self.try_handle(input) {
+            warn!(error = %e, "input not used");
+        }
+    }
+
+    fn try_handle(self: &Arc<Self>, input: Input) -> Result<(), ringside_core::EngineError> {
+        let clock = self.clock();
+        let mut wake_sync = false;
+        let commands = {
+            let mut inner = lock(&self.inner);
+            let effects = inner.engine.handle(input, clock)?;
+            let mut commands = Vec::new();
+            for fx in effects {
+                match fx {
+                    Effect::SaveCallLog { log, op } => {
+                        let span = info_span!("call", call_id = %log.call_id);
+                        let _e = span.enter();
+                        if let Err(e) = lock(&self.store).save_call_log(&log, op, clock.wall_ms) {
+                            error!(error = %e, "call log NOT committed");
+                            *lock(&self.notice) = Some(IpcError::new(e.code(), e.to_string()));
+                        }
+                        wake_sync = true;
+                    }
+                    Effect::OpenDraft { call_log_id } => {
+                        if let Err(e) = lock(&self.store).open_draft(&call_log_id, clock.wall_ms) {
+                            error!(error = %e, "draft NOT opened");
+                            *lock(&self.notice) = Some(IpcError::new(e.code(), e.to_string()));
+                        }
+                    }
+                    Effect::Phone(cmd) => match serde_json::to_value(&cmd) {
+                        Ok(v) => commands.push(v),
+                        Err(e) => error!(error = %e, "phone command not serialisable"),
+                    },
+                    Effect::ResolveContact { call_log_id, phone } => {
+                        self.clone().spawn_resolve(call_log_id, phone);
+                    }
+                    Effect::FetchAgentStatus => self.clone().spawn_agent_status(),
+                    Effect::SendAgentInfo(info) => {
+                        // The agent WebSocket is the next layer (issue 4); until then the
+                        // registration is visible in the snapshot and the log.
+                        info!(?info, "agent info");
+                    }
+                    Effect::OpenAgentSocket => {}
+                }
+            }
+            commands
+        };
+        if wake_sync {
+            self.sync_wake.notify_one();
+        }
+        for c in &commands {
+            self.outlet.phone_command(c);
+        }
+        // Ticks included: the live talk timer is computed by the core at snapshot time.
+        self.emit();
+        Ok(())
+    }
+
+    fn spawn_resolve(self: Arc<Self>, call_log_id: String, phone: String) {
+        self.runtime.clone().spawn(
+            async move {
+                match tokio::time::timeout(
+                    Duration::from_secs(5),
+                    self.client.resolve_contact(&phone),
+                )
+                .await
+                {
+                    Ok(Ok(contact)) => self.handle(Input::ContactResolved {
+                        call_log_id,
+                        contact_id: contact.id,
+                        name: contact.name,
+                    }),
+                    Ok(Err(e)) => warn!(error = %e, "contact not resolved"),
+                    Err(_) => warn!("contact resolve timed out"),
+                }
+            }
+            .instrument(info_span!("resolve_contact")),
+        );
+    }
+
+    fn spawn_agent_status(self: Arc<Self>) {
+        self.runtime.clone().spawn(async move {
+            match self.client.agent_status().await {
+                Ok(status) => self.handle(Input::AgentStatus(status)),
+                Err(e) => warn!(error = %e, "agent status not fetched"),
+            }
+        });
+    }
+
+    /// Autosave of the after-call form (the UI debounces keystrokes).
+    pub fn save_draft(self: &Arc<Self>, mut draft: CallDraft) -> Result<(), IpcError> {
+        draft.updated_at_ms = wall_ms();
+        draft.state = ringside_core::DraftState::Editing;
+        lock(&self.store)
+            .save_draft(&draft)
+            .map_err(|e| IpcError::new(e.code(), e.to_string()))
+    }
+
+    pub fn submit_draft(self: &Arc<Self>, draft: CallDraft) -> Result<(), IpcError> {
+        let id = draft.call_log_id.clone();
+        lock(&self.store)
+            .submit_draft(&draft, wall_ms())
+            .map_err(|e| IpcError::new(e.code(), e.to_string()))?;
+        self.sync_wake.notify_one();
+        self.try_handle(Input::User(Intent::CloseWrapUp { call_log_id: id }))
+            .map_err(IpcError::from)
+    }
+
+    /// Demo mode only: ask the simulator to ring with a call from `number`.
+    pub fn simulate_incoming(&self, number: &str) -> Result<(), IpcError> {
+        if !self.demo {
+            return Err(IpcError::new(
+                "not_demo",
+                "the call simulator exists only in demo mode",
+            ));
+        }
+        self.outlet
+            .phone_command(&json!({"cmd": "sim_incoming", "number": number}));
+        Ok(())
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let engine = lock(&self.inner).engine.view(self.clock());
+        let drafts = lock(&self.store).open_drafts().unwrap_or_else(|e| {
+            warn!(error = %e, "drafts unreadable");
+            Vec::new()
+        });
+        Snapshot {
+            engine,
+            sync: lock(&self.sync_view).clone(),
+            drafts,
+            demo: self.demo,
+            notice: lock(&self.notice).clone(),
+        }
+    }
+
+    pub fn emit(&self) {
+        self.outlet.snapshot(&self.snapshot());
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}

@@ -1,0 +1,190 @@
+//! Opening the profile database: pragmas, integrity check, migrations.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+use tracing::{error, info, warn};
+
+use crate::{Result, StoreError};
+
+/// The SQLite store of one agent profile. Not `Sync`: the shell owns it on one thread.
+#[derive(Debug)]
+pub struct Store {
+    pub(crate) conn: Connection,
+}
+
+/// What happened while opening, for the UI and the logs.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OpenReport {
+    /// A corrupt database was found and moved here; a fresh one was created.
+    pub moved_aside: Option<PathBuf>,
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        "CREATE TABLE call_logs (
+            id TEXT PRIMARY KEY,
+            call_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            started_at_ms INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            updated_at_ms INTEGER NOT NULL
+        );
+        CREATE INDEX call_logs_started ON call_logs(started_at_ms);
+        CREATE TABLE drafts (
+            call_log_id TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            body TEXT NOT NULL,
+            updated_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            idem_key TEXT NOT NULL UNIQUE,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            op TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            failed INTEGER NOT NULL DEFAULT 0,
+            created_ms INTEGER NOT NULL
+        );
+        CREATE INDEX outbox_entity ON outbox(entity, entity_id, seq);
+        CREATE TABLE journal_files (
+            name TEXT PRIMARY KEY,
+            first_t_ms INTEGER,
+            last_t_ms INTEGER,
+            lines INTEGER NOT NULL DEFAULT 0
+        );",
+    )])
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`. A file that fails SQLite's integrity check
+    /// is renamed to `<name>.corrupt-<unix-ms>` and reported, never deleted.
+    pub fn open(path: &Path, now_ms: i64) -> Result<(Self, OpenReport)> {
+        let mut report = OpenReport::default();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let conn = match Self::open_checked(path) {
+            Ok(conn) => conn,
+            Err(StoreError::Corrupt(why)) => {
+                let aside = path.with_extension(format!("corrupt-{now_ms}"));
+                error!(path = %path.display(), aside = %aside.display(), %why, "corrupt database moved aside");
+                std::fs::rename(path, &aside)?;
+                for ext in ["db-wal", "db-shm"] {
+                    let side = path.with_extension(ext);
+                    if side.exists() {
+                        let _ =
+                            std::fs::rename(&side, aside.with_extension(format!("{ext}-{now_ms}")));
+                    }
+                }
+                report.moved_aside = Some(aside);
+                Self::open_checked(path)?
+            }
+            Err(e) => return Err(e),
+        };
+        info!(path = %path.display(), "store open");
+        Ok((Self { conn }, report))
+    }
+
+    /// An in-memory store for tests and the replay tool.
+    pub fn in_memory() -> Result<Self> {
+        let mut conn = Connection::open_in_memory()?;
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(Self { conn })
+    }
+
+    fn open_checked(path: &Path) -> Result<Connection> {
+        let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(2))?;
+        // `journal_mode` is the first statement that reads the file: a non-database file
+        // fails here with NotADatabase.
+        let mode: String = match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)) {
+            Ok(m) => m,
+            Err(e) if is_corruption(&e) => return Err(StoreError::Corrupt(e.to_string())),
+            Err(e) => return Err(e.into()),
+        };
+        if mode != "wal" {
+            warn!(%mode, "WAL not available; continuing in {mode} mode");
+        }
+        // FULL: a committed call log survives power loss too, not only a crash of the app.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let check: String = match conn.query_row("PRAGMA quick_check", [], |r| r.get(0)) {
+            Ok(c) => c,
+            Err(e) if is_corruption(&e) => return Err(StoreError::Corrupt(e.to_string())),
+            Err(e) => return Err(e.into()),
+        };
+        if check != "ok" {
+            return Err(StoreError::Corrupt(check));
+        }
+        migrations().to_latest(&mut conn).map_err(|e| match e {
+            rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::from(err),
+            other => StoreError::Migration(other.to_string()),
+        })?;
+        Ok(conn)
+    }
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(migrations().validate().is_ok());
+    }
+
+    #[test]
+    fn a_garbage_file_is_moved_aside_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ringside.db");
+        std::fs::write(
+            &path,
+            b"this is not a database, it is a note an agent typed",
+        )
+        .unwrap();
+        let (_store, report) = Store::open(&path, 42).unwrap();
+        let aside = report.moved_aside.expect("moved aside");
+        assert_eq!(
+            std::fs::read(&aside).unwrap(),
+            b"this is not a database, it is a note an agent typed"
+        );
+        // And the fresh one works.
+        let (_again, report) = Store::open(&path, 43).unwrap();
+        assert_eq!(report.moved_aside, None);
+    }
+
+    #[test]
+    fn a_read_only_directory_is_a_clear_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let ro = dir.path().join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let result = Store::open(&ro.join("ringside.db"), 1);
+        // Root ignores directory permissions; the check only means something for others.
+        if std::fs::write(ro.join("probe"), b"x").is_err() {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(err, StoreError::Open { .. } | StoreError::ReadOnly(_)),
+                "{err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Call logs and after-call drafts, each change committed with its outbox entry.
+
+use ringside_core::{CallDraft, CallLog, DraftState, WriteOp};
+use rusqlite::{params, OptionalExtension};
+use tracing::debug;
+
+use crate::outbox::{enqueue, EntityKind, OutboxOp};
+use crate::{Result, Store};
+
+impl Store {
+    /// Upserts the call log and queues it for the backend, in one transaction.
+    pub fn save_call_log(&mut self, log: &CallLog, op: WriteOp, now_ms: i64) -> Result<()> {
+        let body = serde_json::to_string(log)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO call_logs (id, call_id, status, started_at_ms, body, updated_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(id) DO UPDATE SET status = excluded.status, body = excluded.body,
+                 updated_at_ms = excluded.updated_at_ms",
+            params![
+                log.id,
+                log.call_id,
+                log.status.as_str(),
+                log.started_at_ms,
+                body,
+                now_ms
+            ],
+        )?;
+        let op = match op {
+            WriteOp::Create => OutboxOp::Create,
+            WriteOp::Update => OutboxOp::Update,
+        };
+        enqueue(&tx, EntityKind::CallLog, &log.id, op, now_ms)?;
+        tx.commit()?;
+        debug!(call_log_id = %log.id, status = log.status.as_str(), "call log committed");
+        Ok(())
+    }
+
+    pub fn call_log(&self, id: &str) -> Result<Option<CallLog>> {
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM call_logs WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
+    }
+
+    /// Call logs started at or after `since_ms`, newest first.
+    pub fn call_logs_since(&self, since_ms: i64, limit: u32) -> Result<Vec<CallLog>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT body FROM call_logs WHERE started_at_ms >= ?1
+             ORDER BY started_at_ms DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![since_ms, limit], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for body in rows {
+            out.push(serde_json::from_str(&body?)?);
+        }
+        Ok(out)
+    }
+
+    /// Autosave: the draft row only. Nothing is queued until the agent submits.
+    pub fn save_draft(&mut self, draft: &CallDraft) -> Result<()> {
+        let body = serde_json::to_string(draft)?;
+        self.conn.execute(
+            "INSERT INTO drafts (call_log_id, state, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(call_log_id) DO UPDATE SET state = excluded.state, body = excluded.body,
+                 updated_at_ms = excluded.updated_at_ms",
+            params![
+                draft.call_log_id,
+                draft_state(draft.state),
+                body,
+                draft.updated_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Opens an empty draft for an answered call unless one exists (a restart re-opens it).
+    pub fn open_draft(&mut self, call_log_id: &str, now_ms: i64) -> Result<CallDraft> {
+        if let Some(existing) = self.draft(call_log_id)? {
+            return Ok(existing);
+        }
+        let draft = CallDraft {
+            call_log_id: call_log_id.to_string(),
+            updated_at_ms: now_ms,
+            ..CallDraft::default()
+        };
+        self.save_draft(&draft)?;
+        Ok(draft)
+    }
+
+    pub fn draft(&self, call_log_id: &str) -> Result<Option<CallDraft>> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM drafts WHERE call_log_id = ?1",
+                [call_log_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
+    }
+
+    /// Marks the draft submitted and queues it, in one transaction.
+    pub fn submit_draft(&mut self, draft: &CallDraft, now_ms: i64) -> Result<()> {
+        let mut draft = draft.clone();
+        draft.state = DraftState::Submitted;
+        draft.updated_at_ms = now_ms;
+        let body = serde_json::to_string(&draft)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO drafts (call_log_id, state, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(call_log_id) DO UPDATE SET state = excluded.state, body = excluded.body,
+                 updated_at_ms = excluded.updated_at_ms",
+            params![draft.call_log_id, draft_state(draft.state), body, now_ms],
+        )?;
+        enqueue(
+            &tx,
+            EntityKind::Draft,
+            &draft.call_log_id,
+            OutboxOp::Update,
+            now_ms,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Drafts still being written, oldest first: the agent's unfinished after-call work.
+    pub fn open_drafts(&self) -> Result<Vec<CallDraft>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT body FROM drafts WHERE state = 'editing' ORDER BY updated_at_ms",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for body in rows {
+            out.push(serde_json::from_str(&body?)?);
+        }
+        Ok(out)
+    }
+}
+
+fn draft_state(state: DraftState) -> &'static str {
+    match state {
+        DraftState::Editing => "editing",
+        DraftState::Submitted => "submitted",
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use ringside_core::{CallLog, CallStatus, Direction};
+
+    pub(crate) fn log(id: &str, status: CallStatus) -> CallLog {
+        CallLog {
+            id: id.into(),
+            call_id: format!("c-{id}"),
+            direction: Direction::Inbound,
+            from: "+15550100".into(),
+            to: "1002".into(),
+            peer: "+15550100".into(),
+            peer_name: None,
+            extension_id: Some("7".into()),
+            status,
+            contact_id: None,
+            contact_name: None,
+            started_at_ms: 1000,
+            answered_at_ms: None,
+            ended_at_ms: None,
+            talk_seconds: 0,
+            end_reason: None,
+            rejected_by_agent: false,
+            on_hold: false,
+            muted: false,
+            transferred_to: None,
+            queue: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::tests_support::log;
+    use ringside_core::CallStatus;
+
+    #[test]
+    fn call_log_round_trips_and_queues() {
+        let mut s = Store::in_memory().unwrap();
+        s.save_call_log(&log("a", CallStatus::Ringing), WriteOp::Create, 1)
+            .unwrap();
+        s.save_call_log(&log("a", CallStatus::Answered), WriteOp::Update, 2)
+            .unwrap();
+        assert_eq!(
+            s.call_log("a").unwrap().unwrap().status,
+            CallStatus::Answered
+        );
+        assert_eq!(s.pending_count().unwrap(), 2);
+        assert_eq!(s.call_logs_since(0, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn drafts_autosave_without_queueing_and_submit_with() {
+        let mut s = Store::in_memory().unwrap();
+        let mut d = s.open_draft("a", 5).unwrap();
+        d.notes = "customer wants a callback".into();
+        s.save_draft(&d).unwrap();
+        assert_eq!(s.pending_count().unwrap(), 0);
+        assert_eq!(
+            s.open_drafts().unwrap()[0].notes,
+            "customer wants a callback"
+        );
+        // Re-opening keeps what was typed.
+        assert_eq!(
+            s.open_draft("a", 6).unwrap().notes,
+            "customer wants a callback"
+        );
+        s.submit_draft(&d, 7).unwrap();
+        assert!(s.open_drafts().unwrap().is_empty());
+        assert_eq!(s.pending_count().unwrap(), 1);
+    }
+}

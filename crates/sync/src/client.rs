@@ -1,0 +1,275 @@
+//! The backend's REST API (docs/backend-api.md) as typed calls.
+
+use std::sync::RwLock;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use ringside_core::{Agent, AgentStatus, Secret, SipAccount};
+use ringside_store::{EntityKind, OutboxItem, OutboxOp};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracing::{debug, instrument};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// No answer: refused, reset, timed out, DNS. Retry later.
+    #[error("backend unreachable: {0}")]
+    Offline(String),
+    /// 5xx. Retry later.
+    #[error("backend error {status}: {message}")]
+    Server { status: u16, message: String },
+    /// 429. Retry after the delay the backend asked for.
+    #[error("backend asks to slow down (retry after {retry_after_ms} ms)")]
+    RateLimited { retry_after_ms: u64 },
+    /// 401: the token is missing or expired.
+    #[error("not signed in to the backend")]
+    Unauthorized,
+    /// Any other 4xx: the write is wrong and retrying will not help.
+    #[error("backend refused the request ({status} {code}): {message}")]
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// 2xx with a body we cannot use.
+    #[error("unusable backend response: {0}")]
+    BadResponse(String),
+}
+
+impl SyncError {
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Offline(_)
+                | Self::Server { .. }
+                | Self::RateLimited { .. }
+                | Self::BadResponse(_)
+        )
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Offline(_) => "backend_unreachable",
+            Self::Server { .. } => "backend_error",
+            Self::RateLimited { .. } => "backend_rate_limited",
+            Self::Unauthorized => "backend_unauthorized",
+            Self::Rejected { .. } => "backend_rejected",
+            Self::BadResponse(_) => "backend_bad_response",
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, SyncError>;
+
+/// What sign-in returns.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: Secret,
+    pub agent: Agent,
+    pub sip: SipAccount,
+    pub ws_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Contact {
+    pub id: String,
+    pub phone: String,
+    pub name: String,
+}
+
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: RwLock<Option<Secret>>,
+}
+
+impl Client {
+    pub fn new(base_url: &str) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| SyncError::Offline(e.to_string()))?;
+        Ok(Self {
+            http,
+            base: base_url.trim_end_matches('/').to_string(),
+            token: RwLock::new(None),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    pub fn set_token(&self, token: Option<Secret>) {
+        if let Ok(mut t) = self.token.write() {
+            *t = token;
+        }
+    }
+
+    async fn request<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<T> {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(token) = self.token.read().ok().and_then(|t| t.clone()) {
+            req = req.bearer_auth(token.0);
+        }
+        if let Some(key) = idempotency_key {
+            req = req.header("Idempotency-Key", key);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| SyncError::Offline(e.to_string()))?;
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| SyncError::Offline(e.to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| SyncError::BadResponse(format!("{path}: {e}")));
+        }
+        let (code, message) = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) => (
+                v["code"].as_str().unwrap_or("unknown").to_string(),
+                v["message"].as_str().unwrap_or("").to_string(),
+            ),
+            Err(_) => (
+                "unknown".into(),
+                String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+            ),
+        };
+        Err(match status {
+            StatusCode::UNAUTHORIZED => SyncError::Unauthorized,
+            StatusCode::TOO_MANY_REQUESTS => SyncError::RateLimited {
+                retry_after_ms: retry_after.unwrap_or(1).saturating_mul(1000),
+            },
+            s if s.is_server_error() => SyncError::Server {
+                status: s.as_u16(),
+                message,
+            },
+            s => SyncError::Rejected {
+                status: s.as_u16(),
+                code,
+                message,
+            },
+        })
+    }
+
+    #[instrument(skip(self, password), err(Debug))]
+    pub async fn login(&self, username: &str, password: &Secret) -> Result<Session> {
+        #[derive(Deserialize)]
+        struct AgentBody {
+            id: String,
+            name: String,
+            extension_id: String,
+            extension_number: String,
+        }
+        #[derive(Deserialize)]
+        struct SipBody {
+            server: String,
+            websocket_url: String,
+            username: String,
+            password: String,
+            domain: String,
+        }
+        #[derive(Deserialize)]
+        struct LoginBody {
+            token: String,
+            agent: AgentBody,
+            sip: SipBody,
+            #[serde(default)]
+            ws_url: String,
+        }
+        let body = json!({"username": username, "password": password.0});
+        let r: LoginBody = self
+            .request(Method::POST, "/api/auth/login", Some(&body), None)
+            .await?;
+        let token = Secret(r.token);
+        self.set_token(Some(token.clone()));
+        Ok(Session {
+            token,
+            agent: Agent {
+                id: r.agent.id,
+                name: r.agent.name,
+                extension_id: r.agent.extension_id,
+                extension: r.agent.extension_number,
+            },
+            sip: SipAccount {
+                server: r.sip.server,
+                websocket_url: r.sip.websocket_url,
+                username: r.sip.username,
+                password: Secret(r.sip.password),
+                domain: r.sip.domain,
+            },
+            ws_url: r.ws_url,
+        })
+    }
+
+    #[instrument(skip(self), err(Debug))]
+    pub async fn resolve_contact(&self, phone: &str) -> Result<Contact> {
+        #[derive(Deserialize)]
+        struct Body {
+            contact: Contact,
+        }
+        let body = json!({ "phone": phone });
+        let r: Body = self
+            .request(Method::POST, "/api/contacts/resolve", Some(&body), None)
+            .await?;
+        Ok(r.contact)
+    }
+
+    pub async fn agent_status(&self) -> Result<AgentStatus> {
+        self.request(Method::GET, "/api/agent/status", None, None)
+            .await
+    }
+
+    pub async fn call_logs(&self) -> Result<Vec<Value>> {
+        self.request(Method::GET, "/api/call-logs", None, None)
+            .await
+    }
+
+    /// Sends one outbox item with its idempotency key.
+    #[instrument(skip(self, item), fields(entity = ?item.entity, id = %item.entity_id, op = ?item.op), err(Debug))]
+    pub async fn send(&self, item: &OutboxItem) -> Result<()> {
+        let key = Some(item.idempotency_key.as_str());
+        let (method, path) = match (item.entity, item.op) {
+            (EntityKind::CallLog, OutboxOp::Create) => (Method::POST, "/api/call-logs".to_string()),
+            (EntityKind::CallLog, OutboxOp::Update) => {
+                (Method::PATCH, format!("/api/call-logs/{}", item.entity_id))
+            }
+            (EntityKind::Draft, _) => (Method::PUT, format!("/api/call-drafts/{}", item.entity_id)),
+        };
+        let result: Result<Value> = self.request(method, &path, Some(&item.payload), key).await;
+        match result {
+            Ok(_) => Ok(()),
+            // A create that the backend already has (sent before a crash, under an older key)
+            // is done: the state we hold is sent again as an update right after.
+            Err(SyncError::Rejected { status: 409, .. }) if item.op == OutboxOp::Create => {
+                debug!("create already known to the backend; sending as update");
+                let path = format!("/api/call-logs/{}", item.entity_id);
+                let _: Value = self
+                    .request(Method::PATCH, &path, Some(&item.payload), key)
+                    .await?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

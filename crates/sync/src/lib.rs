@@ -1,0 +1,14 @@
+//! # Ringside sync
+//!
+//! Everything that talks to the customer's backend. The store decides *what* must reach the
+//! backend; this crate decides *when* and *how*, and reports what the backend said.
+//!
+//! ## Layout
+//! - [`client`]: the REST client (reqwest, rustls), its error classification.
+//! - [`outbox`]: the sender that drains the store's outbox: ordered, idempotent, with backoff.
+
+pub mod client;
+pub mod outbox;
+
+pub use client::{Client, Contact, Session, SyncError};
+pub use outbox::{drain, DrainReport};

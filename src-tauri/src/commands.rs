@@ -1,0 +1,69 @@
+//! The IPC surface. Every command returns `Result<_, IpcError>`, i.e. `{code, message}`.
+
+use std::sync::Arc;
+
+use ringside_core::{CallDraft, Intent, IpcError, Snapshot};
+use ringside_service::Service;
+use serde_json::Value;
+use tauri::{State, Webview};
+use tracing::instrument;
+
+use crate::webphone;
+
+/// Arguments longer than this are cut: the webphone's callbacks are short, and a runaway
+/// library must not fill the journal.
+const MAX_ARGS: usize = 32;
+
+/// Ingress for the webphone's callbacks: the only command the webphone window may call.
+#[tauri::command]
+pub fn phone_event(
+    webview: Webview,
+    service: State<'_, Arc<Service>>,
+    kind: String,
+    args: Vec<Value>,
+) -> Result<(), IpcError> {
+    if webview.label() != webphone::WINDOW {
+        return Err(IpcError::new(
+            "forbidden",
+            "phone events come from the webphone window only",
+        ));
+    }
+    if kind.len() > 32 {
+        return Err(IpcError::new(
+            "phone_event_invalid",
+            "callback kind too long",
+        ));
+    }
+    let mut args = args;
+    args.truncate(MAX_ARGS);
+    service.phone_event(kind, args);
+    Ok(())
+}
+
+#[tauri::command]
+pub fn get_snapshot(service: State<'_, Arc<Service>>) -> Snapshot {
+    service.snapshot()
+}
+
+#[tauri::command]
+#[instrument(skip(service), err(Debug))]
+pub fn intent(service: State<'_, Arc<Service>>, intent: Intent) -> Result<(), IpcError> {
+    service.intent(intent)
+}
+
+#[tauri::command]
+pub fn save_draft(service: State<'_, Arc<Service>>, draft: CallDraft) -> Result<(), IpcError> {
+    service.save_draft(draft)
+}
+
+#[tauri::command]
+#[instrument(skip(service, draft), fields(call_log_id = %draft.call_log_id), err(Debug))]
+pub fn submit_draft(service: State<'_, Arc<Service>>, draft: CallDraft) -> Result<(), IpcError> {
+    service.submit_draft(draft)
+}
+
+#[tauri::command]
+#[instrument(skip(service), err(Debug))]
+pub fn simulate_incoming(service: State<'_, Arc<Service>>, number: String) -> Result<(), IpcError> {
+    service.simulate_incoming(&number)
+}

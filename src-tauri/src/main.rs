@@ -1,0 +1,28 @@
+//! # Ringside, the desktop shell
+//!
+//! A thin Tauri layer over `ringside-service`: it opens the windows, serves the webphone
+//! library, and turns IPC calls into service calls and service output into events.
+//!
+//! ## Layout
+//! - [`app`]: the Tauri builder: windows, managed state, the outlet that emits events.
+//! - [`commands`]: the IPC surface, one function per command, errors as `{code, message}`.
+//! - [`webphone`]: the `webphone://` scheme that serves the host page, the bridge and the
+//!   library (the customer's folder or the simulator), under a strict CSP.
+//! - [`logs`]: rolling log files in the profile for support.
+//! - [`replay`]: `ringside replay FILE`, which needs no display and no network.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod app;
+mod commands;
+mod logs;
+mod replay;
+mod webphone;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("replay") {
+        std::process::exit(replay::run(&args[1..]));
+    }
+    std::process::exit(app::run(&args));
+}

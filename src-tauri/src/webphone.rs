@@ -1,0 +1,221 @@
+//! The `webphone://` scheme: the hidden webphone window's whole world.
+//!
+//! `/ringside/host.html` and `/ringside/bridge.js` are Ringside's own; every other path is
+//! the webphone library's folder (the customer's copy, or the simulator compiled into the
+//! app), so the app cannot tell the two apart. The library is a folder because it loads its
+//! own `js/lib/*.js` relative to its script. Only the `phone` webview is served.
+
+use std::borrow::Cow;
+use std::path::{Component, Path, PathBuf};
+
+use ringside_service::WebphoneSource;
+use tauri::http::{header, Request, Response, StatusCode};
+
+pub const SCHEME: &str = "webphone";
+pub const WINDOW: &str = "phone";
+
+const BRIDGE_JS: &str = include_str!("../../ui/webphone/bridge.js");
+const SIMULATOR_JS: &str = include_str!("../../ui/webphone-sim/webphone_api.js");
+
+/// The host page's URL on this platform (Windows and Android use `http://<scheme>.localhost`).
+pub fn host_url() -> String {
+    if cfg!(windows) {
+        format!("http://{SCHEME}.localhost/ringside/host.html")
+    } else {
+        format!("{SCHEME}://localhost/ringside/host.html")
+    }
+}
+
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+}
+
+fn library_src(source: &WebphoneSource) -> String {
+    match source {
+        WebphoneSource::Url(base) => format!("{}/webphone_api.js", base.trim_end_matches('/')),
+        _ => "/webphone_api.js".to_string(),
+    }
+}
+
+/// The host page's policy: scripts only from here and from the library's own origin;
+/// network to the IPC channel and to secure WebSockets (the SIP server is known only after
+/// sign-in, so it cannot be named here).
+pub fn csp(source: &WebphoneSource) -> String {
+    let extra = match source {
+        WebphoneSource::Url(u) => origin_of(u).unwrap_or_default(),
+        _ => String::new(),
+    };
+    format!(
+        "default-src 'self'; script-src 'self' {extra}; connect-src 'self' ipc: http://ipc.localhost wss: {extra}; \
+         media-src 'self' blob: mediastream: {extra}; img-src 'self' data: {extra}; style-src 'self' 'unsafe-inline'; \
+         object-src 'none'; base-uri 'self'"
+    )
+}
+
+pub fn host_page(source: &WebphoneSource) -> String {
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Ringside webphone host</title></head>\n\
+         <body>\n<script src=\"{}\"></script>\n<script src=\"/ringside/bridge.js\"></script>\n</body></html>\n",
+        library_src(source)
+    )
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "wasm" => "application/wasm",
+        "png" => "image/png",
+        "svg" => "image/svg+xml",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "ogg" => "audio/ogg",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A path inside `root`, or `None` for anything that tries to leave it.
+pub fn resolve_in(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let rel = Path::new(url_path.trim_start_matches('/'));
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let candidate = root.join(rel);
+    let canon = candidate.canonicalize().ok()?;
+    let root = root.canonicalize().ok()?;
+    canon.starts_with(&root).then_some(canon)
+}
+
+fn respond(
+    status: StatusCode,
+    ctype: &str,
+    body: Cow<'static, [u8]>,
+    csp: Option<&str>,
+) -> Response<Cow<'static, [u8]>> {
+    let mut b = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, ctype)
+        .header("X-Content-Type-Options", "nosniff");
+    if let Some(csp) = csp {
+        b = b.header("Content-Security-Policy", csp);
+    }
+    b.body(body.clone()).unwrap_or_else(|_| Response::new(body))
+}
+
+pub fn serve(
+    source: &WebphoneSource,
+    webview_label: &str,
+    request: &Request<Vec<u8>>,
+) -> Response<Cow<'static, [u8]>> {
+    let not_found = || {
+        respond(
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            Cow::Borrowed(b"not found"),
+            None,
+        )
+    };
+    if webview_label != WINDOW {
+        return respond(
+            StatusCode::FORBIDDEN,
+            "text/plain",
+            Cow::Borrowed(b"forbidden"),
+            None,
+        );
+    }
+    let path = request.uri().path();
+    match path {
+        "/ringside/host.html" => {
+            let csp = csp(source);
+            respond(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                Cow::Owned(host_page(source).into_bytes()),
+                Some(&csp),
+            )
+        }
+        "/ringside/bridge.js" => respond(
+            StatusCode::OK,
+            "text/javascript; charset=utf-8",
+            Cow::Borrowed(BRIDGE_JS.as_bytes()),
+            None,
+        ),
+        _ => match source {
+            WebphoneSource::Simulator if path == "/webphone_api.js" => respond(
+                StatusCode::OK,
+                "text/javascript; charset=utf-8",
+                Cow::Borrowed(SIMULATOR_JS.as_bytes()),
+                None,
+            ),
+            WebphoneSource::Folder(root) => match resolve_in(root, path).map(std::fs::read) {
+                Some(Ok(bytes)) => {
+                    respond(StatusCode::OK, content_type(path), Cow::Owned(bytes), None)
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(%path, error = %e, "webphone file unreadable");
+                    not_found()
+                }
+                None => {
+                    tracing::warn!(%path, "webphone path outside its folder, or missing");
+                    not_found()
+                }
+            },
+            _ => not_found(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(path: &str) -> Request<Vec<u8>> {
+        Request::builder()
+            .uri(format!("webphone://localhost{path}"))
+            .body(Vec::new())
+            .unwrap()
+    }
+
+    #[test]
+    fn serves_only_inside_the_folder_and_only_to_the_phone_window() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("js/lib")).unwrap();
+        std::fs::write(dir.path().join("webphone_api.js"), "var webphone_api = {};").unwrap();
+        std::fs::write(dir.path().join("js/lib/api_helper.js"), "1").unwrap();
+        std::fs::write(dir.path().parent().unwrap().join("secret.txt"), "no").ok();
+        let src = WebphoneSource::Folder(dir.path().to_path_buf());
+        assert_eq!(
+            serve(&src, "phone", &req("/webphone_api.js")).status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            serve(&src, "phone", &req("/js/lib/api_helper.js")).status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            serve(&src, "phone", &req("/../secret.txt")).status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            serve(&src, "phone", &req("/%2e%2e/secret.txt")).status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            serve(&src, "main", &req("/webphone_api.js")).status(),
+            StatusCode::FORBIDDEN
+        );
+        let host = serve(&src, "phone", &req("/ringside/host.html"));
+        assert!(host.headers().get("Content-Security-Policy").is_some());
+    }
+
+    #[test]
+    fn a_url_source_is_named_in_the_csp() {
+        let src = WebphoneSource::Url("https://cdn.example.com/wp/".into());
+        assert!(csp(&src).contains("script-src 'self' https://cdn.example.com"));
+        assert!(host_page(&src).contains("https://cdn.example.com/wp/webphone_api.js"));
+    }
+}

@@ -1,0 +1,326 @@
+//! # Ringside end-to-end harness
+//!
+//! Starts the reference backend binary and `tauri-driver`, launches the real `ringside`
+//! binary through WebKitWebDriver, and gives tests a WebDriver client on the agent's window
+//! plus a backend client to check what reached the backend.
+//!
+//! Needs a display (run under `xvfb-run -a`, as `cargo xtask test` does), the app built
+//! (`cargo xtask test` builds it), `tauri-driver` and `WebKitWebDriver` installed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+/// `target/debug`, found from the test executable (`target/debug/deps/<test>`).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent()
+        .and_then(|d| d.parent())
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// A fresh directory for one test's backend database, app profile and logs, kept after the
+/// run (under `target/e2e/NAME`) so a failure can be read.
+pub fn work_dir(name: &str) -> PathBuf {
+    let dir = bin_dir().join("..").join("e2e").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.canonicalize().unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn log_file(dir: &std::path::Path, name: &str) -> Stdio {
+    let _ = std::fs::create_dir_all(dir);
+    std::fs::File::create(dir.join(name))
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::null())
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        // SIGTERM first: tauri-driver stops its WebKitWebDriver and the app on it.
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The reference backend as a child process on a loopback port.
+pub struct Backend {
+    _child: Killed,
+    pub url: String,
+    http: reqwest::Client,
+    token: String,
+}
+
+/// Both TLS stacks in this test binary link rustls with different crypto providers; pick
+/// one for the process before any client is built.
+fn init_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+impl Backend {
+    pub async fn start(dir: &std::path::Path) -> Backend {
+        init_crypto();
+        let bin = bin_dir().join("ringside-backend");
+        assert!(
+            bin.exists(),
+            "{} missing: run `cargo xtask test`",
+            bin.display()
+        );
+        let mut child = Command::new(&bin)
+            .args(["--listen", "127.0.0.1:0", "--db"])
+            .arg(dir.join("backend.db"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start backend");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("backend banner")
+            .to_string();
+        let http = reqwest::Client::new();
+        let login: Value = http
+            .post(format!("{url}/api/auth/login"))
+            .json(&json!({"username": "demo", "password": "demo"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["token"].as_str().unwrap().to_string();
+        Backend {
+            _child: Killed(child),
+            url,
+            http,
+            token,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn set_faults(&self, faults: Value) {
+        self.http
+            .put(format!("{}/admin/faults", self.url))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// The app, launched by tauri-driver, with a WebDriver session on its main window.
+pub struct App {
+    pub client: Client,
+    _driver: Killed,
+    pub profile: PathBuf,
+}
+
+impl App {
+    pub async fn launch(backend: &Backend, profile: PathBuf) -> App {
+        let app = bin_dir().join("ringside");
+        assert!(
+            app.exists(),
+            "{} missing: run `cargo xtask test`",
+            app.display()
+        );
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no DISPLAY: run under `xvfb-run -a` (cargo xtask test does)"
+        );
+        let port = free_port();
+        let native = free_port();
+        let driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("RINGSIDE_BACKEND_URL", &backend.url)
+            .env("RINGSIDE_PROFILE_DIR", &profile)
+            .env("RINGSIDE_CONFIG", profile.join("no-user-config.toml"))
+            .env(
+                "RINGSIDE_SYSTEM_CONFIG",
+                profile.join("no-system-config.toml"),
+            )
+            .env("RINGSIDE_MODE", "demo")
+            .stdout(Stdio::null())
+            .stderr(log_file(&profile, "driver.log"))
+            .spawn()
+            .expect("start tauri-driver (cargo xtask setup installs it)");
+        let driver = Killed(driver);
+        let caps = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app.to_string_lossy() },
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("no WebDriver session: {e}"),
+            }
+        };
+        let app = App {
+            client,
+            _driver: driver,
+            profile,
+        };
+        app.focus_main().await;
+        app
+    }
+
+    /// The session may start on either window; the agent's one has the Yew app.
+    async fn focus_main(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            for handle in self.client.windows().await.unwrap_or_default() {
+                if self.client.switch_to_window(handle).await.is_ok()
+                    && self.client.title().await.is_ok_and(|t| t == "Ringside")
+                    && self.client.find(Locator::Css(".shell")).await.is_ok()
+                {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the main window never showed the app"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits for an element matching `css` whose text satisfies `pred`; returns the text.
+    pub async fn wait_text(&self, css: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut last = String::new();
+        loop {
+            if let Ok(elems) = self.client.find_all(Locator::Css(css)).await {
+                for e in elems {
+                    // `textContent`, not WebDriver's rendered text: WebKitWebDriver reports
+                    // "" for text inside `text-overflow: ellipsis` boxes.
+                    if let Ok(Some(t)) = e.prop("textContent").await {
+                        let t = t.trim().to_string();
+                        if pred(&t) {
+                            return t;
+                        }
+                        last = t;
+                    }
+                }
+            }
+            if Instant::now() >= deadline {
+                self.screenshot("timeout").await;
+                let body = self.client.source().await.unwrap_or_default();
+                panic!("timed out waiting for `{css}` (last text: {last:?}); page:\n{body}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn wait(&self, css: &str) {
+        self.wait_text(css, |_| true).await;
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait(css).await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.wait(css).await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+
+    /// Saves a PNG of the window under `target/e2e-screenshots/NAME.png`.
+    pub async fn screenshot(&self, name: &str) {
+        if let Ok(png) = self.client.screenshot().await {
+            let dir = bin_dir().join("..").join("e2e-screenshots");
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// Polls `f` until it returns `Some`, for up to `secs` seconds.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,320 @@
+//! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! - `setup`: installs what a fresh Debian 12 machine needs, skipping what is present.
+//! - `ui`: builds the Yew front end into `ui/dist` (wasm32 + wasm-bindgen, no trunk).
+//! - `run [ARGS]`: setup, ui, build, then start Ringside (demo mode unless configured).
+//! - `test`: setup, ui, build, fmt and clippy checks, then every test, under Xvfb.
+//! - `bench`: the engine and store benchmarks.
+//! - `bundle`: release .deb and .rpm (installs tauri-cli on first use).
+
+#![allow(clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const APT_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "libssl-dev",
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "libsoup-3.0-dev",
+    "libjavascriptcoregtk-4.1-dev",
+    "librsvg2-dev",
+    "libayatana-appindicator3-dev",
+    "libxdo-dev",
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "imagemagick",
+];
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const TAURI_DRIVER_REQ: &str = "^2";
+const TAURI_CLI_REQ: &str = "^2";
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let rest = args.get(1..).unwrap_or(&[]).to_vec();
+    let started = Instant::now();
+    let result = match task {
+        "setup" => setup(),
+        "ui" => setup().and_then(|_| ui()),
+        "run" => run(&rest),
+        "test" => test(&rest),
+        "bench" => bench(),
+        "bundle" => bundle(),
+        _ => {
+            println!("usage: cargo xtask setup|ui|run [-- APP ARGS]|test|bench|bundle");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => {
+            println!(
+                "xtask {task}: done in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask {task}: FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn step(name: &str) -> Instant {
+    println!("==> {name}");
+    Instant::now()
+}
+
+fn done(name: &str, t: Instant) {
+    println!("<== {name} ({:.1} s)", t.elapsed().as_secs_f64());
+}
+
+fn status(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}");
+    if cmd.get_current_dir().is_none() {
+        cmd.current_dir(root());
+    }
+    let st = cmd
+        .status()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if st.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} exited with {st}"))
+    }
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.current_dir(root()).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
+}
+
+fn target_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(d);
+    }
+    output(Command::new(cargo()).args(["metadata", "--format-version", "1", "--no-deps"]))
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        .and_then(|v| v["target_directory"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// The exact wasm-bindgen version in Cargo.lock: the CLI must match it to the letter.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock unreadable: {e}"))?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let at = lock
+        .find(&needle)
+        .ok_or_else(|| format!("{package} not in Cargo.lock"))?;
+    let rest = &lock[at + needle.len()..];
+    rest.split('"')
+        .next()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{package}: no version in Cargo.lock"))
+}
+
+fn installed_crates() -> String {
+    output(Command::new(cargo()).args(["install", "--list"])).unwrap_or_default()
+}
+
+fn setup() -> Result {
+    let t = step("setup");
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            !output(Command::new("dpkg-query").args(["-W", "-f=${Status}", p]))
+                .is_some_and(|s| s.contains("install ok installed"))
+        })
+        .collect();
+    if !missing.is_empty() {
+        println!("system packages missing: {}", missing.join(" "));
+        if !is_root() {
+            return Err(format!(
+                "not root: install them with `sudo apt-get install -y {}`",
+                missing.join(" ")
+            ));
+        }
+        status(Command::new("apt-get").arg("update").arg("-qq"))
+            .map_err(|e| format!("{e} (is the Debian package registry reachable?)"))?;
+        status(
+            Command::new("apt-get")
+                .args(["install", "-y", "-qq", "--no-install-recommends"])
+                .args(&missing)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+    }
+    let targets = output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .ok_or("rustup is needed to add the wasm32 target")?;
+    if !targets.lines().any(|l| l.trim() == WASM_TARGET) {
+        status(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+    let installed = installed_crates();
+    let wbg = locked_version("wasm-bindgen")?;
+    if !installed.contains(&format!("wasm-bindgen-cli v{wbg}:")) {
+        // Not --locked: a locked dependency of the CLI is missing from the registry.
+        status(Command::new(cargo()).args(["install", "wasm-bindgen-cli", "--version", &wbg]))?;
+    }
+    if !installed.lines().any(|l| l.starts_with("tauri-driver v2.")) {
+        status(Command::new(cargo()).args([
+            "install",
+            "tauri-driver",
+            "--version",
+            TAURI_DRIVER_REQ,
+            "--locked",
+        ]))?;
+    }
+    done("setup", t);
+    Ok(())
+}
+
+fn ui() -> Result {
+    let t = step("ui (wasm32 + wasm-bindgen)");
+    status(Command::new(cargo()).args([
+        "build",
+        "-p",
+        "ringside-ui",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let wasm = target_dir()
+        .join(WASM_TARGET)
+        .join("wasm-release")
+        .join("ringside-ui.wasm");
+    let dist = root().join("ui").join("dist");
+    std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    status(
+        Command::new("wasm-bindgen")
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "ringside-ui",
+                "--out-dir",
+            ])
+            .arg(&dist)
+            .arg(&wasm),
+    )?;
+    let stat = root().join("ui").join("static");
+    for entry in std::fs::read_dir(&stat).map_err(|e| format!("{}: {e}", stat.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        std::fs::copy(entry.path(), dist.join(entry.file_name())).map_err(|e| e.to_string())?;
+    }
+    done("ui", t);
+    Ok(())
+}
+
+fn build_app(release: bool) -> Result {
+    let t = step("build app");
+    let mut cmd = Command::new(cargo());
+    cmd.args(["build", "-p", "ringside", "-p", "ringside-backend"]);
+    if release {
+        cmd.args(["--release", "--features", "ringside/custom-protocol"]);
+    }
+    status(&mut cmd)?;
+    done("build app", t);
+    Ok(())
+}
+
+fn run(args: &[String]) -> Result {
+    setup()?;
+    ui()?;
+    build_app(false)?;
+    let bin = target_dir().join("debug").join("ringside");
+    let args: Vec<&String> = args.iter().filter(|a| *a != "--").collect();
+    status(Command::new(bin).args(args))
+}
+
+fn with_display(mut cmd: Command) -> Command {
+    if std::env::var_os("DISPLAY").is_some() {
+        return cmd;
+    }
+    let mut x = Command::new("xvfb-run");
+    x.args(["-a", "-s", "-screen 0 1280x900x24"]);
+    x.arg(cmd.get_program());
+    x.args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            x.env(k, v);
+        }
+    }
+    cmd = x;
+    cmd
+}
+
+fn test(args: &[String]) -> Result {
+    setup()?;
+    ui()?;
+    build_app(false)?;
+    let t = step("fmt + clippy");
+    status(Command::new(cargo()).args(["fmt", "--all", "--check"]))?;
+    status(Command::new(cargo()).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    done("fmt + clippy", t);
+    let t = step("tests (end-to-end ones under Xvfb)");
+    let mut cmd = Command::new(cargo());
+    cmd.args(["test", "--workspace"]).args(args);
+    status(&mut with_display(cmd))?;
+    done("tests", t);
+    Ok(())
+}
+
+fn bench() -> Result {
+    status(Command::new(cargo()).args(["bench", "-p", "ringside-core", "-p", "ringside-store"]))
+}
+
+fn bundle() -> Result {
+    setup()?;
+    ui()?;
+    if !installed_crates()
+        .lines()
+        .any(|l| l.starts_with("tauri-cli v2."))
+    {
+        status(Command::new(cargo()).args([
+            "install",
+            "tauri-cli",
+            "--version",
+            TAURI_CLI_REQ,
+            "--locked",
+        ]))?;
+    }
+    status(
+        Command::new(cargo())
+            .args(["tauri", "build", "--bundles", "deb,rpm"])
+            .current_dir(root().join("src-tauri")),
+    )
+}
