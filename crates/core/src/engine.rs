@@ -172,6 +172,9 @@ pub struct AgentInfo {
     pub state: Option<AgentState>,
 }
 
+// Effects live for one `handle` call: boxing the call log would cost an allocation per save
+// to save stack space nobody needs.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Persist this call log (and queue it for the backend) before anything else happens.

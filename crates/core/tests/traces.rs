@@ -1,5 +1,7 @@
 //! Every recorded trace in `shared/traces/mizu-3.6` replayed with the outcomes its README states.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use ringside_core::journal::{replay, CallSummary};
