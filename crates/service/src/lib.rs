@@ -139,6 +139,7 @@ impl Service {
             (None, false) => return Err(config::ConfigError::NoBackend.into()),
         };
         let client = Arc::new(Client::new(&base_url)?);
+        let pending = store.pending_count()?;
         let svc = Arc::new(Self {
             inner: Mutex::new(Inner {
                 engine: Engine::new(),
@@ -149,7 +150,10 @@ impl Service {
             client,
             outlet,
             sync_wake: Notify::new(),
-            sync_view: Mutex::new(SyncView::default()),
+            sync_view: Mutex::new(SyncView {
+                pending,
+                ..SyncView::default()
+            }),
             notice: Mutex::new(notice),
             started,
             demo,
