@@ -14,6 +14,8 @@ pub fn init(profile_dir: &Path) -> Option<WorkerGuard> {
         EnvFilter::try_from_env("RINGSIDE_LOG")
             .unwrap_or_else(|_| EnvFilter::new("info,tao=warn,wry=warn"))
     };
+    // The appender prunes old files at start and complains if the folder is not there yet.
+    let _ = std::fs::create_dir_all(profile_dir.join("logs"));
     let file = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("ringside")
