@@ -17,8 +17,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::{info, warn};
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::db::{self, AgentRow};
 use crate::faults::{FaultSettings, Faults};
+use crate::ws::{self, Hub};
 
 const TOKEN_TTL_MS: i64 = 8 * 3600 * 1000;
 const STATUSES: [&str; 5] = ["ringing", "talking", "answered", "missed", "no_answered"];
@@ -27,6 +31,10 @@ const STATUSES: [&str; 5] = ["ringing", "talking", "answered", "missed", "no_ans
 pub struct AppState {
     db: Arc<Mutex<Connection>>,
     pub faults: Faults,
+    pub hub: Hub,
+    counter: Arc<AtomicU64>,
+    /// yeastar_call_id -> agent id, for `call_queue_cleared`.
+    queue_calls: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl AppState {
@@ -34,10 +42,13 @@ impl AppState {
         Ok(Self {
             db: Arc::new(Mutex::new(db::open(path)?)),
             faults: Faults::default(),
+            hub: Hub::default(),
+            counter: Arc::new(AtomicU64::new(0x23)),
+            queue_calls: Arc::default(),
         })
     }
 
-    fn with_db<T>(
+    pub(crate) fn with_db<T>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, ApiError> {
@@ -71,7 +82,7 @@ impl ApiError {
     fn internal(message: &str) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
-    fn unauthorized() -> Self {
+    pub(crate) fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -95,7 +106,7 @@ impl IntoResponse for ApiError {
 
 type ApiResult = Result<Response, ApiError>;
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -203,6 +214,34 @@ async fn faults_layer(State(state): State<AppState>, req: Request, next: Next) -
             )
             .into_response();
         }
+        if state.faults.should_rate_limit() {
+            let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "slow down")
+                .into_response();
+            r.headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+            return r;
+        }
+        let resp = next.run(req).await;
+        if !resp.status().is_success() {
+            return resp;
+        }
+        let garble = state.faults.should_garble();
+        let slow = state.faults.slow_body();
+        if !garble && slow == 0 {
+            return resp;
+        }
+        let (parts, body) = resp.into_parts();
+        let bytes = if garble {
+            Bytes::from_static(b"<html>502 Bad Gateway</html>")
+        } else {
+            axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default()
+        };
+        // Headers now, the body only after the delay: what a congested proxy does.
+        let body = axum::body::Body::from_stream(futures_util::stream::once(async move {
+            tokio::time::sleep(Duration::from_millis(slow)).await;
+            Ok::<_, std::convert::Infallible>(bytes)
+        }));
+        return Response::from_parts(parts, body);
     }
     next.run(req).await
 }
@@ -211,6 +250,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(|| async { Json(json!({"ok": true})) }))
         .route("/api/auth/login", post(login))
+        .route("/api/auth/refresh", post(refresh))
+        .route("/api/calls/{yeastar_call_id}/transfer", post(transfer))
+        .route("/ws/agent", get(ws::ws_agent))
+        .route("/admin/expire-tokens", post(expire_tokens))
+        .route("/admin/queue-call", post(queue_call))
+        .route("/admin/queue-call/{yeastar_call_id}/clear", post(clear_queue_call))
+        .route("/admin/agent-status", put(admin_agent_status))
+        .route("/admin/agent-info", get(admin_agent_info))
+        .route("/admin/transfers", get(admin_transfers))
         .route("/api/agent/status", get(get_status).put(put_status))
         .route("/api/agent/pause-reasons", get(pause_reasons))
         .route("/api/contacts/resolve", post(resolve_contact))
@@ -247,12 +295,23 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
                 "wrong username or password",
             )
         })?;
+    info!(agent = %agent.id, "login");
+    session_response(&state, &headers, agent)
+}
+
+/// A new access token (and a new refresh token) for `agent`, in the login response shape.
+fn session_response(state: &AppState, headers: &HeaderMap, agent: AgentRow) -> ApiResult {
     let token = uuid::Uuid::new_v4().simple().to_string();
+    let refresh = uuid::Uuid::new_v4().simple().to_string();
     let expires = now_ms() + TOKEN_TTL_MS;
     state.with_db(|c| {
         c.execute(
             "INSERT INTO tokens (token, agent_id, expires_at_ms) VALUES (?1, ?2, ?3)",
             params![token, agent.id, expires],
+        )?;
+        c.execute(
+            "INSERT INTO refresh_tokens (token, agent_id) VALUES (?1, ?2)",
+            params![refresh, agent.id],
         )
     })?;
     let host = headers
@@ -260,9 +319,9 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_string();
-    info!(agent = %agent.id, "login");
     Ok(Json(json!({
         "token": token,
+        "refresh_token": refresh,
         "expires_at_ms": expires,
         "agent": agent,
         "sip": {
@@ -299,17 +358,209 @@ async fn put_status(State(state): State<AppState>, headers: HeaderMap, body: Byt
     if req.state == "paused" && req.reason.is_none() {
         return Err(ApiError::invalid("a pause needs a reason"));
     }
-    idempotent(&state, &a.id, &key, |c| {
+    let reason = normalise_reason(&state, req.reason.as_deref())?;
+    let result = idempotent(&state, &a.id, &key, |c| {
         c.execute(
             "UPDATE agents SET state = ?1, reason = ?2 WHERE id = ?3",
-            params![req.state, req.reason, a.id],
+            params![req.state, reason, a.id],
         )
         .map_err(|_| ApiError::internal("database error"))?;
-        Ok((
-            StatusCode::OK,
-            json!({"state": req.state, "reason": req.reason}),
-        ))
+        Ok((StatusCode::OK, json!({"state": req.state, "reason": reason})))
+    })?;
+    state.hub.push(&a.id, json!({"type": "agent_status", "state": req.state, "reason": reason}));
+    Ok(result)
+}
+
+/// A pause reason given by code (`*01`) or by text (`Lunch`) is stored as its text.
+fn normalise_reason(state: &AppState, reason: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(r) = reason.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let known: Option<String> = state.with_db(|c| {
+        c.query_row(
+            "SELECT reason FROM pause_reasons WHERE code = ?1 OR reason = ?1",
+            [r],
+            |row| row.get(0),
+        )
+        .optional()
+    })?;
+    known
+        .map(Some)
+        .ok_or_else(|| ApiError::invalid(format!("unknown pause reason `{r}`")))
+}
+
+#[derive(Deserialize)]
+struct Refresh {
+    refresh_token: String,
+}
+
+async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let req: Refresh = parse(&body)?;
+    let agent_id: Option<String> = state.with_db(|c| {
+        let id = c
+            .query_row(
+                "SELECT agent_id FROM refresh_tokens WHERE token = ?1",
+                [&req.refresh_token],
+                |r| r.get(0),
+            )
+            .optional()?;
+        // Refresh tokens are single-use: a stolen one stops working once used.
+        c.execute("DELETE FROM refresh_tokens WHERE token = ?1", [&req.refresh_token])?;
+        Ok(id)
+    })?;
+    let agent = agent_id
+        .and_then(|id| state.with_db(|c| db::agent_by_id(c, &id)).ok().flatten())
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "bad_refresh_token", "refresh token unknown or used")
+        })?;
+    session_response(&state, &headers, agent)
+}
+
+#[derive(Deserialize)]
+struct TransferBody {
+    #[serde(rename = "type")]
+    kind: String,
+    channel_id: String,
+    number: String,
+    #[serde(default)]
+    operate: Option<String>,
+}
+
+/// Models Yeastar's `call/transfer`: blind, or attended with a follow-up `operate`.
+async fn transfer(
+    State(state): State<AppState>,
+    UrlPath(yeastar_call_id): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let a = agent(&state, &headers)?;
+    let key = idem_key(&headers)?;
+    let req: TransferBody = parse(&body)?;
+    let value: Value = parse(&body)?;
+    if !["blind", "attended"].contains(&req.kind.as_str()) {
+        return Err(ApiError::invalid(format!("unknown transfer type `{}`", req.kind)));
+    }
+    if req.channel_id.is_empty() || req.number.trim().is_empty() {
+        return Err(ApiError::invalid("channel_id and number are required"));
+    }
+    if let Some(op) = &req.operate {
+        if req.kind != "attended" || !["complete", "abort", "threeway", "swap"].contains(&op.as_str()) {
+            return Err(ApiError::invalid(format!(
+                "operate `{op}` needs an attended transfer and one of complete|abort|threeway|swap"
+            )));
+        }
+    }
+    idempotent(&state, &a.id, &key, |c| {
+        c.execute(
+            "INSERT INTO transfers (agent_id, yeastar_call_id, body, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![a.id, yeastar_call_id, value.to_string(), now_ms()],
+        )
+        .map_err(|_| ApiError::internal("database error"))?;
+        Ok((StatusCode::OK, json!({"errcode": 0, "errmsg": "SUCCESS", "call_id": yeastar_call_id})))
     })
+}
+
+async fn expire_tokens(State(state): State<AppState>) -> ApiResult {
+    let n = state.with_db(|c| c.execute("UPDATE tokens SET expires_at_ms = 0", []))?;
+    warn!(tokens = n, "all access tokens expired (admin)");
+    Ok(Json(json!({"expired": n})).into_response())
+}
+
+#[derive(Deserialize)]
+struct QueueCall {
+    caller: String,
+    #[serde(default)]
+    queue_number: Option<String>,
+    #[serde(default)]
+    agent_extension: Option<String>,
+}
+
+/// Pretends a queue call for `caller` reached the agent: what a real backend derives from
+/// Yeastar's 30011 call-status events.
+async fn queue_call(State(state): State<AppState>, body: Bytes) -> ApiResult {
+    let req: QueueCall = parse(&body)?;
+    let ext = req.agent_extension.unwrap_or_else(|| "1002".into());
+    let agent = state
+        .with_db(|c| db::agent_by_extension(c, &ext))?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no agent with extension {ext}")))?;
+    let n = state.counter.fetch_add(1, Ordering::Relaxed);
+    let queue_number = req.queue_number.unwrap_or_else(|| "6402".into());
+    let queue_name = match queue_number.as_str() {
+        "6402" => "Support",
+        "6403" => "Sales",
+        _ => "Queue",
+    };
+    let yeastar_call_id = format!("{}.{}", now_ms() / 1000, n);
+    let frame = json!({
+        "type": "call_queue_info",
+        "yeastar_call_id": yeastar_call_id,
+        "queue_name": queue_name,
+        "queue_number": queue_number,
+        "server_call_log_token": uuid::Uuid::new_v4().simple().to_string(),
+        "channel_id": format!("PJSIP/{ext}-{n:08x}"),
+        "caller": req.caller,
+    });
+    if let Ok(mut m) = state.queue_calls.lock() {
+        m.insert(yeastar_call_id, agent.id.clone());
+    }
+    state.hub.push(&agent.id, frame.clone());
+    Ok(Json(frame).into_response())
+}
+
+async fn clear_queue_call(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> ApiResult {
+    let agent = state.queue_calls.lock().ok().and_then(|mut m| m.remove(&id));
+    let agent =
+        agent.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no queue call {id}")))?;
+    state.hub.push(&agent, json!({"type": "call_queue_cleared", "yeastar_call_id": id}));
+    Ok(Json(json!({"cleared": id})).into_response())
+}
+
+#[derive(Deserialize)]
+struct AdminStatus {
+    extension: String,
+    state: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// A supervisor (or the PBX) changes an agent's status: the agent's sockets hear of it.
+async fn admin_agent_status(State(state): State<AppState>, body: Bytes) -> ApiResult {
+    let req: AdminStatus = parse(&body)?;
+    if !["available", "paused", "logged_out"].contains(&req.state.as_str()) {
+        return Err(ApiError::invalid(format!("unknown state `{}`", req.state)));
+    }
+    let reason = normalise_reason(&state, req.reason.as_deref())?;
+    let agent = state
+        .with_db(|c| db::agent_by_extension(c, &req.extension))?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such extension"))?;
+    state.with_db(|c| {
+        c.execute(
+            "UPDATE agents SET state = ?1, reason = ?2 WHERE id = ?3",
+            params![req.state, reason, agent.id],
+        )
+    })?;
+    let frame = json!({"type": "agent_status", "state": req.state, "reason": reason});
+    state.hub.push(&agent.id, frame.clone());
+    Ok(Json(frame).into_response())
+}
+
+async fn admin_agent_info(State(state): State<AppState>) -> ApiResult {
+    Ok(Json(state.hub.agent_info()).into_response())
+}
+
+async fn admin_transfers(State(state): State<AppState>) -> ApiResult {
+    let rows = state.with_db(|c| {
+        let mut stmt = c.prepare("SELECT yeastar_call_id, body FROM transfers ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            let body: String = r.get(1)?;
+            Ok(json!({
+                "yeastar_call_id": r.get::<_, String>(0)?,
+                "request": serde_json::from_str::<Value>(&body).unwrap_or(Value::Null),
+            }))
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+    })?;
+    Ok(Json(rows).into_response())
 }
 
 async fn pause_reasons(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {

@@ -15,6 +15,11 @@ CREATE TABLE IF NOT EXISTS agents (
 CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY, agent_id TEXT NOT NULL, expires_at_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS refresh_tokens (token TEXT PRIMARY KEY, agent_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS transfers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, agent_id TEXT NOT NULL, yeastar_call_id TEXT NOT NULL,
+    body TEXT NOT NULL, created_at_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pause_reasons (code TEXT PRIMARY KEY, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS contacts (
     id TEXT PRIMARY KEY, phone TEXT UNIQUE NOT NULL, name TEXT NOT NULL, created_at_ms INTEGER NOT NULL
@@ -107,6 +112,26 @@ pub fn agent_by_token(
          FROM tokens t JOIN agents a ON a.id = t.agent_id
          WHERE t.token = ?1 AND t.expires_at_ms > ?2",
         params![token, now_ms],
+        agent_row,
+    )
+    .optional()
+}
+
+pub fn agent_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<AgentRow>> {
+    conn.query_row(
+        "SELECT id, name, extension_id, extension_number, sip_password, state, reason FROM agents
+         WHERE id = ?1",
+        [id],
+        agent_row,
+    )
+    .optional()
+}
+
+pub fn agent_by_extension(conn: &Connection, ext: &str) -> rusqlite::Result<Option<AgentRow>> {
+    conn.query_row(
+        "SELECT id, name, extension_id, extension_number, sip_password, state, reason FROM agents
+         WHERE extension_number = ?1",
+        [ext],
         agent_row,
     )
     .optional()

@@ -7,20 +7,59 @@
 //! - [`db`]: schema, seed data (demo agent, pause reasons, contacts), queries.
 //! - [`api`]: the REST routes, the error model and the idempotency rule.
 //! - [`faults`]: switches that make the server misbehave on purpose (latency, errors, refusal).
+//! - [`ws`]: `/ws/agent`, the push channel for agent status and queue info.
 
 pub mod api;
 pub mod db;
 pub mod faults;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::path::Path;
 
 pub use faults::Faults;
 
+/// A listener that can play dead: while the `refuse` switch is on, every new connection is
+/// closed as soon as it is accepted, which clients see as an unreachable server.
+struct Gate {
+    inner: tokio::net::TcpListener,
+    faults: Faults,
+}
+
+impl axum::serve::Listener for Gate {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, addr)) => {
+                    if self.faults.refusing() {
+                        drop(stream);
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    return (stream, addr);
+                }
+                // Out of file descriptors and the like: wait instead of spinning.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
 /// Serves the API on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, db_path: &Path) -> anyhow::Result<()> {
     let state = api::AppState::open(db_path)?;
-    axum::serve(listener, api::router(state)).await?;
+    let gate = Gate {
+        inner: listener,
+        faults: state.faults.clone(),
+    };
+    axum::serve(gate, api::router(state)).await?;
     Ok(())
 }
 
@@ -43,8 +82,12 @@ pub async fn spawn_embedded(db_path: &Path) -> anyhow::Result<Embedded> {
     let faults = state.faults.clone();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
+    let gate = Gate {
+        inner: listener,
+        faults: faults.clone(),
+    };
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, api::router(state)).await {
+        if let Err(e) = axum::serve(gate, api::router(state)).await {
             tracing::error!(error = %e, "embedded backend stopped");
         }
     });

@@ -36,7 +36,11 @@ impl From<crate::engine::EngineError> for IpcError {
 /// The backend link as the header shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncView {
+    /// The REST API answered the last request.
     pub online: bool,
+    /// The agent WebSocket is connected.
+    #[serde(default)]
+    pub agent_socket: bool,
     /// Writes committed locally and not yet acknowledged by the backend.
     pub pending: u64,
     pub last_error: Option<String>,
@@ -53,6 +57,15 @@ pub struct Snapshot {
     pub demo: bool,
     /// A problem the agent must know about (webphone failed to load, no WebRTC, ...).
     pub notice: Option<IpcError>,
+    /// The backend's pause reasons, for the status menu.
+    #[serde(default)]
+    pub pause_reasons: Vec<PauseReason>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseReason {
+    pub code: String,
+    pub reason: String,
 }
 
 /// The Tauri event name the snapshot is pushed under.

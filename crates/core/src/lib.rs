@@ -22,5 +22,5 @@ pub use engine::{
     Agent, AgentInfo, AgentState, AgentStatus, Clock, Effect, Engine, EngineError, EngineView,
     Input, Intent, LiveCall, PhoneCommand, Secret, SipAccount, WebphoneParams, WriteOp,
 };
-pub use ipc::{IpcError, Snapshot, SyncView};
+pub use ipc::{IpcError, PauseReason, Snapshot, SyncView};
 pub use phone::{CallId, RawPhoneEvent};

@@ -19,11 +19,12 @@ use ringside_core::{
     CallDraft, Clock, Effect, Engine, Input, Intent, IpcError, RawPhoneEvent, Secret, Snapshot,
     SyncView,
 };
+use ringside_core::{AgentStatus, PauseReason};
 use ringside_store::{JournalWriter, Store};
-use ringside_sync::Client;
+use ringside_sync::{AgentSocket, Client, ServerFrame, SocketEvent};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
-use tracing::{error, info, info_span, warn, Instrument};
+use tracing::{debug, error, info, info_span, warn, Instrument};
 
 pub use config::{Config, Mode, WebphoneSource};
 
@@ -78,6 +79,11 @@ pub struct Service {
     /// Tauri calls commands on its own threads, outside any runtime: background work is
     /// spawned on the runtime the service started on.
     runtime: tokio::runtime::Handle,
+    agent_socket: Mutex<Option<AgentSocket>>,
+    ws_url: Mutex<String>,
+    pause_reasons: Mutex<Vec<PauseReason>>,
+    /// Demo mode only: the demo credentials, to sign in again when a refresh is refused.
+    demo_login: Option<(String, Secret)>,
     pub profile_dir: PathBuf,
 }
 
@@ -158,6 +164,15 @@ impl Service {
             started,
             demo,
             runtime: tokio::runtime::Handle::current(),
+            agent_socket: Mutex::new(None),
+            ws_url: Mutex::new(String::new()),
+            pause_reasons: Mutex::new(Vec::new()),
+            demo_login: demo.then(|| {
+                (
+                    "demo".to_string(),
+                    Secret(std::env::var("RINGSIDE_PASSWORD").unwrap_or_else(|_| "demo".into())),
+                )
+            }),
             profile_dir: config.profile_dir.clone(),
         });
         svc.clone().spawn_sync_loop();
@@ -196,6 +211,7 @@ impl Service {
             loop {
                 match self.client.login(&user, &password).await {
                     Ok(session) => {
+                        *lock(&self.ws_url) = session.ws_url.clone();
                         {
                             let mut inner = lock(&self.inner);
                             inner.extension = session.agent.extension.clone();
@@ -208,6 +224,7 @@ impl Service {
                             }
                         }
                         self.set_online(true, None);
+                        self.clone().spawn_pause_reasons();
                         self.handle(Input::SessionStarted {
                             agent: session.agent,
                             sip: Some(session.sip),
@@ -245,10 +262,22 @@ impl Service {
 
     fn spawn_sync_loop(self: Arc<Self>) {
         self.runtime.clone().spawn(async move {
+            // A 429 or an outage pauses the whole outbox, not just the entry that met it.
+            let mut paused_until = 0i64;
             loop {
                 let _ =
                     tokio::time::timeout(Duration::from_secs(1), self.sync_wake.notified()).await;
+                if wall_ms() < paused_until {
+                    continue;
+                }
                 let report = ringside_sync::drain(&self.store, &self.client, wall_ms).await;
+                paused_until = match &report {
+                    Ok(r) if r.pause_ms > 0 => wall_ms() + r.pause_ms,
+                    _ => 0,
+                };
+                if report.as_ref().is_ok_and(|r| r.unauthorized) && self.reauthenticate().await {
+                    self.sync_wake.notify_one();
+                }
                 let pending = lock(&self.store).pending_count().unwrap_or(0);
                 let changed = {
                     let mut v = lock(&self.sync_view);
@@ -355,11 +384,17 @@ impl Service {
                     }
                     Effect::FetchAgentStatus => self.clone().spawn_agent_status(),
                     Effect::SendAgentInfo(info) => {
-                        // The agent WebSocket is the next layer (issue 4); until then the
-                        // registration is visible in the snapshot and the log.
                         info!(?info, "agent info");
+                        if let Some(socket) = lock(&self.agent_socket).as_ref() {
+                            socket.send_agent_info(json!({
+                                "type": "agent_info",
+                                "extension": info.extension,
+                                "registration": info.registration,
+                                "state": info.state,
+                            }));
+                        }
                     }
-                    Effect::OpenAgentSocket => {}
+                    Effect::OpenAgentSocket => self.clone().open_agent_socket(),
                 }
             }
             commands
@@ -395,6 +430,123 @@ impl Service {
             }
             .instrument(info_span!("resolve_contact")),
         );
+    }
+
+    /// After a 401: trade the refresh token for a new session; in demo mode sign in again if
+    /// that is refused. Returns whether the backend accepts us again.
+    async fn reauthenticate(self: &Arc<Self>) -> bool {
+        let session = match self.client.refresh().await {
+            Ok(s) => Ok(s),
+            Err(e) => match &self.demo_login {
+                Some((user, pass)) => self.client.login(user, pass).await,
+                None => Err(e),
+            },
+        };
+        match session {
+            Ok(s) => {
+                info!("session renewed");
+                if let Some(j) = &mut lock(&self.inner).journal {
+                    j.add_secret(s.token.0.clone());
+                }
+                true
+            }
+            Err(e) => {
+                warn!(error = %e, "session could not be renewed");
+                *lock(&self.notice) = Some(IpcError::new(
+                    "session_expired",
+                    "Your session with the backend has expired. Sign in again to sync.",
+                ));
+                self.emit();
+                false
+            }
+        }
+    }
+
+    fn open_agent_socket(self: Arc<Self>) {
+        let url = lock(&self.ws_url).clone();
+        if url.is_empty() {
+            return;
+        }
+        let weak = Arc::downgrade(&self);
+        let client_for_token = self.clone();
+        let token = move || client_for_token.client.token();
+        let socket = AgentSocket::spawn(&self.runtime, url, token, move |event| {
+            if let Some(svc) = weak.upgrade() {
+                svc.on_socket_event(event);
+            }
+        });
+        *lock(&self.agent_socket) = Some(socket);
+    }
+
+    fn on_socket_event(self: &Arc<Self>, event: SocketEvent) {
+        match event {
+            SocketEvent::Connected => {
+                lock(&self.sync_view).agent_socket = true;
+                self.emit();
+            }
+            SocketEvent::Disconnected { reason, unauthorized } => {
+                debug!(%reason, "agent socket down");
+                let was = std::mem::replace(&mut lock(&self.sync_view).agent_socket, false);
+                if was {
+                    self.emit();
+                }
+                if unauthorized {
+                    let svc = self.clone();
+                    self.runtime.spawn(async move {
+                        svc.reauthenticate().await;
+                    });
+                }
+            }
+            SocketEvent::Frame(ServerFrame::AgentStatus(status)) => {
+                self.handle(Input::AgentStatus(status));
+            }
+            SocketEvent::Frame(ServerFrame::QueueInfo(q)) => self.handle(Input::QueueInfo(q)),
+            SocketEvent::Frame(ServerFrame::QueueCleared { yeastar_call_id }) => {
+                self.handle(Input::QueueCleared { yeastar_call_id });
+            }
+            SocketEvent::Frame(_) => {}
+        }
+    }
+
+    fn spawn_pause_reasons(self: Arc<Self>) {
+        self.runtime.clone().spawn(async move {
+            match self.client.pause_reasons().await {
+                Ok(r) => {
+                    *lock(&self.pause_reasons) = r;
+                    self.emit();
+                }
+                Err(e) => warn!(error = %e, "pause reasons not fetched"),
+            }
+        });
+    }
+
+    /// The agent changes their status (available, paused with a reason, logged out).
+    pub async fn set_agent_status(self: &Arc<Self>, status: AgentStatus) -> Result<(), IpcError> {
+        if status.state == ringside_core::AgentState::Paused && status.reason.is_none() {
+            return Err(IpcError::new("pause_reason_required", "Choose why you are pausing."));
+        }
+        let key = uuid::Uuid::new_v4().to_string();
+        let mut last = None;
+        // A flaky network gets three tries under one key: the backend applies it once.
+        for attempt in 0..3u64 {
+            match self.client.set_agent_status(&status, &key).await {
+                Ok(applied) => {
+                    self.handle(Input::AgentStatus(applied));
+                    return Ok(());
+                }
+                Err(e) if e.is_transient() => {
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(300 * (attempt + 1))).await;
+                }
+                Err(e) => return Err(IpcError::new(e.code(), e.to_string())),
+            }
+        }
+        let e = last.map(|e| (e.code(), e.to_string()));
+        let (code, msg) = e.unwrap_or(("backend_unreachable", String::new()));
+        Err(IpcError::new(
+            code,
+            format!("Your status was not changed: the backend did not answer ({msg})."),
+        ))
     }
 
     fn spawn_agent_status(self: Arc<Self>) {
@@ -435,6 +587,15 @@ impl Service {
         }
         self.outlet
             .phone_command(&json!({"cmd": "sim_incoming", "number": number}));
+        // As a PBX queue would: the backend pushes the queue details for the call.
+        let url = format!("{}/admin/queue-call", self.client.base_url());
+        let caller = number.to_string();
+        self.runtime.spawn(async move {
+            let body = json!({"caller": caller});
+            if let Err(e) = ringside_sync::client::post_json(&url, &body).await {
+                debug!(error = %e, "demo queue info not pushed");
+            }
+        });
         Ok(())
     }
 
@@ -450,6 +611,7 @@ impl Service {
             drafts,
             demo: self.demo,
             notice: lock(&self.notice).clone(),
+            pause_reasons: lock(&self.pause_reasons).clone(),
         }
     }
 

@@ -38,6 +38,13 @@ impl JournalWriter {
         self.secrets = secrets.into_iter().filter(|s| s.len() >= 3).collect();
     }
 
+    /// One more secret to redact (a renewed token).
+    pub fn add_secret(&mut self, secret: String) {
+        if secret.len() >= 3 {
+            self.secrets.push(secret);
+        }
+    }
+
     pub fn append(&mut self, line: &JournalLine) -> Result<()> {
         let mut line = line.clone();
         if !self.secrets.is_empty() {

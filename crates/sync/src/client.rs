@@ -4,7 +4,7 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use ringside_core::{Agent, AgentStatus, Secret, SipAccount};
+use ringside_core::{Agent, AgentStatus, PauseReason, Secret, SipAccount};
 use ringside_store::{EntityKind, OutboxItem, OutboxOp};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -84,20 +84,32 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     token: RwLock<Option<Secret>>,
+    refresh_token: RwLock<Option<Secret>>,
 }
 
 impl Client {
+    /// A client with the timeouts an agent on a poor network needs: 3 s to connect, 10 s for
+    /// a whole request.
     pub fn new(base_url: &str) -> Result<Self> {
+        Self::with_timeouts(base_url, Duration::from_secs(3), Duration::from_secs(10))
+    }
+
+    pub fn with_timeouts(base_url: &str, connect: Duration, request: Duration) -> Result<Self> {
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
+            .connect_timeout(connect)
+            .timeout(request)
             .build()
             .map_err(|e| SyncError::Offline(e.to_string()))?;
         Ok(Self {
             http,
             base: base_url.trim_end_matches('/').to_string(),
             token: RwLock::new(None),
+            refresh_token: RwLock::new(None),
         })
+    }
+
+    pub fn token(&self) -> Option<Secret> {
+        self.token.read().ok().and_then(|t| t.clone())
     }
 
     pub fn base_url(&self) -> &str {
@@ -174,6 +186,24 @@ impl Client {
 
     #[instrument(skip(self, password), err(Debug))]
     pub async fn login(&self, username: &str, password: &Secret) -> Result<Session> {
+        let body = json!({"username": username, "password": password.0});
+        self.session("/api/auth/login", body).await
+    }
+
+    /// Trades the refresh token for a new session (after a 401).
+    #[instrument(skip(self), err(Debug))]
+    pub async fn refresh(&self) -> Result<Session> {
+        let refresh = self
+            .refresh_token
+            .read()
+            .ok()
+            .and_then(|t| t.clone())
+            .ok_or(SyncError::Unauthorized)?;
+        self.session("/api/auth/refresh", json!({"refresh_token": refresh.0}))
+            .await
+    }
+
+    async fn session(&self, path: &str, body: Value) -> Result<Session> {
         #[derive(Deserialize)]
         struct AgentBody {
             id: String,
@@ -192,17 +222,19 @@ impl Client {
         #[derive(Deserialize)]
         struct LoginBody {
             token: String,
+            #[serde(default)]
+            refresh_token: Option<String>,
             agent: AgentBody,
             sip: SipBody,
             #[serde(default)]
             ws_url: String,
         }
-        let body = json!({"username": username, "password": password.0});
-        let r: LoginBody = self
-            .request(Method::POST, "/api/auth/login", Some(&body), None)
-            .await?;
+        let r: LoginBody = self.request(Method::POST, path, Some(&body), None).await?;
         let token = Secret(r.token);
         self.set_token(Some(token.clone()));
+        if let Ok(mut rt) = self.refresh_token.write() {
+            *rt = r.refresh_token.map(Secret);
+        }
         Ok(Session {
             token,
             agent: Agent {
@@ -240,6 +272,19 @@ impl Client {
             .await
     }
 
+    /// Changes the agent's status; `key` makes a retried change count once.
+    pub async fn set_agent_status(&self, status: &AgentStatus, key: &str) -> Result<AgentStatus> {
+        let body =
+            serde_json::to_value(status).map_err(|e| SyncError::BadResponse(e.to_string()))?;
+        self.request(Method::PUT, "/api/agent/status", Some(&body), Some(key))
+            .await
+    }
+
+    pub async fn pause_reasons(&self) -> Result<Vec<PauseReason>> {
+        self.request(Method::GET, "/api/agent/pause-reasons", None, None)
+            .await
+    }
+
     pub async fn call_logs(&self) -> Result<Vec<Value>> {
         self.request(Method::GET, "/api/call-logs", None, None)
             .await
@@ -272,4 +317,18 @@ impl Client {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A bare POST for the reference backend's admin endpoints (demo mode only).
+pub async fn post_json(url: &str, body: &Value) -> Result<Value> {
+    let resp = reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .timeout(Duration::from_secs(3))
+        .send()
+        .await
+        .map_err(|e| SyncError::Offline(e.to_string()))?;
+    resp.json()
+        .await
+        .map_err(|e| SyncError::BadResponse(e.to_string()))
 }

@@ -6,9 +6,13 @@
 //! ## Layout
 //! - [`client`]: the REST client (reqwest, rustls), its error classification.
 //! - [`outbox`]: the sender that drains the store's outbox: ordered, idempotent, with backoff.
+//! - [`agent_socket`]: the `/ws/agent` WebSocket: heartbeats, reconnect with backoff and
+//!   jitter, the last `agent_info` re-sent on every reconnect.
 
+pub mod agent_socket;
 pub mod client;
 pub mod outbox;
 
+pub use agent_socket::{AgentSocket, ServerFrame, SocketEvent};
 pub use client::{Client, Contact, Session, SyncError};
 pub use outbox::{drain, DrainReport};

@@ -13,6 +13,8 @@ pub struct DrainReport {
     pub failed: u64,
     /// The drain stopped on a transient error; the rest waits for the next attempt.
     pub stopped_on: Option<String>,
+    /// How long the whole outbox should wait before the next drain (backoff, Retry-After).
+    pub pause_ms: i64,
     pub unauthorized: bool,
 }
 
@@ -61,6 +63,7 @@ pub async fn drain(
                     &e.to_string(),
                 )?;
                 report.stopped_on = Some(e.to_string());
+                report.pause_ms = wait;
                 break;
             }
             Err(e) => {

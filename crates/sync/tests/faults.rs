@@ -1,0 +1,212 @@
+//! The fault matrix: every way the backend misbehaves, against the real reference backend
+//! over loopback and a real SQLite outbox. Whatever happens, each write lands exactly once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ringside_backend::faults::FaultSettings;
+use ringside_core::{CallLog, CallStatus, Direction, Secret, WriteOp};
+use ringside_store::Store;
+use ringside_sync::{drain, Client, SyncError};
+
+fn log(id: &str, status: CallStatus) -> CallLog {
+    CallLog {
+        id: id.into(),
+        call_id: format!("call-{id}"),
+        direction: Direction::Outbound,
+        from: "1002".into(),
+        to: "1001".into(),
+        peer: "1001".into(),
+        peer_name: None,
+        extension_id: Some("12".into()),
+        status,
+        contact_id: None,
+        contact_name: None,
+        started_at_ms: 1,
+        answered_at_ms: None,
+        ended_at_ms: None,
+        talk_seconds: 0,
+        end_reason: None,
+        rejected_by_agent: false,
+        on_hold: false,
+        muted: false,
+        transferred_to: None,
+        queue: None,
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    store: Mutex<Store>,
+    client: Client,
+    backend: ringside_backend::Embedded,
+}
+
+async fn rig(request_timeout: Duration) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = ringside_backend::spawn_embedded(&dir.path().join("b.db")).await.unwrap();
+    let (store, _) = Store::open(&dir.path().join("r.db"), now()).unwrap();
+    let client =
+        Client::with_timeouts(&backend.base_url(), Duration::from_secs(1), request_timeout).unwrap();
+    client.login("demo", &Secret("demo".into())).await.unwrap();
+    Rig { _dir: dir, store: Mutex::new(store), client, backend }
+}
+
+impl Rig {
+    fn calls(&self, n: usize) {
+        let mut s = self.store.lock().unwrap();
+        for i in 0..n {
+            let id = format!("f{i}");
+            s.save_call_log(&log(&id, CallStatus::Ringing), WriteOp::Create, 1).unwrap();
+            s.save_call_log(&log(&id, CallStatus::NoAnswered), WriteOp::Update, 2).unwrap();
+        }
+    }
+
+    /// Drains until the outbox is empty, waking retries as if their time had come; returns
+    /// how many drains it took.
+    async fn drain_all(&self, max_rounds: usize) -> usize {
+        for round in 1..=max_rounds {
+            let report = drain(&self.store, &self.client, now).await.unwrap();
+            if report.unauthorized {
+                self.client.refresh().await.unwrap();
+            }
+            if self.store.lock().unwrap().pending_count().unwrap() == 0 {
+                return round;
+            }
+            self.store.lock().unwrap().outbox_wake().unwrap();
+        }
+        panic!("outbox not empty after {max_rounds} drains");
+    }
+
+    async fn assert_exactly_once(&self, n: usize) {
+        let logs = self.client.call_logs().await.unwrap();
+        assert_eq!(logs.len(), n, "one backend record per call");
+        for l in &logs {
+            assert_eq!(l["status"], "no_answered", "{l}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bursts_of_500s() {
+    let r = rig(Duration::from_secs(5)).await;
+    r.calls(30);
+    r.backend.faults.set(FaultSettings { error_per_mille: 500, ..Default::default() });
+    let rounds = r.drain_all(200).await;
+    assert!(rounds > 1, "the faults must have interrupted the drain");
+    r.backend.faults.set(FaultSettings::default());
+    r.assert_exactly_once(30).await;
+}
+
+#[tokio::test]
+async fn rate_limited_with_retry_after() {
+    let r = rig(Duration::from_secs(5)).await;
+    r.calls(5);
+    r.backend.faults.set(FaultSettings { rate_limit_every: 2, ..Default::default() });
+    let report = drain(&r.store, &r.client, now).await.unwrap();
+    let err = report.stopped_on.expect("stopped on the 429");
+    assert!(err.contains("retry after 1000 ms"), "{err}");
+    // Retry-After is honoured: the whole outbox pauses for a second, not just one entry.
+    assert_eq!(report.pause_ms, 1000);
+    r.drain_all(50).await;
+    r.backend.faults.set(FaultSettings::default());
+    r.assert_exactly_once(5).await;
+}
+
+#[tokio::test]
+async fn timeouts_after_the_backend_applied_the_write() {
+    let r = rig(Duration::from_millis(300)).await;
+    r.calls(3);
+    r.backend.faults.set(FaultSettings { latency_ms: 600, ..Default::default() });
+    let report = drain(&r.store, &r.client, now).await.unwrap();
+    assert_eq!(report.sent, 0);
+    assert!(report.stopped_on.is_some());
+    // The slow request still completed on the server: the retry must not duplicate it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    r.backend.faults.set(FaultSettings::default());
+    r.drain_all(10).await;
+    r.assert_exactly_once(3).await;
+    let logs = r.client.call_logs().await.unwrap();
+    assert!(logs.iter().all(|l| l["server_writes"] == 1), "{logs:?}");
+}
+
+#[tokio::test]
+async fn garbage_bodies_on_success() {
+    let r = rig(Duration::from_secs(5)).await;
+    r.calls(4);
+    r.backend.faults.set(FaultSettings { garbage_every: 1, ..Default::default() });
+    let report = drain(&r.store, &r.client, now).await.unwrap();
+    let err = report.stopped_on.expect("garbage is not an acknowledgement");
+    assert!(err.contains("unusable backend response"), "{err}");
+    r.backend.faults.set(FaultSettings::default());
+    r.drain_all(10).await;
+    r.assert_exactly_once(4).await;
+    let logs = r.client.call_logs().await.unwrap();
+    assert!(logs.iter().all(|l| l["server_writes"] == 1), "{logs:?}");
+}
+
+#[tokio::test]
+async fn slow_bodies_within_and_beyond_the_timeout() {
+    let r = rig(Duration::from_millis(800)).await;
+    r.calls(2);
+    r.backend.faults.set(FaultSettings { slow_body_ms: 200, ..Default::default() });
+    assert_eq!(r.drain_all(1).await, 1, "slow but within the timeout: one pass");
+    r.assert_exactly_once(2).await;
+
+    let r = rig(Duration::from_millis(300)).await;
+    r.calls(2);
+    r.backend.faults.set(FaultSettings { slow_body_ms: 600, ..Default::default() });
+    let report = drain(&r.store, &r.client, now).await.unwrap();
+    assert!(report.stopped_on.is_some());
+    r.backend.faults.set(FaultSettings::default());
+    r.drain_all(10).await;
+    r.assert_exactly_once(2).await;
+}
+
+#[tokio::test]
+async fn expired_token_then_refresh() {
+    let r = rig(Duration::from_secs(5)).await;
+    r.calls(3);
+    reqwest::Client::new()
+        .post(format!("{}/admin/expire-tokens", r.backend.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let report = drain(&r.store, &r.client, now).await.unwrap();
+    assert!(report.unauthorized);
+    assert_eq!(r.store.lock().unwrap().pending_count().unwrap(), 6, "nothing lost on 401");
+    r.client.refresh().await.unwrap();
+    // A refresh token is single-use.
+    assert!(matches!(
+        r.client.refresh().await,
+        Ok(_) | Err(SyncError::Unauthorized)
+    ));
+    r.drain_all(5).await;
+    r.assert_exactly_once(3).await;
+}
+
+#[tokio::test]
+async fn refused_connections_then_recovery() {
+    let r = rig(Duration::from_secs(2)).await;
+    r.calls(10);
+    r.backend.faults.set(FaultSettings { refuse: true, ..Default::default() });
+    // A fresh client: an open keep-alive connection would still be served.
+    let fresh = Client::with_timeouts(&r.backend.base_url(), Duration::from_secs(1), Duration::from_secs(2)).unwrap();
+    fresh.set_token(r.client.token());
+    let report = drain(&r.store, &fresh, now).await.unwrap();
+    assert_eq!(report.sent, 0);
+    let err = report.stopped_on.unwrap();
+    assert!(err.contains("unreachable"), "{err}");
+    r.backend.faults.set(FaultSettings::default());
+    r.drain_all(10).await;
+    r.assert_exactly_once(10).await;
+}
