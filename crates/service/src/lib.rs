@@ -105,6 +105,30 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A call still ringing or talking in the store belongs to a run that crashed or was killed:
+/// the webphone that carried it is gone, so the call is over. It gets its terminal status
+/// (by the same rule as any call) and the reason says what happened, so that it still reaches
+/// the backend instead of staying "ringing" forever.
+fn recover_interrupted_calls(store: &mut Store, now_ms: i64) {
+    let unfinished = match store.unfinished_call_logs() {
+        Ok(u) => u,
+        Err(e) => {
+            error!(error = %e, "unfinished calls unreadable");
+            return;
+        }
+    };
+    for mut log in unfinished {
+        let connected = log.status == ringside_core::CallStatus::Talking;
+        log.status = ringside_core::CallStatus::ended(log.direction, connected);
+        log.ended_at_ms = Some(now_ms);
+        log.end_reason = Some("interrupted: Ringside stopped during the call".into());
+        warn!(call_id = %log.call_id, status = log.status.as_str(), "call interrupted by a restart closed");
+        if let Err(e) = store.save_call_log(&log, ringside_core::WriteOp::Update, now_ms) {
+            error!(error = %e, "interrupted call not closed");
+        }
+    }
+}
+
 impl Service {
     /// Opens the profile, starts the backend link (and in demo mode the backend itself), and
     /// signs in. Must run inside a tokio runtime.
@@ -144,6 +168,8 @@ impl Service {
             }
             (None, false) => return Err(config::ConfigError::NoBackend.into()),
         };
+        let mut store = store;
+        recover_interrupted_calls(&mut store, wall_ms());
         let client = Arc::new(Client::new(&base_url)?);
         let pending = store.pending_count()?;
         let svc = Arc::new(Self {

@@ -60,6 +60,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Calls that were ringing or talking when the app last stopped.
+    pub fn unfinished_call_logs(&self) -> Result<Vec<CallLog>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT body FROM call_logs WHERE status IN ('ringing', 'talking') ORDER BY started_at_ms",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for body in rows {
+            out.push(serde_json::from_str(&body?)?);
+        }
+        Ok(out)
+    }
+
     /// Autosave: the draft row only. Nothing is queued until the agent submits.
     pub fn save_draft(&mut self, draft: &CallDraft) -> Result<()> {
         let body = serde_json::to_string(draft)?;
