@@ -26,8 +26,59 @@ struct Gate {
     faults: Faults,
 }
 
+/// A connection that dies as soon as the `refuse` switch is on, so that keep-alive
+/// connections opened before an outage do not keep working through it.
+pub struct GatedStream {
+    inner: tokio::net::TcpStream,
+    faults: Faults,
+}
+
+fn refused() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::ConnectionReset, "refusing connections (fault switch)")
+}
+
+impl tokio::io::AsyncRead for GatedStream {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.faults.refusing() {
+            return std::task::Poll::Ready(Err(refused()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for GatedStream {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.faults.refusing() {
+            return std::task::Poll::Ready(Err(refused()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 impl axum::serve::Listener for Gate {
-    type Io = tokio::net::TcpStream;
+    type Io = GatedStream;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -39,7 +90,11 @@ impl axum::serve::Listener for Gate {
                         continue;
                     }
                     let _ = stream.set_nodelay(true);
-                    return (stream, addr);
+                    let gated = GatedStream {
+                        inner: stream,
+                        faults: self.faults.clone(),
+                    };
+                    return (gated, addr);
                 }
                 // Out of file descriptors and the like: wait instead of spinning.
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,

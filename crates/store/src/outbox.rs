@@ -103,61 +103,94 @@ impl Store {
     /// which keeps writes ordered per entity (create before update) and drafts behind the
     /// call log they belong to.
     pub fn next_outbox(&mut self, now_ms: i64) -> Result<Option<OutboxItem>> {
+        Ok(self.next_outbox_batch(now_ms, 1)?.into_iter().next())
+    }
+
+    /// Up to `limit` sendable entries, each the head of a different entity, oldest first.
+    /// They can be sent concurrently: none of them waits for another. An entry whose record
+    /// has vanished is marked failed (and reported by `last_outbox_error`) instead of blocking
+    /// the queue forever.
+    pub fn next_outbox_batch(&mut self, now_ms: i64, limit: usize) -> Result<Vec<OutboxItem>> {
         let tx = self.conn.transaction()?;
-        let head: Option<(i64, String, String, String, i64)> = tx
-            .query_row(
-                "SELECT o.seq, o.entity, o.entity_id, o.op, o.attempts FROM outbox o
+        let heads: Vec<(i64, String, String, i64)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT o.seq, o.entity, o.entity_id, o.attempts FROM outbox o
                  WHERE o.failed = 0 AND o.next_attempt_ms <= ?1
                    AND NOT EXISTS (SELECT 1 FROM outbox p
                                    WHERE p.entity_id = o.entity_id AND p.seq < o.seq
                                      AND (p.entity = o.entity OR p.entity = 'call_log'))
-                 ORDER BY o.seq LIMIT 1",
-                [now_ms],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()?;
-        let Some((head_seq, entity, entity_id, _op, attempts)) = head else {
-            return Ok(None);
+                 ORDER BY o.seq LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![now_ms, i64::try_from(limit).unwrap_or(1)], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
         };
-        let kind = EntityKind::parse(&entity)
-            .ok_or_else(|| StoreError::Corrupt(format!("outbox entity `{entity}`")))?;
-        let (upto_seq, key): (i64, String) = tx.query_row(
-            "SELECT seq, idem_key FROM outbox WHERE entity = ?1 AND entity_id = ?2
-             ORDER BY seq DESC LIMIT 1",
-            params![entity, entity_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let has_create: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM outbox WHERE entity = ?1 AND entity_id = ?2
-                           AND op = 'create')",
-            params![entity, entity_id],
-            |r| r.get(0),
-        )?;
-        let table = match kind {
-            EntityKind::CallLog => "SELECT body FROM call_logs WHERE id = ?1",
-            EntityKind::Draft => "SELECT body FROM drafts WHERE call_log_id = ?1",
-        };
-        let body: Option<String> = tx.query_row(table, [&entity_id], |r| r.get(0)).optional()?;
+        let mut items = Vec::with_capacity(heads.len());
+        for (head_seq, entity, entity_id, attempts) in heads {
+            let Some(kind) = EntityKind::parse(&entity) else {
+                mark_failed(&tx, head_seq, &format!("unknown outbox entity `{entity}`"))?;
+                continue;
+            };
+            let (upto_seq, key): (i64, String) = tx.query_row(
+                "SELECT seq, idem_key FROM outbox WHERE entity = ?1 AND entity_id = ?2
+                 ORDER BY seq DESC LIMIT 1",
+                params![entity, entity_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let has_create: bool = tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM outbox WHERE entity = ?1 AND entity_id = ?2
+                               AND op = 'create')",
+                params![entity, entity_id],
+                |r| r.get(0),
+            )?;
+            let table = match kind {
+                EntityKind::CallLog => "SELECT body FROM call_logs WHERE id = ?1",
+                EntityKind::Draft => "SELECT body FROM drafts WHERE call_log_id = ?1",
+            };
+            let body: Option<String> =
+                tx.query_row(table, [&entity_id], |r| r.get(0)).optional()?;
+            let payload = match body.map(|b| serde_json::from_str(&b)) {
+                Some(Ok(p)) => p,
+                Some(Err(e)) => {
+                    mark_failed(&tx, head_seq, &format!("stored {entity} unreadable: {e}"))?;
+                    continue;
+                }
+                None => {
+                    mark_failed(&tx, head_seq, &format!("{entity} {entity_id} is missing"))?;
+                    continue;
+                }
+            };
+            items.push(OutboxItem {
+                head_seq,
+                upto_seq,
+                entity: kind,
+                entity_id,
+                op: if has_create {
+                    OutboxOp::Create
+                } else {
+                    OutboxOp::Update
+                },
+                idempotency_key: key,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                payload,
+            });
+        }
         tx.commit()?;
-        let Some(body) = body else {
-            return Err(StoreError::Corrupt(format!(
-                "outbox entry {head_seq} refers to a missing {entity} {entity_id}"
-            )));
-        };
-        Ok(Some(OutboxItem {
-            head_seq,
-            upto_seq,
-            entity: kind,
-            entity_id,
-            op: if has_create {
-                OutboxOp::Create
-            } else {
-                OutboxOp::Update
-            },
-            idempotency_key: key,
-            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-            payload: serde_json::from_str(&body)?,
-        }))
+        Ok(items)
+    }
+
+    /// Many acknowledgements in one transaction (one disk sync instead of one each).
+    pub fn outbox_done_many(&mut self, items: &[&OutboxItem]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for item in items {
+            tx.execute(
+                "DELETE FROM outbox WHERE entity = ?1 AND entity_id = ?2 AND seq <= ?3",
+                params![item.entity.as_str(), item.entity_id, item.upto_seq],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The backend acknowledged `item`: drop every entry it covered.
@@ -212,6 +245,15 @@ impl Store {
             .execute("UPDATE outbox SET next_attempt_ms = 0 WHERE failed = 0", [])?;
         Ok(())
     }
+}
+
+fn mark_failed(tx: &Transaction<'_>, seq: i64, error: &str) -> Result<()> {
+    tracing::error!(seq, %error, "outbox entry cannot be sent; kept as failed");
+    tx.execute(
+        "UPDATE outbox SET failed = 1, last_error = ?1 WHERE seq = ?2",
+        params![error, seq],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -280,6 +322,44 @@ mod tests {
         s.outbox_done(&first).unwrap();
         let draft = s.next_outbox(1000).unwrap().unwrap();
         assert_eq!(draft.entity, EntityKind::Draft);
+    }
+
+    #[test]
+    fn a_batch_has_one_head_per_entity_and_never_a_draft_before_its_log() {
+        let mut s = Store::in_memory().unwrap();
+        for id in ["a", "b", "c"] {
+            s.save_call_log(&log(id, CallStatus::Ringing), WriteOp::Create, 1).unwrap();
+            s.save_call_log(&log(id, CallStatus::Missed), WriteOp::Update, 2).unwrap();
+        }
+        let d = s.open_draft("a", 3).unwrap();
+        s.submit_draft(&d, 4).unwrap();
+        let batch = s.next_outbox_batch(0, 10).unwrap();
+        let ids: Vec<_> = batch.iter().map(|i| (i.entity, i.entity_id.as_str())).collect();
+        assert_eq!(
+            ids,
+            vec![
+                (EntityKind::CallLog, "a"),
+                (EntityKind::CallLog, "b"),
+                (EntityKind::CallLog, "c")
+            ]
+        );
+        s.outbox_done_many(&batch.iter().collect::<Vec<_>>()).unwrap();
+        let next = s.next_outbox_batch(0, 10).unwrap();
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].entity, EntityKind::Draft);
+    }
+
+    #[test]
+    fn an_entry_whose_record_vanished_does_not_block_the_queue() {
+        let mut s = Store::in_memory().unwrap();
+        s.save_call_log(&log("a", CallStatus::Ringing), WriteOp::Create, 1).unwrap();
+        s.save_call_log(&log("b", CallStatus::Ringing), WriteOp::Create, 1).unwrap();
+        s.conn.execute("DELETE FROM call_logs WHERE id = 'a'", []).unwrap();
+        let batch = s.next_outbox_batch(0, 10).unwrap();
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].entity_id, "b");
+        assert_eq!(s.failed_count().unwrap(), 1);
+        assert!(s.last_outbox_error().unwrap().unwrap().contains("missing"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::sync::Mutex;
 
+use futures_util::future::join_all;
 use ringside_store::{Store, StoreError};
 use tracing::{info, warn};
 
@@ -26,7 +27,12 @@ pub fn backoff_ms(attempts: u32, seed: i64) -> i64 {
     base + jitter
 }
 
-/// Sends due entries in order until the outbox is empty or the backend stops answering.
+/// How many writes for different records may be in flight at once. Writes to one record
+/// stay strictly in order; different records do not wait for each other, which keeps a drain
+/// after an outage fast even when the backend is far away.
+pub const IN_FLIGHT: usize = 8;
+
+/// Sends due entries until the outbox is empty or the backend stops answering.
 pub async fn drain(
     store: &Mutex<Store>,
     client: &Client,
@@ -34,46 +40,49 @@ pub async fn drain(
 ) -> Result<DrainReport, StoreError> {
     let mut report = DrainReport::default();
     loop {
-        let item = {
+        let batch = {
             let mut s = store.lock().map_err(|_| poisoned())?;
-            s.next_outbox(now_ms())?
+            s.next_outbox_batch(now_ms(), IN_FLIGHT)?
         };
-        let Some(item) = item else { break };
-        match client.send(&item).await {
-            Ok(()) => {
-                store.lock().map_err(|_| poisoned())?.outbox_done(&item)?;
-                report.sent += 1;
+        if batch.is_empty() {
+            break;
+        }
+        let results = join_all(batch.iter().map(|item| client.send(item))).await;
+        let mut done = Vec::new();
+        let mut stop = false;
+        let mut s = store.lock().map_err(|_| poisoned())?;
+        for (item, result) in batch.iter().zip(results) {
+            match result {
+                Ok(()) => done.push(item),
+                Err(SyncError::Unauthorized) => {
+                    report.unauthorized = true;
+                    report.stopped_on = Some(SyncError::Unauthorized.to_string());
+                    stop = true;
+                }
+                Err(e) if e.is_transient() => {
+                    let wait = match &e {
+                        SyncError::RateLimited { retry_after_ms } => {
+                            i64::try_from(*retry_after_ms).unwrap_or(60_000)
+                        }
+                        _ => backoff_ms(item.attempts, item.head_seq),
+                    };
+                    warn!(error = %e, wait_ms = wait, "write not delivered; will retry");
+                    s.outbox_retry(item, now_ms() + wait, &e.to_string())?;
+                    report.stopped_on = Some(e.to_string());
+                    report.pause_ms = report.pause_ms.max(wait);
+                    stop = true;
+                }
+                Err(e) => {
+                    warn!(error = %e, entity_id = %item.entity_id, "write refused by the backend; kept as failed");
+                    s.outbox_failed(item, &e.to_string())?;
+                    report.failed += 1;
+                }
             }
-            Err(SyncError::Unauthorized) => {
-                report.unauthorized = true;
-                report.stopped_on = Some(SyncError::Unauthorized.to_string());
-                break;
-            }
-            Err(e) if e.is_transient() => {
-                let wait = match &e {
-                    SyncError::RateLimited { retry_after_ms } => {
-                        i64::try_from(*retry_after_ms).unwrap_or(60_000)
-                    }
-                    _ => backoff_ms(item.attempts, item.head_seq),
-                };
-                warn!(error = %e, wait_ms = wait, "write not delivered; will retry");
-                store.lock().map_err(|_| poisoned())?.outbox_retry(
-                    &item,
-                    now_ms() + wait,
-                    &e.to_string(),
-                )?;
-                report.stopped_on = Some(e.to_string());
-                report.pause_ms = wait;
-                break;
-            }
-            Err(e) => {
-                warn!(error = %e, entity_id = %item.entity_id, "write refused by the backend; kept as failed");
-                store
-                    .lock()
-                    .map_err(|_| poisoned())?
-                    .outbox_failed(&item, &e.to_string())?;
-                report.failed += 1;
-            }
+        }
+        s.outbox_done_many(&done)?;
+        report.sent += done.len() as u64;
+        if stop {
+            break;
         }
     }
     if report.sent > 0 {
