@@ -8,6 +8,13 @@ fn main() {
         "save_draft",
         "submit_draft",
         "simulate_incoming",
+        "sign_in",
+        "sign_out",
+        "set_agent_status",
+        "set_preferences",
+        "set_webphone_location",
+        "simulate",
+        "dismiss_notice",
     ]);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("tauri build step failed: {e:#}");

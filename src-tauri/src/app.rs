@@ -84,6 +84,13 @@ pub fn run(args: &[String]) -> i32 {
             commands::save_draft,
             commands::submit_draft,
             commands::simulate_incoming,
+            commands::sign_in,
+            commands::sign_out,
+            commands::set_agent_status,
+            commands::set_preferences,
+            commands::set_webphone_location,
+            commands::simulate,
+            commands::dismiss_notice,
         ])
         .setup(move |app| {
             let outlet = Arc::new(TauriOutlet {

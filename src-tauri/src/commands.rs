@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ringside_core::{CallDraft, Intent, IpcError, Snapshot};
+use ringside_core::{AgentStatus, CallDraft, Intent, IpcError, Preferences, Secret, Snapshot};
 use ringside_service::Service;
 use serde_json::Value;
 use tauri::{State, Webview};
@@ -66,4 +66,65 @@ pub fn submit_draft(service: State<'_, Arc<Service>>, draft: CallDraft) -> Resul
 #[instrument(skip(service), err(Debug))]
 pub fn simulate_incoming(service: State<'_, Arc<Service>>, number: String) -> Result<(), IpcError> {
     service.simulate_incoming(&number)
+}
+
+/// The password crosses IPC once, into a `Secret`, and is never logged.
+#[tauri::command]
+#[instrument(skip(service, password), err(Debug))]
+pub async fn sign_in(
+    service: State<'_, Arc<Service>>,
+    username: String,
+    password: String,
+) -> Result<(), IpcError> {
+    let service = service.inner().clone();
+    service.sign_in(username, Secret(password)).await
+}
+
+#[tauri::command]
+#[instrument(skip(service), err(Debug))]
+pub async fn sign_out(service: State<'_, Arc<Service>>) -> Result<(), IpcError> {
+    let service = service.inner().clone();
+    service.sign_out().await
+}
+
+#[tauri::command]
+#[instrument(skip(service), err(Debug))]
+pub async fn set_agent_status(
+    service: State<'_, Arc<Service>>,
+    status: AgentStatus,
+) -> Result<(), IpcError> {
+    let service = service.inner().clone();
+    service.set_agent_status(status).await
+}
+
+#[tauri::command]
+pub fn set_preferences(
+    service: State<'_, Arc<Service>>,
+    preferences: Preferences,
+) -> Result<(), IpcError> {
+    service.set_preferences(preferences)
+}
+
+#[tauri::command]
+#[instrument(skip(service), err(Debug))]
+pub fn set_webphone_location(
+    service: State<'_, Arc<Service>>,
+    location: String,
+) -> Result<(), IpcError> {
+    service.set_webphone_location(&location)
+}
+
+#[tauri::command]
+#[instrument(skip(service), err(Debug))]
+pub fn simulate(
+    service: State<'_, Arc<Service>>,
+    action: String,
+    call_id: Option<String>,
+) -> Result<(), IpcError> {
+    service.simulate(&action, call_id.as_deref())
+}
+
+#[tauri::command]
+pub fn dismiss_notice(service: State<'_, Arc<Service>>) {
+    service.dismiss_notice();
 }

@@ -89,7 +89,9 @@ fn init_crypto() {
 impl Backend {
     pub async fn start(dir: &std::path::Path) -> Backend {
         init_crypto();
-        let bin = bin_dir().join("ringside-backend");
+        let bin = std::env::var_os("RINGSIDE_BACKEND_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| bin_dir().join("ringside-backend"));
         assert!(
             bin.exists(),
             "{} missing: run `cargo xtask test`",
@@ -141,6 +143,19 @@ impl Backend {
             .unwrap()
     }
 
+    /// A reference-backend admin call (`PUT`/`POST` under `/admin/`).
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        self.http
+            .request(method, format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or(Value::Null)
+    }
+
     pub async fn set_faults(&self, faults: Value) {
         self.http
             .put(format!("{}/admin/faults", self.url))
@@ -158,9 +173,26 @@ pub struct App {
     pub profile: PathBuf,
 }
 
+/// End-to-end tests share one display and two cores: they run one at a time.
+pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Demo mode against the test's backend: signs in by itself as demo/demo.
+    Demo,
+    /// Live mode: the sign-in screen comes first.
+    Live,
+}
+
 impl App {
     pub async fn launch(backend: &Backend, profile: PathBuf) -> App {
-        let app = bin_dir().join("ringside");
+        Self::launch_with(backend, profile, Mode::Demo).await
+    }
+
+    pub async fn launch_with(backend: &Backend, profile: PathBuf, mode: Mode) -> App {
+        let app = std::env::var_os("RINGSIDE_APP_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| bin_dir().join("ringside"));
         assert!(
             app.exists(),
             "{} missing: run `cargo xtask test`",
@@ -186,7 +218,11 @@ impl App {
                 "RINGSIDE_SYSTEM_CONFIG",
                 profile.join("no-system-config.toml"),
             )
-            .env("RINGSIDE_MODE", "demo")
+            .env(
+                "RINGSIDE_MODE",
+                if mode == Mode::Demo { "demo" } else { "live" },
+            )
+            .env_remove("RINGSIDE_PASSWORD")
             .stdout(Stdio::null())
             .stderr(log_file(&profile, "driver.log"))
             .spawn()
@@ -229,7 +265,11 @@ impl App {
             for handle in self.client.windows().await.unwrap_or_default() {
                 if self.client.switch_to_window(handle).await.is_ok()
                     && self.client.title().await.is_ok_and(|t| t == "Ringside")
-                    && self.client.find(Locator::Css(".shell")).await.is_ok()
+                    && self
+                        .client
+                        .find(Locator::Css(".shell, .signin"))
+                        .await
+                        .is_ok()
                 {
                     return;
                 }
@@ -295,13 +335,73 @@ impl App {
             .unwrap();
     }
 
-    /// Saves a PNG of the window under `target/e2e-screenshots/NAME.png`.
+    /// Saves a PNG of the window under `target/e2e-screenshots/NAME.png`, and into
+    /// `docs/screenshots/` when `RINGSIDE_UPDATE_SCREENSHOTS=1`.
     pub async fn screenshot(&self, name: &str) {
         if let Ok(png) = self.client.screenshot().await {
             let dir = bin_dir().join("..").join("e2e-screenshots");
             let _ = std::fs::create_dir_all(&dir);
-            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+            let _ = std::fs::write(dir.join(format!("{name}.png")), &png);
+            if std::env::var_os("RINGSIDE_UPDATE_SCREENSHOTS").is_some() {
+                let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+                let _ = std::fs::write(docs.join(format!("{name}.png")), &png);
+            }
         }
+    }
+
+    /// Presses Alt+`key` on the page, as an agent using a shortcut.
+    pub async fn alt(&self, key: char) {
+        // Keys go to a focusable element; the shortcuts listen on the whole window.
+        let body = self
+            .client
+            .find(Locator::Css("#dial-number"))
+            .await
+            .unwrap();
+        let combo = format!(
+            "{}{}{}",
+            char::from(fantoccini::key::Key::Alt),
+            key,
+            char::from(fantoccini::key::Key::Null)
+        );
+        body.send_keys(&combo).await.unwrap();
+    }
+
+    /// Chooses the option with `value` in the `<select>` matching `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.wait(css).await;
+        let sel = self.client.find(Locator::Css(css)).await.unwrap();
+        sel.select_by_value(value).await.unwrap();
+    }
+
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let e = self.client.find(Locator::Css(css)).await.ok()?;
+        e.attr(name).await.ok().flatten()
+    }
+
+    /// Waits until the element matching `css` has attribute `name` equal to `value`.
+    pub async fn wait_attr(&self, css: &str, name: &str, value: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if self.attr(css, name).await.as_deref() == Some(value) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                self.screenshot("timeout").await;
+                panic!(
+                    "timed out waiting for `{css}` [{name}={value}] (now {:?})",
+                    self.attr(css, name).await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Whether an element matching `css` exists now.
+    pub async fn exists(&self, css: &str) -> bool {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .is_ok_and(|v| !v.is_empty())
     }
 
     pub async fn close(self) {

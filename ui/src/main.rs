@@ -5,10 +5,12 @@
 //!
 //! ## Layout
 //! - [`tauri`]: the two calls into the shell (`invoke`, `listen`), typed.
-//! - [`view`]: pure presentation logic (timer text, labels), unit-tested without a browser.
+//! - [`i18n`]: every string, per language (English, French).
+//! - [`view`]: pure presentation logic (labels, filters, shortcuts), unit-tested without a browser.
 //! - [`app`]: the Yew components.
 
 mod app;
+mod i18n;
 mod tauri;
 mod view;
 

@@ -1,8 +1,10 @@
-//! Presentation logic with no DOM: what the components print.
+//! Presentation logic with no DOM: what the components print and which call a shortcut acts
+//! on. Unit-tested natively, like Yew's todomvc `state.rs`.
 
-use ringside_core::engine::AgentState;
 use ringside_core::phone::RegState;
-use ringside_core::{CallStatus, Direction};
+use ringside_core::{CallStatus, Direction, HistoryEntry, Intent, LiveCall};
+
+use crate::i18n::Texts;
 
 /// `m:ss` under an hour, `h:mm:ss` after.
 pub fn timer(seconds: u64) -> String {
@@ -14,47 +16,210 @@ pub fn timer(seconds: u64) -> String {
     }
 }
 
-pub fn status_label(status: CallStatus, direction: Direction) -> &'static str {
+pub fn status_label(
+    t: &Texts,
+    status: CallStatus,
+    direction: Direction,
+    on_hold: bool,
+) -> &'static str {
     match (status, direction) {
-        (CallStatus::Ringing, Direction::Inbound) => "Incoming call",
-        (CallStatus::Ringing, Direction::Outbound) => "Calling…",
-        (CallStatus::Talking, _) => "Talking",
-        (CallStatus::Answered, _) => "Answered",
-        (CallStatus::Missed, _) => "Missed",
-        (CallStatus::NoAnswered, _) => "Not answered",
+        (CallStatus::Ringing, Direction::Inbound) => t.incoming,
+        (CallStatus::Ringing, Direction::Outbound) => t.calling,
+        (CallStatus::Talking, _) if on_hold => t.on_hold,
+        (CallStatus::Talking, _) => t.talking,
+        (CallStatus::Answered, _) => t.answered,
+        (CallStatus::Missed, _) => t.missed,
+        (CallStatus::NoAnswered, _) => t.not_answered,
     }
 }
 
-pub fn registration_label(reg: Option<RegState>) -> (&'static str, &'static str) {
+pub fn registration_label(t: &Texts, reg: Option<RegState>) -> (&'static str, &'static str) {
     match reg {
-        Some(RegState::Registered) => ("Phone ready", "ok"),
-        Some(RegState::Unregistered) => ("Phone not registered", "warn"),
-        Some(RegState::Failed) => ("Phone registration failed", "bad"),
-        Some(RegState::Unknown) | None => ("Phone starting…", "warn"),
+        Some(RegState::Registered) => (t.phone_ready, "ok"),
+        Some(RegState::Unregistered) => (t.phone_not_registered, "warn"),
+        Some(RegState::Failed) => (t.phone_failed, "bad"),
+        Some(RegState::Unknown) | None => (t.phone_starting, "warn"),
     }
 }
 
-pub fn agent_state_label(state: Option<AgentState>) -> &'static str {
-    match state {
-        Some(AgentState::Available) => "Available",
-        Some(AgentState::Paused) => "Paused",
-        Some(AgentState::LoggedOut) => "Logged out",
-        None => "—",
-    }
-}
-
-pub fn sync_label(online: bool, pending: u64) -> String {
+pub fn sync_label(t: &Texts, online: bool, pending: u64) -> String {
     match (online, pending) {
-        (true, 0) => "Backend connected".into(),
-        (true, n) => format!("Syncing {n}…"),
-        (false, 0) => "Backend offline".into(),
-        (false, n) => format!("Offline: {n} saved here, will sync"),
+        (true, 0) => t.backend_connected.to_string(),
+        (true, n) => format!("{} {n}…", t.syncing),
+        (false, 0) => t.backend_offline.to_string(),
+        (false, n) => format!("{}: {n} {}", t.backend_offline, t.offline_saved),
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryFilter {
+    All,
+    Missed,
+    Inbound,
+    Outbound,
+}
+
+impl HistoryFilter {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "missed" => Self::Missed,
+            "inbound" => Self::Inbound,
+            "outbound" => Self::Outbound,
+            _ => Self::All,
+        }
+    }
+}
+
+/// History rows matching the filter and the search text (number or contact name).
+pub fn filter_history<'a>(
+    rows: &'a [HistoryEntry],
+    filter: HistoryFilter,
+    query: &str,
+) -> Vec<&'a HistoryEntry> {
+    let q = query.trim().to_lowercase();
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    rows.iter()
+        .filter(|r| match filter {
+            HistoryFilter::All => true,
+            HistoryFilter::Missed => {
+                matches!(r.log.status, CallStatus::Missed | CallStatus::NoAnswered)
+            }
+            HistoryFilter::Inbound => r.log.direction == Direction::Inbound,
+            HistoryFilter::Outbound => r.log.direction == Direction::Outbound,
+        })
+        .filter(|r| {
+            q.is_empty()
+                || r.log
+                    .contact_name
+                    .as_deref()
+                    .is_some_and(|n| n.to_lowercase().contains(&q))
+                || (!digits.is_empty() && r.log.peer.contains(&digits))
+                || r.log.peer.contains(&q)
+        })
+        .collect()
+}
+
+/// The number to redial: the most recent outbound call's.
+pub fn last_dialled(rows: &[HistoryEntry]) -> Option<String> {
+    rows.iter()
+        .find(|r| r.log.direction == Direction::Outbound)
+        .map(|r| r.log.peer.clone())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortcut {
+    Accept,
+    Reject,
+    HangUp,
+    Mute,
+    Hold,
+}
+
+impl Shortcut {
+    /// Alt+letter, case-insensitive.
+    pub fn from_key(alt: bool, key: &str) -> Option<Self> {
+        if !alt {
+            return None;
+        }
+        Some(match key.to_ascii_lowercase().as_str() {
+            "a" => Self::Accept,
+            "r" => Self::Reject,
+            "h" => Self::HangUp,
+            "m" => Self::Mute,
+            "o" => Self::Hold,
+            _ => return None,
+        })
+    }
+
+    /// The intent a shortcut means given the calls on screen: ringing calls for answer and
+    /// reject, otherwise the call in progress (the one not on hold first).
+    pub fn intent(self, calls: &[LiveCall]) -> Option<Intent> {
+        let ringing_in = calls
+            .iter()
+            .find(|c| c.log.status == CallStatus::Ringing && c.log.direction == Direction::Inbound);
+        let talking = calls
+            .iter()
+            .filter(|c| c.log.status == CallStatus::Talking)
+            .min_by_key(|c| c.log.on_hold);
+        let id = |c: &LiveCall| c.log.call_id.clone();
+        match self {
+            Self::Accept => ringing_in.map(|c| Intent::Accept { call_id: id(c) }),
+            Self::Reject => ringing_in.map(|c| Intent::Reject { call_id: id(c) }),
+            Self::HangUp => talking
+                .or_else(|| {
+                    calls
+                        .iter()
+                        .find(|c| c.log.direction == Direction::Outbound)
+                })
+                .map(|c| Intent::Hangup { call_id: id(c) }),
+            Self::Mute => talking.map(|c| Intent::Mute {
+                call_id: id(c),
+                on: !c.log.muted,
+            }),
+            Self::Hold => talking.map(|c| Intent::Hold {
+                call_id: id(c),
+                on: !c.log.on_hold,
+            }),
+        }
+    }
+}
+
+/// Tags as typed ("vip, billing ,, vip") to a clean list without duplicates.
+pub fn parse_tags(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(t)) {
+            out.push(t.to_string());
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::EN;
+    use ringside_core::CallLog;
+
+    fn log(
+        id: &str,
+        dir: Direction,
+        status: CallStatus,
+        peer: &str,
+        name: Option<&str>,
+    ) -> CallLog {
+        CallLog {
+            id: id.into(),
+            call_id: id.into(),
+            direction: dir,
+            from: String::new(),
+            to: String::new(),
+            peer: peer.into(),
+            peer_name: None,
+            extension_id: None,
+            status,
+            contact_id: None,
+            contact_name: name.map(str::to_string),
+            started_at_ms: 0,
+            answered_at_ms: None,
+            ended_at_ms: None,
+            talk_seconds: 0,
+            end_reason: None,
+            rejected_by_agent: false,
+            on_hold: false,
+            muted: false,
+            transferred_to: None,
+            queue: None,
+        }
+    }
+
+    fn row(l: CallLog) -> HistoryEntry {
+        HistoryEntry {
+            log: l,
+            draft: None,
+            synced: true,
+        }
+    }
 
     #[test]
     fn timers() {
@@ -66,10 +231,98 @@ mod tests {
     #[test]
     fn labels() {
         assert_eq!(
-            status_label(CallStatus::Ringing, Direction::Inbound),
+            status_label(&EN, CallStatus::Ringing, Direction::Inbound, false),
             "Incoming call"
         );
-        assert_eq!(sync_label(false, 3), "Offline: 3 saved here, will sync");
-        assert_eq!(registration_label(Some(RegState::Registered)).1, "ok");
+        assert_eq!(
+            status_label(&EN, CallStatus::Talking, Direction::Inbound, true),
+            "On hold"
+        );
+        assert_eq!(
+            sync_label(&EN, false, 3),
+            "Backend unreachable: 3 saved here, will sync"
+        );
+        assert_eq!(registration_label(&EN, Some(RegState::Registered)).1, "ok");
+    }
+
+    #[test]
+    fn history_filters() {
+        let rows = vec![
+            row(log(
+                "1",
+                Direction::Inbound,
+                CallStatus::Missed,
+                "+15550100",
+                Some("Diego Alvarez"),
+            )),
+            row(log(
+                "2",
+                Direction::Outbound,
+                CallStatus::Answered,
+                "1001",
+                None,
+            )),
+            row(log(
+                "3",
+                Direction::Outbound,
+                CallStatus::NoAnswered,
+                "1999",
+                None,
+            )),
+        ];
+        assert_eq!(filter_history(&rows, HistoryFilter::Missed, "").len(), 2);
+        assert_eq!(filter_history(&rows, HistoryFilter::Inbound, "").len(), 1);
+        assert_eq!(filter_history(&rows, HistoryFilter::All, "diego").len(), 1);
+        assert_eq!(
+            filter_history(&rows, HistoryFilter::All, "555-0100").len(),
+            1
+        );
+        assert_eq!(last_dialled(&rows).as_deref(), Some("1001"));
+    }
+
+    #[test]
+    fn shortcuts_pick_the_right_call() {
+        let mut ringing = log("r", Direction::Inbound, CallStatus::Ringing, "1", None);
+        ringing.on_hold = false;
+        let mut held = log("h", Direction::Inbound, CallStatus::Talking, "2", None);
+        held.on_hold = true;
+        let talking = log("t", Direction::Inbound, CallStatus::Talking, "3", None);
+        let calls: Vec<LiveCall> = [ringing, held, talking]
+            .into_iter()
+            .map(|log| LiveCall {
+                log,
+                talk_seconds_now: 0,
+            })
+            .collect();
+        assert_eq!(Shortcut::from_key(true, "A"), Some(Shortcut::Accept));
+        assert_eq!(Shortcut::from_key(false, "a"), None);
+        assert_eq!(
+            Shortcut::Accept.intent(&calls),
+            Some(Intent::Accept {
+                call_id: "r".into()
+            })
+        );
+        assert_eq!(
+            Shortcut::HangUp.intent(&calls),
+            Some(Intent::Hangup {
+                call_id: "t".into()
+            })
+        );
+        assert_eq!(
+            Shortcut::Mute.intent(&calls),
+            Some(Intent::Mute {
+                call_id: "t".into(),
+                on: true
+            })
+        );
+        assert_eq!(Shortcut::Hold.intent(&[]), None);
+    }
+
+    #[test]
+    fn tags() {
+        assert_eq!(
+            parse_tags("vip, billing ,, VIP"),
+            vec!["vip".to_string(), "billing".to_string()]
+        );
     }
 }

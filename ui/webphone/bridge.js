@@ -103,6 +103,14 @@
         return onLine(cmd.call_id, function () { return api.dtmf(cmd.digits); });
       case "transfer":
         return onLine(cmd.call_id, function () { return api.transfer(cmd.number); });
+      case "stop":
+        return api.stop();
+      case "sim_remote_hangup":
+        if (api.__sim) return api.__sim.remoteHangup(cmd.call_id || undefined);
+        return;
+      case "sim_remote_answer":
+        if (api.__sim) return api.__sim.remoteAnswer(cmd.call_id || undefined);
+        return;
       case "sim_incoming":
         // Demo mode: only the simulator has this hook; the real library never sees it.
         if (api.__sim) return api.__sim.incoming(cmd.number);

@@ -113,16 +113,6 @@ fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
 }
 
-fn target_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(d);
-    }
-    output(Command::new(cargo()).args(["metadata", "--format-version", "1", "--no-deps"]))
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-        .and_then(|v| v["target_directory"].as_str().map(PathBuf::from))
-        .unwrap_or_else(|| root().join("target"))
-}
-
 /// The exact wasm-bindgen version in Cargo.lock: the CLI must match it to the letter.
 fn locked_version(package: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock"))
@@ -195,19 +185,40 @@ fn setup() -> Result {
 
 fn ui() -> Result {
     let t = step("ui (wasm32 + wasm-bindgen)");
-    status(Command::new(cargo()).args([
-        "build",
-        "-p",
-        "ringside-ui",
-        "--target",
-        WASM_TARGET,
-        "--profile",
-        "wasm-release",
-    ]))?;
-    let wasm = target_dir()
-        .join(WASM_TARGET)
-        .join("wasm-release")
-        .join("ringside-ui.wasm");
+    let out = Command::new(cargo())
+        .args([
+            "build",
+            "-p",
+            "ringside-ui",
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            "wasm-release",
+        ])
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("building the UI failed ({})", out.status));
+    }
+    // The exact artifact cargo reports, not a path guessed inside a possibly shared target dir.
+    let wasm = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["target"]["name"] == "ringside-ui")
+        .flat_map(|m| {
+            m["filenames"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|f| f.as_str().map(PathBuf::from))
+                .collect::<Vec<_>>()
+        })
+        .find(|f| f.extension().is_some_and(|e| e == "wasm"))
+        .ok_or("cargo reported no ringside-ui.wasm")?;
     let dist = root().join("ui").join("dist");
     std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
     status(
@@ -232,25 +243,59 @@ fn ui() -> Result {
     Ok(())
 }
 
-fn build_app(release: bool) -> Result {
+/// Builds the app and the reference backend; returns the exact executables cargo produced.
+/// Tests get these paths rather than `target/debug/<name>`: when two checkouts share a target
+/// dir, the copy at `target/debug/<name>` can be the other checkout's.
+fn build_app(release: bool) -> Result<Vec<(String, PathBuf)>> {
     let t = step("build app");
     let mut cmd = Command::new(cargo());
-    cmd.args(["build", "-p", "ringside", "-p", "ringside-backend"]);
+    cmd.args([
+        "build",
+        "-p",
+        "ringside",
+        "-p",
+        "ringside-backend",
+        "--message-format=json-render-diagnostics",
+    ]);
     if release {
         cmd.args(["--release", "--features", "ringside/custom-protocol"]);
     }
-    status(&mut cmd)?;
+    cmd.current_dir(root())
+        .stderr(std::process::Stdio::inherit());
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo build exited with {}", out.status));
+    }
+    let mut exes = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let (Some(name), Some(exe)) =
+            (msg["target"]["name"].as_str(), msg["executable"].as_str())
+        {
+            exes.push((name.to_string(), PathBuf::from(exe)));
+        }
+    }
     done("build app", t);
-    Ok(())
+    Ok(exes)
+}
+
+fn exe<'a>(exes: &'a [(String, PathBuf)], name: &str) -> Result<&'a PathBuf> {
+    exes.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, p)| p)
+        .ok_or_else(|| format!("cargo built no `{name}` executable"))
 }
 
 fn run(args: &[String]) -> Result {
     setup()?;
     ui()?;
-    build_app(false)?;
-    let bin = target_dir().join("debug").join("ringside");
+    let exes = build_app(false)?;
     let args: Vec<&String> = args.iter().filter(|a| *a != "--").collect();
-    status(Command::new(bin).args(args))
+    status(Command::new(exe(&exes, "ringside")?).args(args))
 }
 
 fn with_display(mut cmd: Command) -> Command {
@@ -273,7 +318,7 @@ fn with_display(mut cmd: Command) -> Command {
 fn test(args: &[String]) -> Result {
     setup()?;
     ui()?;
-    build_app(false)?;
+    let exes = build_app(false)?;
     let t = step("fmt + clippy");
     status(Command::new(cargo()).args(["fmt", "--all", "--check"]))?;
     status(Command::new(cargo()).args([
@@ -288,6 +333,8 @@ fn test(args: &[String]) -> Result {
     let t = step("tests (end-to-end ones under Xvfb)");
     let mut cmd = Command::new(cargo());
     cmd.args(["test", "--workspace"]).args(args);
+    cmd.env("RINGSIDE_APP_BIN", exe(&exes, "ringside")?);
+    cmd.env("RINGSIDE_BACKEND_BIN", exe(&exes, "ringside-backend")?);
     status(&mut with_display(cmd))?;
     done("tests", t);
     Ok(())

@@ -234,7 +234,9 @@ async fn faults_layer(State(state): State<AppState>, req: Request, next: Next) -
         let bytes = if garble {
             Bytes::from_static(b"<html>502 Bad Gateway</html>")
         } else {
-            axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default()
+            axum::body::to_bytes(body, 16 << 20)
+                .await
+                .unwrap_or_default()
         };
         // Headers now, the body only after the delay: what a congested proxy does.
         let body = axum::body::Body::from_stream(futures_util::stream::once(async move {
@@ -255,13 +257,18 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/agent", get(ws::ws_agent))
         .route("/admin/expire-tokens", post(expire_tokens))
         .route("/admin/queue-call", post(queue_call))
-        .route("/admin/queue-call/{yeastar_call_id}/clear", post(clear_queue_call))
+        .route(
+            "/admin/queue-call/{yeastar_call_id}/clear",
+            post(clear_queue_call),
+        )
         .route("/admin/agent-status", put(admin_agent_status))
         .route("/admin/agent-info", get(admin_agent_info))
         .route("/admin/transfers", get(admin_transfers))
         .route("/api/agent/status", get(get_status).put(put_status))
         .route("/api/agent/pause-reasons", get(pause_reasons))
         .route("/api/contacts/resolve", post(resolve_contact))
+        .route("/api/contacts", get(list_contacts))
+        .route("/api/call-dispositions", get(dispositions))
         .route("/api/call-logs", post(create_call_log).get(list_call_logs))
         .route("/api/call-logs/{id}", patch(update_call_log))
         .route("/api/call-drafts", get(list_drafts))
@@ -365,9 +372,15 @@ async fn put_status(State(state): State<AppState>, headers: HeaderMap, body: Byt
             params![req.state, reason, a.id],
         )
         .map_err(|_| ApiError::internal("database error"))?;
-        Ok((StatusCode::OK, json!({"state": req.state, "reason": reason})))
+        Ok((
+            StatusCode::OK,
+            json!({"state": req.state, "reason": reason}),
+        ))
     })?;
-    state.hub.push(&a.id, json!({"type": "agent_status", "state": req.state, "reason": reason}));
+    state.hub.push(
+        &a.id,
+        json!({"type": "agent_status", "state": req.state, "reason": reason}),
+    );
     Ok(result)
 }
 
@@ -405,13 +418,20 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
             )
             .optional()?;
         // Refresh tokens are single-use: a stolen one stops working once used.
-        c.execute("DELETE FROM refresh_tokens WHERE token = ?1", [&req.refresh_token])?;
+        c.execute(
+            "DELETE FROM refresh_tokens WHERE token = ?1",
+            [&req.refresh_token],
+        )?;
         Ok(id)
     })?;
     let agent = agent_id
         .and_then(|id| state.with_db(|c| db::agent_by_id(c, &id)).ok().flatten())
         .ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "bad_refresh_token", "refresh token unknown or used")
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_refresh_token",
+                "refresh token unknown or used",
+            )
         })?;
     session_response(&state, &headers, agent)
 }
@@ -438,13 +458,18 @@ async fn transfer(
     let req: TransferBody = parse(&body)?;
     let value: Value = parse(&body)?;
     if !["blind", "attended"].contains(&req.kind.as_str()) {
-        return Err(ApiError::invalid(format!("unknown transfer type `{}`", req.kind)));
+        return Err(ApiError::invalid(format!(
+            "unknown transfer type `{}`",
+            req.kind
+        )));
     }
     if req.channel_id.is_empty() || req.number.trim().is_empty() {
         return Err(ApiError::invalid("channel_id and number are required"));
     }
     if let Some(op) = &req.operate {
-        if req.kind != "attended" || !["complete", "abort", "threeway", "swap"].contains(&op.as_str()) {
+        if req.kind != "attended"
+            || !["complete", "abort", "threeway", "swap"].contains(&op.as_str())
+        {
             return Err(ApiError::invalid(format!(
                 "operate `{op}` needs an attended transfer and one of complete|abort|threeway|swap"
             )));
@@ -456,7 +481,10 @@ async fn transfer(
             params![a.id, yeastar_call_id, value.to_string(), now_ms()],
         )
         .map_err(|_| ApiError::internal("database error"))?;
-        Ok((StatusCode::OK, json!({"errcode": 0, "errmsg": "SUCCESS", "call_id": yeastar_call_id})))
+        Ok((
+            StatusCode::OK,
+            json!({"errcode": 0, "errmsg": "SUCCESS", "call_id": yeastar_call_id}),
+        ))
     })
 }
 
@@ -482,7 +510,13 @@ async fn queue_call(State(state): State<AppState>, body: Bytes) -> ApiResult {
     let ext = req.agent_extension.unwrap_or_else(|| "1002".into());
     let agent = state
         .with_db(|c| db::agent_by_extension(c, &ext))?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no agent with extension {ext}")))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no agent with extension {ext}"),
+            )
+        })?;
     let n = state.counter.fetch_add(1, Ordering::Relaxed);
     let queue_number = req.queue_number.unwrap_or_else(|| "6402".into());
     let queue_name = match queue_number.as_str() {
@@ -507,11 +541,26 @@ async fn queue_call(State(state): State<AppState>, body: Bytes) -> ApiResult {
     Ok(Json(frame).into_response())
 }
 
-async fn clear_queue_call(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> ApiResult {
-    let agent = state.queue_calls.lock().ok().and_then(|mut m| m.remove(&id));
-    let agent =
-        agent.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no queue call {id}")))?;
-    state.hub.push(&agent, json!({"type": "call_queue_cleared", "yeastar_call_id": id}));
+async fn clear_queue_call(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> ApiResult {
+    let agent = state
+        .queue_calls
+        .lock()
+        .ok()
+        .and_then(|mut m| m.remove(&id));
+    let agent = agent.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no queue call {id}"),
+        )
+    })?;
+    state.hub.push(
+        &agent,
+        json!({"type": "call_queue_cleared", "yeastar_call_id": id}),
+    );
     Ok(Json(json!({"cleared": id})).into_response())
 }
 
@@ -573,6 +622,29 @@ async fn pause_reasons(State(state): State<AppState>, headers: HeaderMap) -> Api
         rows.collect::<rusqlite::Result<Vec<_>>>()
     })?;
     Ok(Json(reasons).into_response())
+}
+
+async fn list_contacts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> ApiResult {
+    agent(&state, &headers)?;
+    let query = q.get("q").map(String::as_str).unwrap_or("");
+    let contacts = state.with_db(|c| db::contacts(c, query))?;
+    Ok(Json(contacts).into_response())
+}
+
+async fn dispositions(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
+    agent(&state, &headers)?;
+    let list = state.with_db(|c| {
+        let mut stmt = c.prepare("SELECT code, label FROM dispositions ORDER BY position")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(json!({"code": r.get::<_, String>(0)?, "label": r.get::<_, String>(1)?}))
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+    })?;
+    Ok(Json(list).into_response())
 }
 
 #[derive(Deserialize)]

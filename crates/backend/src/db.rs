@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS transfers (
     id INTEGER PRIMARY KEY AUTOINCREMENT, agent_id TEXT NOT NULL, yeastar_call_id TEXT NOT NULL,
     body TEXT NOT NULL, created_at_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS dispositions (code TEXT PRIMARY KEY, label TEXT NOT NULL, position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pause_reasons (code TEXT PRIMARY KEY, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS contacts (
     id TEXT PRIMARY KEY, phone TEXT UNIQUE NOT NULL, name TEXT NOT NULL, created_at_ms INTEGER NOT NULL
@@ -58,6 +59,21 @@ fn seed(conn: &Connection) -> rusqlite::Result<()> {
         conn.execute(
             "INSERT OR IGNORE INTO pause_reasons (code, reason) VALUES (?1, ?2)",
             params![code, reason],
+        )?;
+    }
+    for (i, (code, label)) in [
+        ("resolved", "Resolved"),
+        ("callback", "Callback needed"),
+        ("escalated", "Escalated"),
+        ("sale", "Sale"),
+        ("wrong_number", "Wrong number"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        conn.execute(
+            "INSERT OR IGNORE INTO dispositions (code, label, position) VALUES (?1, ?2, ?3)",
+            params![code, label, i as i64],
         )?;
     }
     for (id, phone, name) in [
@@ -219,4 +235,20 @@ pub fn call_drafts(conn: &Connection, agent_id: &str) -> rusqlite::Result<Vec<Va
         out.push(serde_json::from_str(&row?).unwrap_or(Value::Null));
     }
     Ok(out)
+}
+
+pub fn contacts(conn: &Connection, query: &str) -> rusqlite::Result<Vec<Contact>> {
+    let like = format!("%{}%", query.replace('%', "").replace('_', ""));
+    let mut stmt = conn.prepare(
+        "SELECT id, phone, name FROM contacts WHERE name LIKE ?1 OR phone LIKE ?1
+         ORDER BY name LIMIT 200",
+    )?;
+    let rows = stmt.query_map([like], |r| {
+        Ok(Contact {
+            id: r.get(0)?,
+            phone: r.get(1)?,
+            name: r.get(2)?,
+        })
+    })?;
+    rows.collect()
 }

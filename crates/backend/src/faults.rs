@@ -126,15 +126,24 @@ impl Faults {
     }
 
     pub(crate) fn should_rate_limit(&self) -> bool {
-        every(&self.0.requests, self.0.rate_limit_every.load(Ordering::Relaxed))
+        every(
+            &self.0.requests,
+            self.0.rate_limit_every.load(Ordering::Relaxed),
+        )
     }
 
     pub(crate) fn should_garble(&self) -> bool {
-        every(&self.0.successes, self.0.garbage_every.load(Ordering::Relaxed))
+        every(
+            &self.0.successes,
+            self.0.garbage_every.load(Ordering::Relaxed),
+        )
     }
 
     pub(crate) fn should_malform_frame(&self) -> bool {
-        every(&self.0.frames, self.0.ws_malformed_every.load(Ordering::Relaxed))
+        every(
+            &self.0.frames,
+            self.0.ws_malformed_every.load(Ordering::Relaxed),
+        )
     }
 }
 

@@ -34,7 +34,10 @@ pub struct GatedStream {
 }
 
 fn refused() -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::ConnectionReset, "refusing connections (fault switch)")
+    std::io::Error::new(
+        std::io::ErrorKind::ConnectionReset,
+        "refusing connections (fault switch)",
+    )
 }
 
 impl tokio::io::AsyncRead for GatedStream {

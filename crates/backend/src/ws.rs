@@ -53,7 +53,10 @@ impl Hub {
     }
 
     pub fn agent_info(&self) -> HashMap<String, Value> {
-        self.agent_info.lock().map(|m| m.clone()).unwrap_or_default()
+        self.agent_info
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -84,7 +87,11 @@ pub async fn ws_agent(
     }
 }
 
-async fn send(state: &AppState, socket: &mut futures_util::stream::SplitSink<WebSocket, Message>, frame: &Value) -> bool {
+async fn send(
+    state: &AppState,
+    socket: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    frame: &Value,
+) -> bool {
     let text = if state.faults.should_malform_frame() {
         "{\"type\": \"agent_sta".to_string()
     } else {
@@ -104,7 +111,11 @@ async fn session(state: AppState, agent: AgentRow, socket: WebSocket) {
     ping.tick().await;
     let drop_after = state.faults.ws_drop_after();
     let drop_at = tokio::time::Instant::now()
-        + Duration::from_millis(if drop_after > 0 { drop_after } else { u64::MAX / 4 });
+        + Duration::from_millis(if drop_after > 0 {
+            drop_after
+        } else {
+            u64::MAX / 4
+        });
     loop {
         tokio::select! {
             msg = rx.next() => match msg {

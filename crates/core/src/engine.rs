@@ -861,9 +861,23 @@ impl Engine {
                 if call.log.direction != Direction::Inbound {
                     return Err(invalid(call, "accept"));
                 }
-                fx.push(Effect::Phone(PhoneCommand::Accept {
+                let accept = PhoneCommand::Accept {
                     call_id: call.raw_call_id.clone(),
-                }));
+                };
+                // Call waiting: answering a second call puts the one in progress on hold
+                // first, as agents expect; they resume it when the new one ends.
+                for other in self
+                    .live
+                    .iter_mut()
+                    .filter(|c| c.log.status == CallStatus::Talking && !c.log.on_hold)
+                {
+                    other.log.on_hold = true;
+                    fx.push(Effect::Phone(PhoneCommand::Hold {
+                        call_id: other.raw_call_id.clone(),
+                        on: true,
+                    }));
+                }
+                fx.push(Effect::Phone(accept));
             }
             Intent::Reject { call_id } => {
                 let call = self.live_call_mut(&call_id)?;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::call::CallDraft;
+use crate::call::{CallDraft, CallLog, DraftState};
 use crate::engine::EngineView;
 
 /// Errors as the UI receives them: a stable code to branch on and a message to show.
@@ -46,13 +46,105 @@ pub struct SyncView {
     pub last_error: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    #[default]
+    SignedOut,
+    SigningIn,
+    SignedIn,
+}
+
+/// Sign-in as the UI shows it. No secret ever goes in here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub state: SessionState,
+    pub username: String,
+    pub backend_url: String,
+    pub error: Option<IpcError>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    #[default]
+    En,
+    Fr,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    pub theme: Theme,
+    pub language: Language,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disposition {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactView {
+    pub id: String,
+    pub name: String,
+    pub phone: String,
+}
+
+/// An unfinished after-call draft with the call it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftView {
+    pub draft: CallDraft,
+    pub log: Option<CallLog>,
+}
+
+/// One row of the day's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub log: CallLog,
+    pub draft: Option<DraftState>,
+    /// Nothing about this call is waiting for the backend.
+    pub synced: bool,
+}
+
+/// Settings that come from configuration, with what IT locked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub webphone: String,
+    pub webphone_locked: bool,
+    pub backend_locked: bool,
+    /// The webphone library does not expose audio devices: the UI says so instead of a list.
+    pub audio_devices: Vec<String>,
+}
+
 /// Everything the UI renders, pushed by the core on every change and every second.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub engine: EngineView,
     pub sync: SyncView,
-    /// Open after-call drafts, keyed by call log id, as last saved.
-    pub drafts: Vec<CallDraft>,
+    /// Unfinished after-call drafts, oldest first, as last saved.
+    pub drafts: Vec<DraftView>,
+    #[serde(default)]
+    pub session: SessionView,
+    #[serde(default)]
+    pub preferences: Preferences,
+    #[serde(default)]
+    pub dispositions: Vec<Disposition>,
+    #[serde(default)]
+    pub contacts: Vec<ContactView>,
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+    #[serde(default)]
+    pub settings: SettingsView,
     /// Demo mode: the webphone is the simulator and the backend runs in-process.
     pub demo: bool,
     /// A problem the agent must know about (webphone failed to load, no WebRTC, ...).

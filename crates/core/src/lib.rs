@@ -22,5 +22,8 @@ pub use engine::{
     Agent, AgentInfo, AgentState, AgentStatus, Clock, Effect, Engine, EngineError, EngineView,
     Input, Intent, LiveCall, PhoneCommand, Secret, SipAccount, WebphoneParams, WriteOp,
 };
-pub use ipc::{IpcError, PauseReason, Snapshot, SyncView};
+pub use ipc::{
+    ContactView, Disposition, DraftView, HistoryEntry, IpcError, Language, PauseReason,
+    Preferences, SessionState, SessionView, SettingsView, Snapshot, SyncView, Theme,
+};
 pub use phone::{CallId, RawPhoneEvent};

@@ -604,3 +604,30 @@ fn intents_on_the_wrong_call_or_state_are_clear_errors() {
         "no_session"
     );
 }
+
+#[test]
+fn answering_a_waiting_call_holds_the_one_in_progress() {
+    let mut h = Harness::new();
+    let other = "6a19e0c2-0000-4000-8000-000000000005";
+    h.call("setup", 2, "1001", ID);
+    h.call("connected", 2, "1001", ID);
+    h.call("setup", 2, "1003", other);
+    let fx = h.intent(Intent::Accept {
+        call_id: other.into(),
+    });
+    assert_eq!(
+        phone_cmds(&fx),
+        vec![
+            PhoneCommand::Hold {
+                call_id: format!("[{ID}]"),
+                on: true
+            },
+            PhoneCommand::Accept {
+                call_id: format!("[{other}]")
+            },
+        ]
+    );
+    assert!(h.log(ID).on_hold);
+    h.call("connected", 2, "1003", other);
+    assert_eq!(h.engine.view(h.clock()).calls.len(), 2);
+}

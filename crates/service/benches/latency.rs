@@ -26,7 +26,12 @@ fn signed_in() -> Engine {
     let mut e = Engine::new();
     e.handle(
         Input::SessionStarted {
-            agent: Agent { id: "a".into(), name: "A".into(), extension_id: "12".into(), extension: "1002".into() },
+            agent: Agent {
+                id: "a".into(),
+                name: "A".into(),
+                extension_id: "12".into(),
+                extension: "1002".into(),
+            },
             sip: None,
         },
         Clock::default(),
@@ -37,25 +42,63 @@ fn signed_in() -> Engine {
 
 fn events(i: usize) -> Vec<RawPhoneEvent> {
     let id = format!("[bench-{i}]");
-    let call = |n: &str| RawPhoneEvent::new("call", vec![json!(n), json!(2), json!("1001"), json!("1001"), json!(1), json!(id)]);
+    let call = |n: &str| {
+        RawPhoneEvent::new(
+            "call",
+            vec![
+                json!(n),
+                json!(2),
+                json!("1001"),
+                json!("1001"),
+                json!(1),
+                json!(id),
+            ],
+        )
+    };
     vec![
         call("setup"),
         call("connected"),
         call("disconnected"),
         RawPhoneEvent::new(
             "cdr",
-            vec![json!("1001"), json!("1002"), json!("900"), json!("3500"), json!(2), json!("1001"), json!("x"), json!(1), json!(format!("bench-{i}"))],
+            vec![
+                json!("1001"),
+                json!("1002"),
+                json!("900"),
+                json!("3500"),
+                json!(2),
+                json!("1001"),
+                json!("x"),
+                json!(1),
+                json!(format!("bench-{i}")),
+            ],
         ),
     ]
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
-fn commit(engine: &mut Engine, store: &mut Store, ev: RawPhoneEvent, t: u64) -> (Duration, Duration) {
+fn commit(
+    engine: &mut Engine,
+    store: &mut Store,
+    ev: RawPhoneEvent,
+    t: u64,
+) -> (Duration, Duration) {
     let start = Instant::now();
-    let fx = engine.handle(Input::Phone(ev), Clock { mono_ms: t, wall_ms: t as i64 }).unwrap_or_default();
+    let fx = engine
+        .handle(
+            Input::Phone(ev),
+            Clock {
+                mono_ms: t,
+                wall_ms: t as i64,
+            },
+        )
+        .unwrap_or_default();
     let engine_time = start.elapsed();
     for e in fx {
         if let Effect::SaveCallLog { log, op } = e {
@@ -95,7 +138,9 @@ async fn main() {
     );
 
     // 2. callback -> acknowledged by the backend over loopback.
-    let backend = ringside_backend::spawn_embedded(&dir.path().join("backend.db")).await.unwrap();
+    let backend = ringside_backend::spawn_embedded(&dir.path().join("backend.db"))
+        .await
+        .unwrap();
     let client = Client::new(&backend.base_url()).unwrap();
     client.login("demo", &Secret("demo".into())).await.unwrap();
     let (store2, _) = Store::open(&dir.path().join("ack.db"), 0).unwrap();
@@ -122,11 +167,16 @@ async fn main() {
     );
 
     // 3. drain of 10,000 queued writes after reconnect vs the backend's raw write rate.
-    let backend = ringside_backend::spawn_embedded(&dir.path().join("backend3.db")).await.unwrap();
+    let backend = ringside_backend::spawn_embedded(&dir.path().join("backend3.db"))
+        .await
+        .unwrap();
     let client = Client::new(&backend.base_url()).unwrap();
     let session = client.login("demo", &Secret("demo".into())).await.unwrap();
     let (mut s3, _) = Store::open(&dir.path().join("drain.db"), 0).unwrap();
-    backend.faults.set(FaultSettings { refuse: true, ..Default::default() });
+    backend.faults.set(FaultSettings {
+        refuse: true,
+        ..Default::default()
+    });
     let mut engine = signed_in();
     for i in 0..10_000 {
         let ev = events(200_000 + i).remove(0);
@@ -146,7 +196,11 @@ async fn main() {
     let log = {
         let ev = events(0).remove(0);
         let mut e = signed_in();
-        match e.handle(Input::Phone(ev), Clock::default()).unwrap().remove(0) {
+        match e
+            .handle(Input::Phone(ev), Clock::default())
+            .unwrap()
+            .remove(0)
+        {
             Effect::SaveCallLog { log, .. } => log,
             _ => unreachable!(),
         }

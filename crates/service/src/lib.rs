@@ -16,10 +16,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ringside_core::journal::{JournalLine, INTENT_KIND};
 use ringside_core::{
+    AgentStatus, ContactView, Disposition, DraftView, HistoryEntry, Language, PauseReason,
+    Preferences, SessionState, SessionView, SettingsView, Theme,
+};
+use ringside_core::{
     CallDraft, Clock, Effect, Engine, Input, Intent, IpcError, RawPhoneEvent, Secret, Snapshot,
     SyncView,
 };
-use ringside_core::{AgentStatus, PauseReason};
 use ringside_store::{JournalWriter, Store};
 use ringside_sync::{AgentSocket, Client, ServerFrame, SocketEvent};
 use serde_json::{json, Value};
@@ -84,6 +87,11 @@ pub struct Service {
     pause_reasons: Mutex<Vec<PauseReason>>,
     /// Demo mode only: the demo credentials, to sign in again when a refresh is refused.
     demo_login: Option<(String, Secret)>,
+    session: Mutex<SessionView>,
+    preferences: Mutex<Preferences>,
+    dispositions: Mutex<Vec<Disposition>>,
+    contacts: Mutex<Vec<ContactView>>,
+    config: Config,
     pub profile_dir: PathBuf,
 }
 
@@ -170,6 +178,27 @@ impl Service {
         };
         let mut store = store;
         recover_interrupted_calls(&mut store, wall_ms());
+        let remembered_user = if demo {
+            "demo".to_string()
+        } else {
+            store
+                .setting("username")
+                .ok()
+                .flatten()
+                .or_else(|| config.username.clone())
+                .unwrap_or_default()
+        };
+        let preferences = Preferences {
+            theme: match store.setting("theme").ok().flatten().as_deref() {
+                Some("light") => Theme::Light,
+                Some("dark") => Theme::Dark,
+                _ => Theme::System,
+            },
+            language: match store.setting("language").ok().flatten().as_deref() {
+                Some("fr") => Language::Fr,
+                _ => Language::En,
+            },
+        };
         let client = Arc::new(Client::new(&base_url)?);
         let pending = store.pending_count()?;
         let svc = Arc::new(Self {
@@ -193,6 +222,16 @@ impl Service {
             agent_socket: Mutex::new(None),
             ws_url: Mutex::new(String::new()),
             pause_reasons: Mutex::new(Vec::new()),
+            session: Mutex::new(SessionView {
+                state: SessionState::SignedOut,
+                username: remembered_user,
+                backend_url: base_url.clone(),
+                error: None,
+            }),
+            preferences: Mutex::new(preferences),
+            dispositions: Mutex::new(Vec::new()),
+            contacts: Mutex::new(Vec::new()),
+            config: config.clone(),
             demo_login: demo.then(|| {
                 (
                     "demo".to_string(),
@@ -203,19 +242,21 @@ impl Service {
         });
         svc.clone().spawn_sync_loop();
         svc.clone().spawn_ticker();
-        let (user, password) = if demo {
-            (
-                "demo".to_string(),
-                std::env::var("RINGSIDE_PASSWORD").unwrap_or_else(|_| "demo".into()),
-            )
-        } else {
-            (
-                config.username.clone().unwrap_or_default(),
-                std::env::var("RINGSIDE_PASSWORD").unwrap_or_default(),
-            )
-        };
-        if !user.is_empty() {
-            svc.clone().spawn_sign_in(user, Secret(password));
+        // Demo mode signs in by itself; live mode waits for the sign-in screen unless an
+        // unattended run gives a password in the environment.
+        let password = std::env::var("RINGSIDE_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty());
+        let username = lock(&svc.session).username.clone();
+        match (demo, password) {
+            (true, p) => {
+                svc.clone()
+                    .spawn_sign_in(username, Secret(p.unwrap_or_else(|| "demo".into())));
+            }
+            (false, Some(p)) if !username.is_empty() => {
+                svc.clone().spawn_sign_in(username, Secret(p));
+            }
+            _ => {}
         }
         Ok(svc)
     }
@@ -231,31 +272,126 @@ impl Service {
         }
     }
 
+    /// Everything that follows a successful sign-in, whoever started it.
+    fn on_signed_in(self: &Arc<Self>, session: ringside_sync::Session, password: &Secret) {
+        *lock(&self.ws_url) = session.ws_url.clone();
+        {
+            let mut inner = lock(&self.inner);
+            inner.extension = session.agent.extension.clone();
+            if let Some(j) = &mut inner.journal {
+                j.set_secrets(vec![
+                    session.sip.password.0.clone(),
+                    session.token.0.clone(),
+                    password.0.clone(),
+                ]);
+            }
+        }
+        let username = {
+            let mut s = lock(&self.session);
+            s.state = SessionState::SignedIn;
+            s.error = None;
+            s.username.clone()
+        };
+        if let Err(e) = lock(&self.store).set_setting("username", &username) {
+            warn!(error = %e, "username not remembered");
+        }
+        self.set_online(true, None);
+        self.clone().spawn_pause_reasons();
+        self.clone().spawn_directory();
+        self.handle(Input::SessionStarted {
+            agent: session.agent,
+            sip: Some(session.sip),
+        });
+        self.sync_wake.notify_one();
+    }
+
+    /// Sign-in from the sign-in screen: one attempt, and a plain answer.
+    pub async fn sign_in(
+        self: &Arc<Self>,
+        username: String,
+        password: Secret,
+    ) -> Result<(), IpcError> {
+        let username = username.trim().to_string();
+        if username.is_empty() || password.0.is_empty() {
+            return Err(IpcError::new(
+                "sign_in_incomplete",
+                "Enter your username and password.",
+            ));
+        }
+        {
+            let mut s = lock(&self.session);
+            s.state = SessionState::SigningIn;
+            s.username = username.clone();
+            s.error = None;
+        }
+        self.emit();
+        match self.client.login(&username, &password).await {
+            Ok(session) => {
+                self.on_signed_in(session, &password);
+                Ok(())
+            }
+            Err(e) => {
+                let err = match &e {
+                    ringside_sync::SyncError::Unauthorized
+                    | ringside_sync::SyncError::Rejected { status: 401, .. } => {
+                        IpcError::new("bad_credentials", "Wrong username or password.")
+                    }
+                    ringside_sync::SyncError::Offline(_) => IpcError::new(
+                        "backend_unreachable",
+                        format!(
+                            "Cannot reach the backend at {}. Check the network, or ask IT whether the address is right.",
+                            self.client.base_url()
+                        ),
+                    ),
+                    other => IpcError::new(other.code(), format!("Sign-in failed: {other}")),
+                };
+                {
+                    let mut s = lock(&self.session);
+                    s.state = SessionState::SignedOut;
+                    s.error = Some(err.clone());
+                }
+                self.emit();
+                Err(err)
+            }
+        }
+    }
+
+    /// Signs out: the agent leaves the queues (best effort), the webphone stops, the backend
+    /// link closes. Unsynced work stays in the outbox for the next sign-in.
+    pub async fn sign_out(self: &Arc<Self>) -> Result<(), IpcError> {
+        let status = AgentStatus {
+            state: ringside_core::AgentState::LoggedOut,
+            reason: None,
+        };
+        if let Err(e) = self
+            .client
+            .set_agent_status(&status, &uuid::Uuid::new_v4().to_string())
+            .await
+        {
+            warn!(error = %e, "logged-out status not sent");
+        }
+        self.outlet.phone_command(&json!({"cmd": "stop"}));
+        lock(&self.agent_socket).take();
+        self.client.set_token(None);
+        self.handle(Input::SessionEnded);
+        {
+            let mut s = lock(&self.session);
+            s.state = SessionState::SignedOut;
+            s.error = None;
+        }
+        info!("signed out");
+        self.emit();
+        Ok(())
+    }
+
     fn spawn_sign_in(self: Arc<Self>, user: String, password: Secret) {
+        lock(&self.session).state = SessionState::SigningIn;
         self.runtime.clone().spawn(async move {
             let mut attempt = 0u32;
             loop {
                 match self.client.login(&user, &password).await {
                     Ok(session) => {
-                        *lock(&self.ws_url) = session.ws_url.clone();
-                        {
-                            let mut inner = lock(&self.inner);
-                            inner.extension = session.agent.extension.clone();
-                            if let Some(j) = &mut inner.journal {
-                                j.set_secrets(vec![
-                                    session.sip.password.0.clone(),
-                                    session.token.0.clone(),
-                                    password.0.clone(),
-                                ]);
-                            }
-                        }
-                        self.set_online(true, None);
-                        self.clone().spawn_pause_reasons();
-                        self.handle(Input::SessionStarted {
-                            agent: session.agent,
-                            sip: Some(session.sip),
-                        });
-                        self.sync_wake.notify_one();
+                        self.on_signed_in(session, &password);
                         return;
                     }
                     Err(e) if e.is_transient() => {
@@ -269,7 +405,10 @@ impl Service {
                     }
                     Err(e) => {
                         error!(error = %e, "sign-in refused");
-                        *lock(&self.notice) = Some(IpcError::new(e.code(), e.to_string()));
+                        let mut s = lock(&self.session);
+                        s.state = SessionState::SignedOut;
+                        s.error = Some(IpcError::new(e.code(), e.to_string()));
+                        drop(s);
                         self.emit();
                         return;
                     }
@@ -344,6 +483,33 @@ impl Service {
     pub fn phone_event(self: &Arc<Self>, kind: String, args: Vec<Value>) {
         let raw = RawPhoneEvent::new(kind, args);
         self.journal(&raw.kind, &raw.args);
+        match raw.kind.as_str() {
+            "bridge_error" => {
+                let detail: Vec<String> = raw.args.iter().map(|a| a.to_string()).collect();
+                error!(detail = %detail.join(" "), "webphone bridge error");
+                self.set_notice(IpcError::new(
+                    "webphone_failed",
+                    format!(
+                        "The webphone library could not be used ({}). Calls cannot be made or received until this is fixed: check the webphone location in Settings.",
+                        detail.join(": ").replace('"', "")
+                    ),
+                ));
+                return;
+            }
+            "env" => {
+                let webrtc = raw.args.first().and_then(|e| e["webrtc"].as_bool());
+                if webrtc == Some(false) && self.config.webphone != WebphoneSource::Simulator {
+                    warn!("this web engine has no WebRTC");
+                    self.set_notice(IpcError::new(
+                        "no_webrtc",
+                        "This system's web engine has no WebRTC, so the webphone cannot carry calls here. Ask IT for a system with WebRTC support (Windows and macOS have it; on Linux, WebKitGTK must be built with WebRTC).",
+                    ));
+                }
+                return;
+            }
+            _ => {}
+        }
+
         self.handle(Input::Phone(raw));
     }
 
@@ -445,11 +611,14 @@ impl Service {
                 )
                 .await
                 {
-                    Ok(Ok(contact)) => self.handle(Input::ContactResolved {
-                        call_log_id,
-                        contact_id: contact.id,
-                        name: contact.name,
-                    }),
+                    Ok(Ok(contact)) => {
+                        self.handle(Input::ContactResolved {
+                            call_log_id,
+                            contact_id: contact.id,
+                            name: contact.name,
+                        });
+                        self.refresh_contacts().await;
+                    }
                     Ok(Err(e)) => warn!(error = %e, "contact not resolved"),
                     Err(_) => warn!("contact resolve timed out"),
                 }
@@ -510,7 +679,10 @@ impl Service {
                 lock(&self.sync_view).agent_socket = true;
                 self.emit();
             }
-            SocketEvent::Disconnected { reason, unauthorized } => {
+            SocketEvent::Disconnected {
+                reason,
+                unauthorized,
+            } => {
                 debug!(%reason, "agent socket down");
                 let was = std::mem::replace(&mut lock(&self.sync_view).agent_socket, false);
                 if was {
@@ -549,7 +721,10 @@ impl Service {
     /// The agent changes their status (available, paused with a reason, logged out).
     pub async fn set_agent_status(self: &Arc<Self>, status: AgentStatus) -> Result<(), IpcError> {
         if status.state == ringside_core::AgentState::Paused && status.reason.is_none() {
-            return Err(IpcError::new("pause_reason_required", "Choose why you are pausing."));
+            return Err(IpcError::new(
+                "pause_reason_required",
+                "Choose why you are pausing.",
+            ));
         }
         let key = uuid::Uuid::new_v4().to_string();
         let mut last = None;
@@ -603,6 +778,29 @@ impl Service {
             .map_err(IpcError::from)
     }
 
+    /// Demo mode only: the other party's side of a call (`remote_hangup`, `remote_answer`).
+    pub fn simulate(&self, action: &str, call_id: Option<&str>) -> Result<(), IpcError> {
+        if !self.demo {
+            return Err(IpcError::new(
+                "not_demo",
+                "the call simulator exists only in demo mode",
+            ));
+        }
+        let cmd = match action {
+            "remote_hangup" => "sim_remote_hangup",
+            "remote_answer" => "sim_remote_answer",
+            other => {
+                return Err(IpcError::new(
+                    "unknown_simulation",
+                    format!("no simulation `{other}`"),
+                ))
+            }
+        };
+        self.outlet
+            .phone_command(&json!({"cmd": cmd, "call_id": call_id}));
+        Ok(())
+    }
+
     /// Demo mode only: ask the simulator to ring with a call from `number`.
     pub fn simulate_incoming(&self, number: &str) -> Result<(), IpcError> {
         if !self.demo {
@@ -626,11 +824,35 @@ impl Service {
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        let engine = lock(&self.inner).engine.view(self.clock());
-        let drafts = lock(&self.store).open_drafts().unwrap_or_else(|e| {
-            warn!(error = %e, "drafts unreadable");
-            Vec::new()
-        });
+        let clock = self.clock();
+        let engine = lock(&self.inner).engine.view(clock);
+        let (drafts, history) = {
+            let store = lock(&self.store);
+            let drafts = store
+                .open_drafts()
+                .unwrap_or_else(|e| {
+                    warn!(error = %e, "drafts unreadable");
+                    Vec::new()
+                })
+                .into_iter()
+                .map(|draft| {
+                    let log = store.call_log(&draft.call_log_id).ok().flatten();
+                    DraftView { draft, log }
+                })
+                .collect();
+            // The last 24 hours: the working day of an agent on any shift.
+            let history = store
+                .history_since(clock.wall_ms - 24 * 3600 * 1000, 200)
+                .unwrap_or_else(|e| {
+                    warn!(error = %e, "history unreadable");
+                    Vec::new()
+                })
+                .into_iter()
+                .map(|(log, draft, synced)| HistoryEntry { log, draft, synced })
+                .collect();
+            (drafts, history)
+        };
+
         Snapshot {
             engine,
             sync: lock(&self.sync_view).clone(),
@@ -638,6 +860,99 @@ impl Service {
             demo: self.demo,
             notice: lock(&self.notice).clone(),
             pause_reasons: lock(&self.pause_reasons).clone(),
+            session: lock(&self.session).clone(),
+            preferences: *lock(&self.preferences),
+            dispositions: lock(&self.dispositions).clone(),
+            contacts: lock(&self.contacts).clone(),
+            history,
+            settings: SettingsView {
+                webphone: match &self.config.webphone {
+                    WebphoneSource::Simulator => String::new(),
+                    WebphoneSource::Folder(p) => p.display().to_string(),
+                    WebphoneSource::Url(u) => u.clone(),
+                },
+                webphone_locked: self.config.locked.iter().any(|k| k == "webphone"),
+                backend_locked: self.config.locked.iter().any(|k| k == "backend_url"),
+                audio_devices: Vec::new(),
+            },
+        }
+    }
+
+    fn set_notice(&self, notice: IpcError) {
+        *lock(&self.notice) = Some(notice);
+        self.emit();
+    }
+
+    /// Clears the banner the agent dismissed.
+    pub fn dismiss_notice(&self) {
+        *lock(&self.notice) = None;
+        self.emit();
+    }
+
+    pub fn set_preferences(&self, p: Preferences) -> Result<(), IpcError> {
+        let theme = match p.theme {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        };
+        let language = match p.language {
+            Language::En => "en",
+            Language::Fr => "fr",
+        };
+        {
+            let mut store = lock(&self.store);
+            store
+                .set_setting("theme", theme)
+                .and_then(|()| store.set_setting("language", language))
+                .map_err(|e| IpcError::new(e.code(), e.to_string()))?;
+        }
+        *lock(&self.preferences) = p;
+        self.emit();
+        Ok(())
+    }
+
+    /// Saves the webphone location to the user's config file; used from the next start.
+    pub fn set_webphone_location(&self, value: &str) -> Result<(), IpcError> {
+        if self.config.locked.iter().any(|k| k == "webphone") {
+            return Err(IpcError::new(
+                "locked",
+                "Your IT department has locked the webphone location.",
+            ));
+        }
+        let value = value.trim();
+        if !value.is_empty()
+            && !value.starts_with("https://")
+            && !value.starts_with("http://")
+            && !std::path::Path::new(value).is_absolute()
+        {
+            return Err(IpcError::new(
+                "invalid_webphone_location",
+                "Give the full path of the folder that holds webphone_api.js, or an https:// address.",
+            ));
+        }
+        config::save_user_value("webphone", value).map_err(|e| IpcError::new("config", e))?;
+        self.set_notice(IpcError::new(
+            "restart_needed",
+            "The webphone location is saved. Restart Ringside to use it.",
+        ));
+        Ok(())
+    }
+
+    fn spawn_directory(self: Arc<Self>) {
+        self.runtime.clone().spawn(async move {
+            match self.client.dispositions().await {
+                Ok(d) => *lock(&self.dispositions) = d,
+                Err(e) => warn!(error = %e, "dispositions not fetched"),
+            }
+            self.refresh_contacts().await;
+            self.emit();
+        });
+    }
+
+    async fn refresh_contacts(&self) {
+        match self.client.contacts().await {
+            Ok(c) => *lock(&self.contacts) = c,
+            Err(e) => warn!(error = %e, "contacts not fetched"),
         }
     }
 

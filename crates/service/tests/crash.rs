@@ -27,9 +27,16 @@ impl Rng {
     }
 }
 
-fn run(backend: &str, profile: &std::path::Path, from: u64, drain_only: bool) -> (std::process::Child, Arc<Mutex<Vec<String>>>) {
+fn run(
+    backend: &str,
+    profile: &std::path::Path,
+    from: u64,
+    drain_only: bool,
+) -> (std::process::Child, Arc<Mutex<Vec<String>>>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ringside-workload"));
-    cmd.args(["--backend", backend, "--profile"]).arg(profile).args(["--from", &from.to_string()]);
+    cmd.args(["--backend", backend, "--profile"])
+        .arg(profile)
+        .args(["--from", &from.to_string()]);
     if drain_only {
         cmd.arg("--drain-only");
     }
@@ -53,7 +60,9 @@ fn run(backend: &str, profile: &std::path::Path, from: u64, drain_only: bool) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_committed_is_lost_and_nothing_is_duplicated_across_sigkills() {
     let dir = tempfile::tempdir().unwrap();
-    let backend = ringside_backend::spawn_embedded(&dir.path().join("backend.db")).await.unwrap();
+    let backend = ringside_backend::spawn_embedded(&dir.path().join("backend.db"))
+        .await
+        .unwrap();
     let url = backend.base_url();
     let profile = dir.path().join("profile");
     let seed = std::time::SystemTime::now()
@@ -78,7 +87,10 @@ async fn nothing_committed_is_lost_and_nothing_is_duplicated_across_sigkills() {
         let before = created.len();
         for line in lines.lock().unwrap().iter() {
             let mut parts = line.split_whitespace();
-            match (parts.next(), parts.next().and_then(|n| n.parse::<u64>().ok())) {
+            match (
+                parts.next(),
+                parts.next().and_then(|n| n.parse::<u64>().ok()),
+            ) {
                 (Some("created"), Some(n)) => {
                     created.insert(n);
                 }
@@ -93,7 +105,10 @@ async fn nothing_committed_is_lost_and_nothing_is_duplicated_across_sigkills() {
         }
         next = created.iter().next_back().map_or(0, |n| n + 1);
     }
-    assert!(killed_with_work >= KILLS / 2, "most runs must have got to work before the kill");
+    assert!(
+        killed_with_work >= KILLS / 2,
+        "most runs must have got to work before the kill"
+    );
 
     // A last run only delivers what is pending.
     let (mut child, lines) = run(&url, &profile, next, true);
@@ -111,12 +126,20 @@ async fn nothing_committed_is_lost_and_nothing_is_duplicated_across_sigkills() {
     let mut by_call: HashMap<String, serde_json::Value> = HashMap::new();
     for l in &logs {
         let call_id = l["call_id"].as_str().unwrap().to_string();
-        assert!(by_call.insert(call_id.clone(), l.clone()).is_none(), "duplicate record for {call_id}");
+        assert!(
+            by_call.insert(call_id.clone(), l.clone()).is_none(),
+            "duplicate record for {call_id}"
+        );
     }
     for n in &created {
-        let log = by_call.get(&format!("w-{n}")).unwrap_or_else(|| panic!("committed call w-{n} lost"));
+        let log = by_call
+            .get(&format!("w-{n}"))
+            .unwrap_or_else(|| panic!("committed call w-{n} lost"));
         let status = log["status"].as_str().unwrap();
-        assert!(["answered", "missed"].contains(&status), "w-{n} left {status}");
+        assert!(
+            ["answered", "missed"].contains(&status),
+            "w-{n} left {status}"
+        );
     }
     for n in &completed {
         assert_eq!(by_call[&format!("w-{n}")]["status"], "answered", "w-{n}");
@@ -130,11 +153,17 @@ async fn nothing_committed_is_lost_and_nothing_is_duplicated_across_sigkills() {
         .json::<Vec<serde_json::Value>>()
         .await
         .unwrap();
-    let draft_ids: HashSet<String> = drafts.iter().map(|d| d["call_log_id"].as_str().unwrap().to_string()).collect();
+    let draft_ids: HashSet<String> = drafts
+        .iter()
+        .map(|d| d["call_log_id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(draft_ids.len(), drafts.len(), "duplicate drafts");
     for n in &completed {
         let id = call_log_id("1002", &format!("w-{n}"));
-        let d = drafts.iter().find(|d| d["call_log_id"] == id.as_str()).unwrap_or_else(|| panic!("draft of w-{n} lost"));
+        let d = drafts
+            .iter()
+            .find(|d| d["call_log_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("draft of w-{n} lost"));
         assert_eq!(d["notes"], format!("note {n}"));
     }
     eprintln!(
@@ -143,5 +172,8 @@ async fn nothing_committed_is_lost_and_nothing_is_duplicated_across_sigkills() {
         completed.len(),
         logs.len()
     );
-    assert!(completed.len() >= 20, "the workload made too little progress to mean anything");
+    assert!(
+        completed.len() >= 20,
+        "the workload made too little progress to mean anything"
+    );
 }

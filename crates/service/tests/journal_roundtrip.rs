@@ -141,7 +141,7 @@ async fn drafts_survive_a_restart_of_the_core() {
         ] {
             svc.phone_event(kind.into(), args.as_array().cloned().unwrap());
         }
-        let mut draft = svc.snapshot().drafts[0].clone();
+        let mut draft = svc.snapshot().drafts[0].draft.clone();
         draft.notes = "typed before the crash".into();
         svc.save_draft(draft).unwrap();
     }
@@ -150,5 +150,9 @@ async fn drafts_survive_a_restart_of_the_core() {
         .unwrap();
     let drafts = svc.snapshot().drafts;
     assert_eq!(drafts.len(), 1);
-    assert_eq!(drafts[0].notes, "typed before the crash");
+    assert_eq!(drafts[0].draft.notes, "typed before the crash");
+    assert_eq!(
+        drafts[0].log.as_ref().unwrap().status,
+        ringside_core::CallStatus::Answered
+    );
 }

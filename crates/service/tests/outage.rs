@@ -21,7 +21,9 @@ impl Outlet for Quiet {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_calls_during_an_outage_arrive_once_after_it() {
     let dir = tempfile::tempdir().unwrap();
-    let backend = ringside_backend::spawn_embedded(&dir.path().join("backend.db")).await.unwrap();
+    let backend = ringside_backend::spawn_embedded(&dir.path().join("backend.db"))
+        .await
+        .unwrap();
     let config = Config {
         mode: Mode::Demo,
         backend_url: Some(backend.base_url()),
@@ -35,11 +37,23 @@ async fn two_hundred_calls_during_an_outage_arrive_once_after_it() {
     while svc.snapshot().engine.agent.is_none() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    backend.faults.set(FaultSettings { refuse: true, ..Default::default() });
+    backend.faults.set(FaultSettings {
+        refuse: true,
+        ..Default::default()
+    });
 
     for i in 0..200 {
         let id = format!("[out-{i}]");
-        let ev = |name: &str| vec![json!(name), json!(2), json!("1001"), json!("1001"), json!(1), json!(id)];
+        let ev = |name: &str| {
+            vec![
+                json!(name),
+                json!(2),
+                json!("1001"),
+                json!("1001"),
+                json!(1),
+                json!(id),
+            ]
+        };
         svc.phone_event("call".into(), ev("setup"));
         svc.phone_event("call".into(), ev("connected"));
         svc.phone_event("call".into(), ev("disconnected"));
@@ -59,7 +73,11 @@ async fn two_hundred_calls_during_an_outage_arrive_once_after_it() {
     backend.faults.set(FaultSettings::default());
     let deadline = Instant::now() + Duration::from_secs(90);
     while svc.snapshot().sync.pending > 0 {
-        assert!(Instant::now() < deadline, "not delivered after the outage: {:?}", svc.snapshot().sync);
+        assert!(
+            Instant::now() < deadline,
+            "not delivered after the outage: {:?}",
+            svc.snapshot().sync
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let logs = svc.client().call_logs().await.unwrap();
@@ -80,5 +98,7 @@ async fn two_hundred_calls_during_an_outage_arrive_once_after_it() {
         .await
         .unwrap();
     assert_eq!(drafts.len(), 200);
-    assert!(drafts.iter().all(|d| d["notes"].as_str().unwrap().starts_with("offline note")));
+    assert!(drafts
+        .iter()
+        .all(|d| d["notes"].as_str().unwrap().starts_with("offline note")));
 }

@@ -22,8 +22,9 @@ pub struct OpenReport {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        "CREATE TABLE call_logs (
+    Migrations::new(vec![
+        M::up(
+            "CREATE TABLE call_logs (
             id TEXT PRIMARY KEY,
             call_id TEXT NOT NULL,
             status TEXT NOT NULL,
@@ -57,7 +58,9 @@ fn migrations() -> Migrations<'static> {
             last_t_ms INTEGER,
             lines INTEGER NOT NULL DEFAULT 0
         );",
-    )])
+        ),
+        M::up("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"),
+    ])
 }
 
 impl Store {

@@ -10,7 +10,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
 
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntityKind {
@@ -328,13 +328,18 @@ mod tests {
     fn a_batch_has_one_head_per_entity_and_never_a_draft_before_its_log() {
         let mut s = Store::in_memory().unwrap();
         for id in ["a", "b", "c"] {
-            s.save_call_log(&log(id, CallStatus::Ringing), WriteOp::Create, 1).unwrap();
-            s.save_call_log(&log(id, CallStatus::Missed), WriteOp::Update, 2).unwrap();
+            s.save_call_log(&log(id, CallStatus::Ringing), WriteOp::Create, 1)
+                .unwrap();
+            s.save_call_log(&log(id, CallStatus::Missed), WriteOp::Update, 2)
+                .unwrap();
         }
         let d = s.open_draft("a", 3).unwrap();
         s.submit_draft(&d, 4).unwrap();
         let batch = s.next_outbox_batch(0, 10).unwrap();
-        let ids: Vec<_> = batch.iter().map(|i| (i.entity, i.entity_id.as_str())).collect();
+        let ids: Vec<_> = batch
+            .iter()
+            .map(|i| (i.entity, i.entity_id.as_str()))
+            .collect();
         assert_eq!(
             ids,
             vec![
@@ -343,7 +348,8 @@ mod tests {
                 (EntityKind::CallLog, "c")
             ]
         );
-        s.outbox_done_many(&batch.iter().collect::<Vec<_>>()).unwrap();
+        s.outbox_done_many(&batch.iter().collect::<Vec<_>>())
+            .unwrap();
         let next = s.next_outbox_batch(0, 10).unwrap();
         assert_eq!(next.len(), 1);
         assert_eq!(next[0].entity, EntityKind::Draft);
@@ -352,9 +358,13 @@ mod tests {
     #[test]
     fn an_entry_whose_record_vanished_does_not_block_the_queue() {
         let mut s = Store::in_memory().unwrap();
-        s.save_call_log(&log("a", CallStatus::Ringing), WriteOp::Create, 1).unwrap();
-        s.save_call_log(&log("b", CallStatus::Ringing), WriteOp::Create, 1).unwrap();
-        s.conn.execute("DELETE FROM call_logs WHERE id = 'a'", []).unwrap();
+        s.save_call_log(&log("a", CallStatus::Ringing), WriteOp::Create, 1)
+            .unwrap();
+        s.save_call_log(&log("b", CallStatus::Ringing), WriteOp::Create, 1)
+            .unwrap();
+        s.conn
+            .execute("DELETE FROM call_logs WHERE id = 'a'", [])
+            .unwrap();
         let batch = s.next_outbox_batch(0, 10).unwrap();
         assert_eq!(batch.len(), 1);
         assert_eq!(batch[0].entity_id, "b");

@@ -73,6 +73,59 @@ impl Store {
         Ok(out)
     }
 
+    /// The day's calls, newest first, with their draft state and whether anything about
+    /// them still waits for the backend.
+    pub fn history_since(
+        &self,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(CallLog, Option<DraftState>, bool)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.body, d.state,
+                    NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = c.id)
+             FROM call_logs c LEFT JOIN drafts d ON d.call_log_id = c.id
+             WHERE c.started_at_ms >= ?1 ORDER BY c.started_at_ms DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![since_ms, limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (body, state, synced) = row?;
+            let state = state.map(|s| {
+                if s == "submitted" {
+                    DraftState::Submitted
+                } else {
+                    DraftState::Editing
+                }
+            });
+            out.push((serde_json::from_str(&body)?, state, synced));
+        }
+        Ok(out)
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
     /// Autosave: the draft row only. Nothing is queued until the agent submits.
     pub fn save_draft(&mut self, draft: &CallDraft) -> Result<()> {
         let body = serde_json::to_string(draft)?;
@@ -196,7 +249,7 @@ pub(crate) mod tests_support {
 mod tests {
     use super::*;
     use crate::records::tests_support::log;
-    use ringside_core::CallStatus;
+    use ringside_core::{CallStatus, DraftState};
 
     #[test]
     fn call_log_round_trips_and_queues() {
@@ -211,6 +264,26 @@ mod tests {
         );
         assert_eq!(s.pending_count().unwrap(), 2);
         assert_eq!(s.call_logs_since(0, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn history_shows_draft_state_and_sync() {
+        let mut s = Store::in_memory().unwrap();
+        s.save_call_log(&log("a", CallStatus::Answered), WriteOp::Create, 1)
+            .unwrap();
+        let d = s.open_draft("a", 2).unwrap();
+        let h = s.history_since(0, 10).unwrap();
+        assert_eq!(h[0].1, Some(DraftState::Editing));
+        assert!(!h[0].2, "the create is still queued");
+        s.submit_draft(&d, 3).unwrap();
+        while let Some(item) = s.next_outbox(0).unwrap() {
+            s.outbox_done(&item).unwrap();
+        }
+        let h = s.history_since(0, 10).unwrap();
+        assert_eq!(h[0].1, Some(DraftState::Submitted));
+        assert!(h[0].2);
+        s.set_setting("theme", "dark").unwrap();
+        assert_eq!(s.setting("theme").unwrap().as_deref(), Some("dark"));
     }
 
     #[test]

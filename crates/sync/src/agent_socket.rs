@@ -28,7 +28,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum ServerFrame {
     AgentStatus(AgentStatus),
     QueueInfo(QueueInfo),
-    QueueCleared { yeastar_call_id: String },
+    QueueCleared {
+        yeastar_call_id: String,
+    },
     Ping,
     Pong,
     /// A type this version does not know: ignored, for forward compatibility.
@@ -45,8 +47,8 @@ impl ServerFrame {
                 serde_json::from_value(v.clone()).map_err(|e| format!("agent_status: {e}"))?,
             ),
             "call_queue_info" => {
-                let q: QueueInfo =
-                    serde_json::from_value(v.clone()).map_err(|e| format!("call_queue_info: {e}"))?;
+                let q: QueueInfo = serde_json::from_value(v.clone())
+                    .map_err(|e| format!("call_queue_info: {e}"))?;
                 if q.yeastar_call_id.is_empty() {
                     return Err("call_queue_info without yeastar_call_id".into());
                 }
@@ -119,11 +121,17 @@ impl AgentSocket {
                 match outcome {
                     Ok(reason) => {
                         attempt = 0;
-                        on_event(SocketEvent::Disconnected { reason, unauthorized: false });
+                        on_event(SocketEvent::Disconnected {
+                            reason,
+                            unauthorized: false,
+                        });
                     }
                     Err((reason, unauthorized)) => {
                         attempt = attempt.saturating_add(1);
-                        on_event(SocketEvent::Disconnected { reason, unauthorized });
+                        on_event(SocketEvent::Disconnected {
+                            reason,
+                            unauthorized,
+                        });
                     }
                 }
                 tokio::select! {
@@ -132,7 +140,11 @@ impl AgentSocket {
                 }
             }
         });
-        Self { out, latest_info, stop }
+        Self {
+            out,
+            latest_info,
+            stop,
+        }
     }
 
     /// Sends now if connected, and again after every reconnect until replaced.
@@ -161,7 +173,12 @@ async fn connect_and_run(
             .map_err(|_| ("token is not a valid header".to_string(), false))?;
         request.headers_mut().insert("authorization", value);
     }
-    let (ws, _) = match tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(request)).await {
+    let (ws, _) = match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        tokio_tungstenite::connect_async(request),
+    )
+    .await
+    {
         Err(_) => return Err(("connect timed out".into(), false)),
         Ok(Err(tokio_tungstenite::tungstenite::Error::Http(resp))) => {
             let unauthorized = resp.status().as_u16() == 401;
@@ -177,7 +194,11 @@ async fn connect_and_run(
     while rx.try_recv().is_ok() {}
     let latest_info = latest.lock().ok().and_then(|l| l.clone());
     if let Some(info) = latest_info {
-        if tx.send(Message::Text(info.to_string().into())).await.is_err() {
+        if tx
+            .send(Message::Text(info.to_string().into()))
+            .await
+            .is_err()
+        {
             return Ok("send failed".into());
         }
     }
@@ -232,8 +253,12 @@ mod tests {
     #[test]
     fn frames_parse_or_fail_cleanly() {
         assert_eq!(
-            ServerFrame::parse(r#"{"type":"agent_status","state":"paused","reason":"Lunch"}"#).unwrap(),
-            ServerFrame::AgentStatus(AgentStatus { state: AgentState::Paused, reason: Some("Lunch".into()) })
+            ServerFrame::parse(r#"{"type":"agent_status","state":"paused","reason":"Lunch"}"#)
+                .unwrap(),
+            ServerFrame::AgentStatus(AgentStatus {
+                state: AgentState::Paused,
+                reason: Some("Lunch".into())
+            })
         );
         assert!(ServerFrame::parse(r#"{"type": "agent_sta"#).is_err());
         assert!(ServerFrame::parse(r#"{"type":"agent_status","state":"dancing"}"#).is_err());

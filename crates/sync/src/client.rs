@@ -4,7 +4,9 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use ringside_core::{Agent, AgentStatus, PauseReason, Secret, SipAccount};
+use ringside_core::{
+    Agent, AgentStatus, ContactView, Disposition, PauseReason, Secret, SipAccount,
+};
 use ringside_store::{EntityKind, OutboxItem, OutboxOp};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -277,6 +279,15 @@ impl Client {
         let body =
             serde_json::to_value(status).map_err(|e| SyncError::BadResponse(e.to_string()))?;
         self.request(Method::PUT, "/api/agent/status", Some(&body), Some(key))
+            .await
+    }
+
+    pub async fn contacts(&self) -> Result<Vec<ContactView>> {
+        self.request(Method::GET, "/api/contacts", None, None).await
+    }
+
+    pub async fn dispositions(&self) -> Result<Vec<Disposition>> {
+        self.request(Method::GET, "/api/call-dispositions", None, None)
             .await
     }
 

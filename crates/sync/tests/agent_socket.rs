@@ -21,10 +21,18 @@ struct Rig {
 
 async fn rig() -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let backend = ringside_backend::spawn_embedded(&dir.path().join("b.db")).await.unwrap();
+    let backend = ringside_backend::spawn_embedded(&dir.path().join("b.db"))
+        .await
+        .unwrap();
     let client = Arc::new(Client::new(&backend.base_url()).unwrap());
     let session = client.login("demo", &Secret("demo".into())).await.unwrap();
-    Rig { _dir: dir, ws_url: session.ws_url, backend, client, http: reqwest::Client::new() }
+    Rig {
+        _dir: dir,
+        ws_url: session.ws_url,
+        backend,
+        client,
+        http: reqwest::Client::new(),
+    }
 }
 
 impl Rig {
@@ -42,13 +50,22 @@ impl Rig {
 
     fn socket(&self, events: Arc<Mutex<Vec<(Instant, SocketEvent)>>>) -> AgentSocket {
         let client = self.client.clone();
-        AgentSocket::spawn(&tokio::runtime::Handle::current(), self.ws_url.clone(), move || client.token(), move |e| {
-            events.lock().unwrap().push((Instant::now(), e));
-        })
+        AgentSocket::spawn(
+            &tokio::runtime::Handle::current(),
+            self.ws_url.clone(),
+            move || client.token(),
+            move |e| {
+                events.lock().unwrap().push((Instant::now(), e));
+            },
+        )
     }
 }
 
-async fn wait_for(events: &Mutex<Vec<(Instant, SocketEvent)>>, what: &str, f: impl Fn(&SocketEvent) -> bool) {
+async fn wait_for(
+    events: &Mutex<Vec<(Instant, SocketEvent)>>,
+    what: &str,
+    f: impl Fn(&SocketEvent) -> bool,
+) {
     for _ in 0..100 {
         if events.lock().unwrap().iter().any(|(_, e)| f(e)) {
             return;
@@ -69,20 +86,36 @@ async fn status_on_connect_pushes_and_agent_info() {
     })
     .await;
 
-    r.admin(reqwest::Method::PUT, "/admin/agent-status", json!({"extension": "1002", "state": "paused", "reason": "*01"})).await;
+    r.admin(
+        reqwest::Method::PUT,
+        "/admin/agent-status",
+        json!({"extension": "1002", "state": "paused", "reason": "*01"}),
+    )
+    .await;
     wait_for(&events, "pushed pause", |e| {
         matches!(e, SocketEvent::Frame(ServerFrame::AgentStatus(s)) if s.state == AgentState::Paused && s.reason.as_deref() == Some("Lunch"))
     })
     .await;
 
-    let q = r.admin(reqwest::Method::POST, "/admin/queue-call", json!({"caller": "+15550100"})).await;
+    let q = r
+        .admin(
+            reqwest::Method::POST,
+            "/admin/queue-call",
+            json!({"caller": "+15550100"}),
+        )
+        .await;
     let id = q["yeastar_call_id"].as_str().unwrap().to_string();
     assert!(q["channel_id"].as_str().unwrap().starts_with("PJSIP/1002-"));
     wait_for(&events, "queue info", |e| {
         matches!(e, SocketEvent::Frame(ServerFrame::QueueInfo(q)) if q.queue_number == "6402" && q.caller == "+15550100")
     })
     .await;
-    r.admin(reqwest::Method::POST, &format!("/admin/queue-call/{id}/clear"), json!({})).await;
+    r.admin(
+        reqwest::Method::POST,
+        &format!("/admin/queue-call/{id}/clear"),
+        json!({}),
+    )
+    .await;
     wait_for(&events, "queue cleared", |e| {
         matches!(e, SocketEvent::Frame(ServerFrame::QueueCleared { yeastar_call_id }) if *yeastar_call_id == id)
     })
@@ -90,7 +123,9 @@ async fn status_on_connect_pushes_and_agent_info() {
 
     socket.send_agent_info(json!({"type": "agent_info", "extension": "1002", "registration": "registered", "state": "paused"}));
     for _ in 0..100 {
-        let info = r.admin(reqwest::Method::GET, "/admin/agent-info", json!({})).await;
+        let info = r
+            .admin(reqwest::Method::GET, "/admin/agent-info", json!({}))
+            .await;
         if info["agt-1002"]["registration"] == "registered" {
             return;
         }
@@ -102,13 +137,31 @@ async fn status_on_connect_pushes_and_agent_info() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_frames_are_ignored() {
     let r = rig().await;
-    r.backend.faults.set(FaultSettings { ws_malformed_every: 2, ..Default::default() });
+    r.backend.faults.set(FaultSettings {
+        ws_malformed_every: 2,
+        ..Default::default()
+    });
     let events = Arc::new(Mutex::new(Vec::new()));
     let _socket = r.socket(events.clone());
     wait_for(&events, "connected", |e| *e == SocketEvent::Connected).await;
-    for state in ["available", "paused", "available", "logged_out", "available"] {
-        let reason = if state == "paused" { json!("Break") } else { json!(null) };
-        r.admin(reqwest::Method::PUT, "/admin/agent-status", json!({"extension": "1002", "state": state, "reason": reason})).await;
+    for state in [
+        "available",
+        "paused",
+        "available",
+        "logged_out",
+        "available",
+    ] {
+        let reason = if state == "paused" {
+            json!("Break")
+        } else {
+            json!(null)
+        };
+        r.admin(
+            reqwest::Method::PUT,
+            "/admin/agent-status",
+            json!({"extension": "1002", "state": state, "reason": reason}),
+        )
+        .await;
     }
     // Frames 2, 4 and 6 (available, available, available) are garbage; 3 and 5 get through.
     wait_for(&events, "the pause after a garbage frame", |e| {
@@ -120,7 +173,11 @@ async fn malformed_frames_are_ignored() {
     })
     .await;
     assert!(
-        !events.lock().unwrap().iter().any(|(_, e)| matches!(e, SocketEvent::Disconnected { .. })),
+        !events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, e)| matches!(e, SocketEvent::Disconnected { .. })),
         "garbage must not cost the connection"
     );
 }
@@ -130,10 +187,24 @@ async fn no_token_is_refused_as_unauthorized() {
     let r = rig().await;
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
-    let _socket = AgentSocket::spawn(&tokio::runtime::Handle::current(), r.ws_url.clone(), || None, move |e| {
-        ev.lock().unwrap().push((Instant::now(), e));
-    });
-    wait_for(&events, "401", |e| matches!(e, SocketEvent::Disconnected { unauthorized: true, .. })).await;
+    let _socket = AgentSocket::spawn(
+        &tokio::runtime::Handle::current(),
+        r.ws_url.clone(),
+        || None,
+        move |e| {
+            ev.lock().unwrap().push((Instant::now(), e));
+        },
+    );
+    wait_for(&events, "401", |e| {
+        matches!(
+            e,
+            SocketEvent::Disconnected {
+                unauthorized: true,
+                ..
+            }
+        )
+    })
+    .await;
 }
 
 /// The backend drops the socket every 2 s for 60 s while a supervisor keeps changing the
@@ -141,17 +212,33 @@ async fn no_token_is_refused_as_unauthorized() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flapping_socket_converges_after_every_reconnect() {
     let r = rig().await;
-    r.backend.faults.set(FaultSettings { ws_drop_every_ms: 2000, ..Default::default() });
+    r.backend.faults.set(FaultSettings {
+        ws_drop_every_ms: 2000,
+        ..Default::default()
+    });
     let events = Arc::new(Mutex::new(Vec::new()));
     let _socket = r.socket(events.clone());
     let started = Instant::now();
     let mut changes: Vec<(Instant, AgentState)> = Vec::new();
-    let states = [("available", AgentState::Available), ("paused", AgentState::Paused), ("logged_out", AgentState::LoggedOut)];
+    let states = [
+        ("available", AgentState::Available),
+        ("paused", AgentState::Paused),
+        ("logged_out", AgentState::LoggedOut),
+    ];
     let mut i = 0;
     while started.elapsed() < Duration::from_secs(60) {
         let (name, state) = states[i % states.len()];
-        let reason = if name == "paused" { json!("Lunch") } else { json!(null) };
-        r.admin(reqwest::Method::PUT, "/admin/agent-status", json!({"extension": "1002", "state": name, "reason": reason})).await;
+        let reason = if name == "paused" {
+            json!("Lunch")
+        } else {
+            json!(null)
+        };
+        r.admin(
+            reqwest::Method::PUT,
+            "/admin/agent-status",
+            json!({"extension": "1002", "state": name, "reason": reason}),
+        )
+        .await;
         changes.push((Instant::now(), state));
         i += 1;
         // Changes land at every phase of the 2 s connection cycle, gaps included.
@@ -159,13 +246,22 @@ async fn flapping_socket_converges_after_every_reconnect() {
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let events = events.lock().unwrap().clone();
-    let reconnects: Vec<Instant> = events.iter().filter(|(_, e)| *e == SocketEvent::Connected).map(|(t, _)| *t).collect();
-    assert!(reconnects.len() >= 20, "expected a flapping connection, got {} connects", reconnects.len());
+    let reconnects: Vec<Instant> = events
+        .iter()
+        .filter(|(_, e)| *e == SocketEvent::Connected)
+        .map(|(t, _)| *t)
+        .collect();
+    assert!(
+        reconnects.len() >= 20,
+        "expected a flapping connection, got {} connects",
+        reconnects.len()
+    );
 
     // For each reconnect, the server's state at that moment must be known within 2 s.
     let mut worst = Duration::ZERO;
     for at in &reconnects {
-        let Some(server_state) = changes.iter().rev().find(|(t, _)| t <= at).map(|(_, s)| *s) else {
+        let Some(server_state) = changes.iter().rev().find(|(t, _)| t <= at).map(|(_, s)| *s)
+        else {
             continue;
         };
         let seen = events.iter().find(|(t, e)| {
@@ -174,7 +270,10 @@ async fn flapping_socket_converges_after_every_reconnect() {
         let (t, _) = seen.unwrap_or_else(|| panic!("status never converged after a reconnect"));
         worst = worst.max(t.duration_since(*at));
     }
-    assert!(worst <= Duration::from_secs(2), "worst convergence after reconnect: {worst:?}");
+    assert!(
+        worst <= Duration::from_secs(2),
+        "worst convergence after reconnect: {worst:?}"
+    );
     // And the final state is the last one set.
     let last = changes.last().unwrap().1;
     let final_seen = events
@@ -186,5 +285,8 @@ async fn flapping_socket_converges_after_every_reconnect() {
         })
         .unwrap();
     assert_eq!(final_seen, last);
-    eprintln!("flap: {} reconnects in 60 s, worst convergence {worst:?}", reconnects.len());
+    eprintln!(
+        "flap: {} reconnects in 60 s, worst convergence {worst:?}",
+        reconnects.len()
+    );
 }

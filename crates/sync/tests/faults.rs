@@ -53,12 +53,20 @@ struct Rig {
 
 async fn rig(request_timeout: Duration) -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let backend = ringside_backend::spawn_embedded(&dir.path().join("b.db")).await.unwrap();
+    let backend = ringside_backend::spawn_embedded(&dir.path().join("b.db"))
+        .await
+        .unwrap();
     let (store, _) = Store::open(&dir.path().join("r.db"), now()).unwrap();
     let client =
-        Client::with_timeouts(&backend.base_url(), Duration::from_secs(1), request_timeout).unwrap();
+        Client::with_timeouts(&backend.base_url(), Duration::from_secs(1), request_timeout)
+            .unwrap();
     client.login("demo", &Secret("demo".into())).await.unwrap();
-    Rig { _dir: dir, store: Mutex::new(store), client, backend }
+    Rig {
+        _dir: dir,
+        store: Mutex::new(store),
+        client,
+        backend,
+    }
 }
 
 impl Rig {
@@ -66,8 +74,10 @@ impl Rig {
         let mut s = self.store.lock().unwrap();
         for i in 0..n {
             let id = format!("f{i}");
-            s.save_call_log(&log(&id, CallStatus::Ringing), WriteOp::Create, 1).unwrap();
-            s.save_call_log(&log(&id, CallStatus::NoAnswered), WriteOp::Update, 2).unwrap();
+            s.save_call_log(&log(&id, CallStatus::Ringing), WriteOp::Create, 1)
+                .unwrap();
+            s.save_call_log(&log(&id, CallStatus::NoAnswered), WriteOp::Update, 2)
+                .unwrap();
         }
     }
 
@@ -100,7 +110,10 @@ impl Rig {
 async fn bursts_of_500s() {
     let r = rig(Duration::from_secs(5)).await;
     r.calls(30);
-    r.backend.faults.set(FaultSettings { error_per_mille: 500, ..Default::default() });
+    r.backend.faults.set(FaultSettings {
+        error_per_mille: 500,
+        ..Default::default()
+    });
     let rounds = r.drain_all(200).await;
     assert!(rounds > 1, "the faults must have interrupted the drain");
     r.backend.faults.set(FaultSettings::default());
@@ -111,7 +124,10 @@ async fn bursts_of_500s() {
 async fn rate_limited_with_retry_after() {
     let r = rig(Duration::from_secs(5)).await;
     r.calls(5);
-    r.backend.faults.set(FaultSettings { rate_limit_every: 2, ..Default::default() });
+    r.backend.faults.set(FaultSettings {
+        rate_limit_every: 2,
+        ..Default::default()
+    });
     let report = drain(&r.store, &r.client, now).await.unwrap();
     let err = report.stopped_on.expect("stopped on the 429");
     assert!(err.contains("retry after 1000 ms"), "{err}");
@@ -126,7 +142,10 @@ async fn rate_limited_with_retry_after() {
 async fn timeouts_after_the_backend_applied_the_write() {
     let r = rig(Duration::from_millis(300)).await;
     r.calls(3);
-    r.backend.faults.set(FaultSettings { latency_ms: 600, ..Default::default() });
+    r.backend.faults.set(FaultSettings {
+        latency_ms: 600,
+        ..Default::default()
+    });
     let report = drain(&r.store, &r.client, now).await.unwrap();
     assert_eq!(report.sent, 0);
     assert!(report.stopped_on.is_some());
@@ -143,9 +162,14 @@ async fn timeouts_after_the_backend_applied_the_write() {
 async fn garbage_bodies_on_success() {
     let r = rig(Duration::from_secs(5)).await;
     r.calls(4);
-    r.backend.faults.set(FaultSettings { garbage_every: 1, ..Default::default() });
+    r.backend.faults.set(FaultSettings {
+        garbage_every: 1,
+        ..Default::default()
+    });
     let report = drain(&r.store, &r.client, now).await.unwrap();
-    let err = report.stopped_on.expect("garbage is not an acknowledgement");
+    let err = report
+        .stopped_on
+        .expect("garbage is not an acknowledgement");
     assert!(err.contains("unusable backend response"), "{err}");
     r.backend.faults.set(FaultSettings::default());
     r.drain_all(10).await;
@@ -158,13 +182,23 @@ async fn garbage_bodies_on_success() {
 async fn slow_bodies_within_and_beyond_the_timeout() {
     let r = rig(Duration::from_millis(800)).await;
     r.calls(2);
-    r.backend.faults.set(FaultSettings { slow_body_ms: 200, ..Default::default() });
-    assert_eq!(r.drain_all(1).await, 1, "slow but within the timeout: one pass");
+    r.backend.faults.set(FaultSettings {
+        slow_body_ms: 200,
+        ..Default::default()
+    });
+    assert_eq!(
+        r.drain_all(1).await,
+        1,
+        "slow but within the timeout: one pass"
+    );
     r.assert_exactly_once(2).await;
 
     let r = rig(Duration::from_millis(300)).await;
     r.calls(2);
-    r.backend.faults.set(FaultSettings { slow_body_ms: 600, ..Default::default() });
+    r.backend.faults.set(FaultSettings {
+        slow_body_ms: 600,
+        ..Default::default()
+    });
     let report = drain(&r.store, &r.client, now).await.unwrap();
     assert!(report.stopped_on.is_some());
     r.backend.faults.set(FaultSettings::default());
@@ -183,7 +217,11 @@ async fn expired_token_then_refresh() {
         .unwrap();
     let report = drain(&r.store, &r.client, now).await.unwrap();
     assert!(report.unauthorized);
-    assert_eq!(r.store.lock().unwrap().pending_count().unwrap(), 6, "nothing lost on 401");
+    assert_eq!(
+        r.store.lock().unwrap().pending_count().unwrap(),
+        6,
+        "nothing lost on 401"
+    );
     r.client.refresh().await.unwrap();
     // A refresh token is single-use.
     assert!(matches!(
@@ -198,9 +236,17 @@ async fn expired_token_then_refresh() {
 async fn refused_connections_then_recovery() {
     let r = rig(Duration::from_secs(2)).await;
     r.calls(10);
-    r.backend.faults.set(FaultSettings { refuse: true, ..Default::default() });
+    r.backend.faults.set(FaultSettings {
+        refuse: true,
+        ..Default::default()
+    });
     // A fresh client: an open keep-alive connection would still be served.
-    let fresh = Client::with_timeouts(&r.backend.base_url(), Duration::from_secs(1), Duration::from_secs(2)).unwrap();
+    let fresh = Client::with_timeouts(
+        &r.backend.base_url(),
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+    )
+    .unwrap();
     fresh.set_token(r.client.token());
     let report = drain(&r.store, &fresh, now).await.unwrap();
     assert_eq!(report.sent, 0);

@@ -79,7 +79,16 @@ async fn main() {
     }
     for i in from.. {
         let id = format!("[w-{i}]");
-        let event = |name: &str| vec![json!(name), json!(2), json!("1001"), json!("1001"), json!(1), json!(id)];
+        let event = |name: &str| {
+            vec![
+                json!(name),
+                json!(2),
+                json!("1001"),
+                json!("1001"),
+                json!(1),
+                json!(id),
+            ]
+        };
         svc.phone_event("call".into(), event("setup"));
         say(format!("created {i}"));
         svc.phone_event("call".into(), event("ringing"));
@@ -89,8 +98,15 @@ async fn main() {
         svc.phone_event(
             "cdr".into(),
             vec![
-                json!("1001"), json!("1002"), json!("800"), json!("2000"), json!(2), json!("1001"),
-                json!("Call terminated"), json!(1), json!(format!("w-{i}")),
+                json!("1001"),
+                json!("1002"),
+                json!("800"),
+                json!("2000"),
+                json!(2),
+                json!("1001"),
+                json!("Call terminated"),
+                json!(1),
+                json!(format!("w-{i}")),
             ],
         );
         let call_log_id = ringside_core::call::call_log_id("1002", &format!("w-{i}"));

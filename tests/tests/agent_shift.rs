@@ -1,0 +1,456 @@
+//! An agent's shift, from the agent's side: the real app under Xvfb, driven through
+//! WebDriver, against the reference backend binary and the webphone simulator. Each test
+//! checks the screen and what reached the backend. Screenshots land in
+//! `target/e2e-screenshots/` (and `docs/screenshots/` with `RINGSIDE_UPDATE_SCREENSHOTS=1`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use reqwest::Method;
+use ringside_e2e::{eventually, work_dir, App, Backend, Mode, SERIAL};
+use serde_json::{json, Value};
+
+async fn ready(name: &str, mode: Mode) -> (Backend, App) {
+    let dir = work_dir(name);
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_with(&backend, dir.join("profile"), mode).await;
+    if mode == Mode::Demo {
+        app.wait_text("#registration", |t| t == "Phone ready").await;
+        app.wait_text("#agent-name", |t| t.contains("1002")).await;
+    }
+    (backend, app)
+}
+
+async fn backend_logs(backend: &Backend, n: usize, what: &str) -> Vec<Value> {
+    eventually(15, what, || async {
+        let logs = backend.get("/api/call-logs").await;
+        let arr = logs.as_array().cloned().unwrap_or_default();
+        (arr.len() == n
+            && arr.iter().all(|l| {
+                ["answered", "missed", "no_answered"].contains(&l["status"].as_str().unwrap_or(""))
+            }))
+        .then_some(arr)
+    })
+    .await
+}
+
+/// Seed cases "inbound ringing", "inbound connect", "call end" with after-call work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_call_answered_with_notes_reaches_the_backend() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("inbound_answered", Mode::Demo).await;
+    app.screenshot("01-idle").await;
+
+    app.click("#sim-incoming").await;
+    app.wait_text(".call-card[data-status=ringing] .contact-name", |t| {
+        t == "Diego Alvarez"
+    })
+    .await;
+    // The backend pushed the queue this call came through (WebSocket, call_queue_info).
+    app.wait_text(".call-card[data-status=ringing] .queue", |t| {
+        t.contains("6402") && t.contains("Support")
+    })
+    .await;
+    app.screenshot("02-ringing").await;
+
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.wait_text(".call-card[data-status=talking] .talk-timer", |t| {
+        t == "0:02"
+    })
+    .await;
+    app.screenshot("03-talking").await;
+
+    app.click(".call-card[data-status=talking] [data-action=hangup]")
+        .await;
+    app.type_into(".wrap-up .draft-notes", "Wants a callback on Friday")
+        .await;
+    app.select(".wrap-up .draft-disposition", "callback").await;
+    app.type_into(".wrap-up .draft-tags", "vip, billing").await;
+    app.wait_text(".wrap-up .save-state", |t| t == "Saved on this computer")
+        .await;
+    app.screenshot("04-after-call").await;
+
+    // Saved in the profile's SQLite file as the agent typed, before any submit.
+    let db = rusqlite::Connection::open(app.profile.join("ringside.db")).unwrap();
+    let body: String = db
+        .query_row("SELECT body FROM drafts", [], |r| r.get(0))
+        .unwrap();
+    let saved: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(saved["notes"], "Wants a callback on Friday");
+    assert_eq!(saved["disposition"], "callback");
+
+    app.click(".wrap-up [data-action=submit-draft]").await;
+    app.wait_text(".recent-call[data-status=answered] .who", |t| {
+        t == "Diego Alvarez"
+    })
+    .await;
+    app.wait_text(".recent-call[data-status=answered] .badge", |t| {
+        t == "Synced"
+    })
+    .await;
+
+    let logs = backend_logs(&backend, 1, "the answered call log").await;
+    let log = &logs[0];
+    assert_eq!(log["status"], "answered");
+    assert_eq!(log["direction"], "inbound");
+    assert_eq!(log["from"], "+15550100");
+    assert_eq!(log["to"], "1002");
+    assert_eq!(log["contact_id"], "ct-4");
+    assert_eq!(log["queue"]["queue_number"], "6402");
+    assert!(log["talk_seconds"].as_u64().unwrap() >= 1, "{log}");
+    let drafts = eventually(10, "the draft on the backend", || async {
+        let d = backend.get("/api/call-drafts").await;
+        let arr = d.as_array().cloned().unwrap_or_default();
+        (arr.len() == 1).then_some(arr)
+    })
+    .await;
+    assert_eq!(drafts[0]["notes"], "Wants a callback on Friday");
+    assert_eq!(drafts[0]["tags"], json!(["vip", "billing"]));
+    assert_eq!(drafts[0]["call_log_id"], log["id"]);
+    app.close().await;
+}
+
+/// Seed case "call end", inbound never connected: missed, no after-call work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_call_missed_when_the_caller_gives_up() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("inbound_missed", Mode::Demo).await;
+    app.click("#sim-incoming").await;
+    app.wait(".call-card[data-status=ringing]").await;
+    app.click(".call-card[data-status=ringing] [data-action=remote-hangup]")
+        .await;
+    app.wait_text(".recent-call[data-status=missed] .status", |t| {
+        t == "Missed"
+    })
+    .await;
+    assert!(
+        !app.exists(".wrap-up").await,
+        "no after-call work for a missed call"
+    );
+    backend_logs(&backend, 1, "the missed call log").await;
+    // The CDR (and its reason) follows `disconnected` by about half a second.
+    let logs = eventually(10, "the end reason from the CDR", || async {
+        let logs = backend.get("/api/call-logs").await;
+        (!logs[0]["end_reason"].is_null()).then_some(logs)
+    })
+    .await;
+    assert_eq!(logs[0]["status"], "missed");
+    assert_eq!(logs[0]["talk_seconds"], 0);
+    assert_eq!(logs[0]["end_reason"], "Request Cancelled");
+    app.close().await;
+}
+
+/// Seed cases "outbound ringing" and "outbound connect", dialled from the keypad.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_call_answered() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("outbound_answered", Mode::Demo).await;
+    for key in ["1", "0", "0", "3"] {
+        app.click(&format!(".dialer [data-key='{key}']")).await;
+    }
+    app.click("#dial-call").await;
+    app.wait_text(".call-card[data-status=ringing] .call-label", |t| {
+        t == "Calling…"
+    })
+    .await;
+    app.wait_text(".call-card[data-status=talking] .contact-name", |t| {
+        t == "Bruno Keller"
+    })
+    .await;
+    app.click(".call-card[data-status=talking] [data-action=hangup]")
+        .await;
+    app.click(".wrap-up [data-action=submit-draft]").await;
+    app.wait(".recent-call[data-status=answered][data-direction=outbound]")
+        .await;
+    let logs = backend_logs(&backend, 1, "the outbound call log").await;
+    assert_eq!(logs[0]["direction"], "outbound");
+    assert_eq!(logs[0]["from"], "1002");
+    assert_eq!(logs[0]["to"], "1003");
+    assert_eq!(logs[0]["status"], "answered");
+    app.close().await;
+}
+
+/// An outbound call that never connects, and input the dialler must refuse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_call_not_answered_and_bad_numbers_explained() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("outbound_not_answered", Mode::Demo).await;
+    app.type_into("#dial-number", "call mom").await;
+    app.click("#dial-call").await;
+    app.wait_text("#dial-error", |t| t.contains("digits")).await;
+    app.wait_attr("#dial-number", "aria-invalid", "true").await;
+
+    let field = app
+        .client
+        .find(fantoccini::Locator::Css("#dial-number"))
+        .await
+        .unwrap();
+    field.clear().await.unwrap();
+    // Pasted with punctuation: cleaned before dialling. 1999 does not exist on the PBX.
+    app.type_into("#dial-number", "(1999)").await;
+    app.click("#dial-call").await;
+    app.wait_text(".recent-call[data-status=no_answered] .status", |t| {
+        t == "Not answered"
+    })
+    .await;
+    backend_logs(&backend, 1, "the unanswered call log").await;
+    let logs = eventually(10, "the end reason from the CDR", || async {
+        let logs = backend.get("/api/call-logs").await;
+        (!logs[0]["end_reason"].is_null()).then_some(logs)
+    })
+    .await;
+    assert_eq!(logs[0]["status"], "no_answered");
+    assert_eq!(logs[0]["to"], "1999");
+    assert_eq!(logs[0]["end_reason"], "Not Found");
+    // Redial offers the last number.
+    app.wait_text("#redial", |t| t.contains("1999")).await;
+    app.close().await;
+}
+
+/// Seed case "ongoing call": hold, resume, mute and DTMF keep the call talking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_mute_and_dtmf_during_a_call() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("hold_mute_dtmf", Mode::Demo).await;
+    app.click("#sim-incoming").await;
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.wait(".call-card[data-status=talking]").await;
+
+    app.click("[data-action=hold]").await;
+    app.wait_attr("[data-action=hold]", "aria-pressed", "true")
+        .await;
+    app.wait_text(".call-card .call-label", |t| t == "On hold")
+        .await;
+    app.click("[data-action=hold]").await;
+    app.wait_attr("[data-action=hold]", "aria-pressed", "false")
+        .await;
+
+    app.click("[data-action=mute]").await;
+    app.wait_attr("[data-action=mute]", "aria-pressed", "true")
+        .await;
+    app.click("[data-action=keypad]").await;
+    for d in ["1", "2", "#"] {
+        app.click(&format!(".dtmf [data-dtmf='{d}']")).await;
+    }
+    app.screenshot("05-in-call-controls").await;
+    app.wait_text(".call-card .call-label", |t| t == "Talking")
+        .await;
+    app.click("[data-action=hangup]").await;
+    app.wait(".wrap-up").await;
+
+    // The journal recorded every intent, DTMF included, for support.
+    let mut journal = String::new();
+    for f in std::fs::read_dir(app.profile.join("journal")).unwrap() {
+        journal.push_str(&std::fs::read_to_string(f.unwrap().path()).unwrap());
+    }
+    for digits in ["\"digits\":\"1\"", "\"digits\":\"2\"", "\"digits\":\"#\""] {
+        assert!(
+            journal.contains(digits),
+            "{digits} missing from the journal"
+        );
+    }
+    let logs = backend_logs(&backend, 1, "the answered call").await;
+    assert_eq!(logs[0]["status"], "answered");
+    assert_eq!(logs[0]["on_hold"], false);
+    app.close().await;
+}
+
+/// After-call notes written while the backend is down are kept and synced when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draft_written_offline_syncs_when_the_backend_returns() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("draft_offline", Mode::Demo).await;
+    app.click("#sim-incoming").await;
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.wait(".call-card[data-status=talking]").await;
+    backend.set_faults(json!({"down": true})).await;
+    app.click("[data-action=hangup]").await;
+    app.type_into(".wrap-up .draft-notes", "Typed while the CRM was down")
+        .await;
+    app.wait_text(".wrap-up .save-state", |t| t == "Saved on this computer")
+        .await;
+    app.click(".wrap-up [data-action=submit-draft]").await;
+    app.wait_text("#sync-state", |t| t.contains("saved here, will sync"))
+        .await;
+    app.wait(".notice.offline").await;
+    app.wait_text(".recent-call .badge", |t| t == "Notes waiting to sync")
+        .await;
+    app.screenshot("06-offline").await;
+    assert!(backend
+        .get("/api/call-drafts")
+        .await
+        .as_array()
+        .is_none_or(|a| a.is_empty()));
+
+    backend.set_faults(json!({})).await;
+    app.wait_text("#sync-state", |t| t == "Backend connected")
+        .await;
+    let drafts = eventually(40, "the offline draft on the backend", || async {
+        let d = backend.get("/api/call-drafts").await;
+        let arr = d.as_array().cloned().unwrap_or_default();
+        (arr.len() == 1).then_some(arr)
+    })
+    .await;
+    assert_eq!(drafts[0]["notes"], "Typed while the CRM was down");
+    let logs = backend_logs(&backend, 1, "the call log").await;
+    assert_eq!(logs[0]["status"], "answered");
+    app.close().await;
+}
+
+/// Agent status: the agent pauses with a reason; a supervisor's change arrives live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_status_changes_both_ways() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("agent_status", Mode::Demo).await;
+    app.wait_text("#live-state", |t| t == "Live updates on")
+        .await;
+    app.wait_text("#agent-status option", |t| t.contains("Lunch"))
+        .await;
+    app.select("#agent-status", "paused:Lunch").await;
+    eventually(10, "paused on the backend", || async {
+        let s = backend.get("/api/agent/status").await;
+        (s["state"] == "paused" && s["reason"] == "Lunch").then_some(())
+    })
+    .await;
+    app.wait_attr("#agent-status", "data-state", "paused:Lunch")
+        .await;
+
+    backend
+        .admin(
+            Method::PUT,
+            "/admin/agent-status",
+            json!({"extension": "1002", "state": "available"}),
+        )
+        .await;
+    app.wait_attr("#agent-status", "data-state", "available")
+        .await;
+    // The app reported its registration on the agent socket.
+    let info = eventually(10, "agent_info on the backend", || async {
+        let i = backend
+            .admin(Method::GET, "/admin/agent-info", json!({}))
+            .await;
+        (i["agt-1002"]["registration"] == "registered").then_some(i)
+    })
+    .await;
+    assert_eq!(info["agt-1002"]["extension"], "1002");
+    app.close().await;
+}
+
+/// Live mode: sign-in with a plain error for a wrong password, then sign-out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_and_sign_out() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("sign_in", Mode::Live).await;
+    app.wait("#signin-username").await;
+    let backend_field = app
+        .attr("#signin-backend", "value")
+        .await
+        .unwrap_or_default();
+    assert_eq!(
+        backend_field, backend.url,
+        "the backend URL comes prefilled from the config"
+    );
+    app.screenshot("00-sign-in").await;
+    app.type_into("#signin-username", "demo").await;
+    app.type_into("#signin-password", "wrong").await;
+    app.click("#signin-submit").await;
+    app.wait_text(".form-error", |t| t == "Wrong username or password.")
+        .await;
+
+    let pw = app
+        .client
+        .find(fantoccini::Locator::Css("#signin-password"))
+        .await
+        .unwrap();
+    pw.clear().await.unwrap();
+    app.type_into("#signin-password", "demo").await;
+    app.click("#signin-submit").await;
+    app.wait_text("#agent-name", |t| t.contains("Dana Demo"))
+        .await;
+    app.wait_text("#registration", |t| t == "Phone ready").await;
+
+    app.click("#sign-out").await;
+    app.wait("#signin-username").await;
+    // Signing out logs the agent out of the queues.
+    eventually(10, "logged out on the backend", || async {
+        (backend.get("/api/agent/status").await["state"] == "logged_out").then_some(())
+    })
+    .await;
+    app.close().await;
+}
+
+/// Keyboard only: answer, mute and hang up with the in-window shortcuts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_shortcuts_answer_mute_and_hang_up() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("shortcuts", Mode::Demo).await;
+    app.click("#sim-incoming").await;
+    app.wait(".call-card[data-status=ringing]").await;
+    app.alt('a').await;
+    app.wait(".call-card[data-status=talking]").await;
+    app.alt('m').await;
+    app.wait_attr("[data-action=mute]", "aria-pressed", "true")
+        .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.alt('h').await;
+    app.wait(".wrap-up").await;
+    let logs = backend_logs(&backend, 1, "the call answered by keyboard").await;
+    assert_eq!(logs[0]["status"], "answered");
+    app.close().await;
+}
+
+/// Settings: theme and language apply at once and survive; screenshots in both themes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_theme_and_language() {
+    let _serial = SERIAL.lock().await;
+    let (_backend, app) = ready("settings", Mode::Demo).await;
+    app.click("#settings-open").await;
+    app.wait("#settings-title").await;
+    app.screenshot("07-settings").await;
+    app.click("#theme-dark").await;
+    app.wait_attr("html", "data-theme", "dark").await;
+    app.screenshot("08-settings-dark").await;
+    app.click("#settings-close").await;
+    app.screenshot("09-idle-dark").await;
+
+    app.click("#sim-incoming").await;
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.wait_text(".call-card[data-status=talking] .talk-timer", |t| {
+        t == "0:01"
+    })
+    .await;
+    app.screenshot("10-talking-dark").await;
+    app.click("[data-action=hangup]").await;
+    app.wait(".wrap-up").await;
+    app.screenshot("11-after-call-dark").await;
+
+    app.click("#settings-open").await;
+    app.select("#language", "fr").await;
+    app.wait_attr("html", "lang", "fr").await;
+    app.wait_text("#settings-title", |t| t == "Réglages").await;
+    app.click("#theme-light").await;
+    app.wait_attr("html", "data-theme", "light").await;
+    app.click("#settings-close").await;
+    app.wait_text("#sign-out", |t| t == "Se déconnecter").await;
+    app.click("#tab-contacts").await;
+    app.wait_text(".contact-row .who", |t| t == "Alice Martin")
+        .await;
+    app.screenshot("12-contacts-fr").await;
+
+    // Preferences are the core's, in SQLite: they survive a restart.
+    let db = rusqlite::Connection::open(app.profile.join("ringside.db")).unwrap();
+    let lang: String = db
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'language'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(lang, "fr");
+    app.close().await;
+}
