@@ -96,9 +96,16 @@ pub fn run(args: &[String]) -> i32 {
             let outlet = Arc::new(TauriOutlet {
                 app: app.handle().clone(),
             });
-            let service = tauri::async_runtime::block_on(Service::start(config.clone(), outlet))
-                .map_err(|e| e.to_string())?;
-            app.manage(service);
+            match tauri::async_runtime::block_on(Service::start(config.clone(), outlet)) {
+                Ok(service) => {
+                    app.manage(service);
+                }
+                Err(e) => {
+                    // The window still opens, and says what is wrong.
+                    error!(error = %e, "the core could not start");
+                    app.manage(commands::StartupFailure(e.to_ipc()));
+                }
+            }
             WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
                 .title("Ringside")
                 .inner_size(1120.0, 760.0)

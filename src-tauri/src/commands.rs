@@ -40,9 +40,20 @@ pub fn phone_event(
     Ok(())
 }
 
+/// Why the core could not start (a damaged or read-only profile, a bad config...), kept so
+/// that the window can say it in plain words instead of staying blank.
+pub struct StartupFailure(pub IpcError);
+
 #[tauri::command]
-pub fn get_snapshot(service: State<'_, Arc<Service>>) -> Snapshot {
-    service.snapshot()
+pub fn get_snapshot(app: tauri::AppHandle) -> Result<Snapshot, IpcError> {
+    use tauri::Manager;
+    if let Some(service) = app.try_state::<Arc<Service>>() {
+        return Ok(service.snapshot());
+    }
+    Err(app
+        .try_state::<StartupFailure>()
+        .map(|f| f.0.clone())
+        .unwrap_or_else(|| IpcError::new("starting", "Ringside is still starting.")))
 }
 
 #[tauri::command]

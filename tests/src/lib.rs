@@ -267,7 +267,7 @@ impl App {
                     && self.client.title().await.is_ok_and(|t| t == "Ringside")
                     && self
                         .client
-                        .find(Locator::Css(".shell, .signin"))
+                        .find(Locator::Css(".shell, .signin, .startup-error"))
                         .await
                         .is_ok()
                 {

@@ -454,3 +454,20 @@ async fn settings_theme_and_language() {
     assert_eq!(lang, "fr");
     app.close().await;
 }
+
+/// A profile the core cannot open (here: on a read-only file system) gives a plain message in
+/// the window, not a blank screen or a silent exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_profile_is_explained_on_screen() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("bad_profile");
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_with(&backend, "/proc/self/ringside-profile".into(), Mode::Demo).await;
+    app.wait_text(".startup-error h1", |t| t == "Ringside cannot start")
+        .await;
+    app.wait_text(".startup-error p", |t| {
+        t.contains("/proc/self/ringside-profile")
+    })
+    .await;
+    app.close().await;
+}

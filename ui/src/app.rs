@@ -152,6 +152,16 @@ pub fn app() -> Html {
     }
 
     let Some(snap) = (*snapshot).clone() else {
+        if let Some(e) = (*error).clone() {
+            return html! {
+                <main class="loading">
+                    <div class="panel startup-error" role="alert" data-code={e.code.clone()}>
+                        <h1>{ "Ringside cannot start" }</h1>
+                        <p>{ e.message }</p>
+                    </div>
+                </main>
+            };
+        }
         return html! { <main class="loading" aria-busy="true">{ crate::i18n::EN.starting }</main> };
     };
     let t: Tx = texts(snap.preferences.language);

@@ -51,13 +51,7 @@ fn migrations() -> Migrations<'static> {
             failed INTEGER NOT NULL DEFAULT 0,
             created_ms INTEGER NOT NULL
         );
-        CREATE INDEX outbox_entity ON outbox(entity, entity_id, seq);
-        CREATE TABLE journal_files (
-            name TEXT PRIMARY KEY,
-            first_t_ms INTEGER,
-            last_t_ms INTEGER,
-            lines INTEGER NOT NULL DEFAULT 0
-        );",
+        CREATE INDEX outbox_entity ON outbox(entity, entity_id, seq);",
         ),
         M::up("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"),
     ])
@@ -69,7 +63,10 @@ impl Store {
     pub fn open(path: &Path, now_ms: i64) -> Result<(Self, OpenReport)> {
         let mut report = OpenReport::default();
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::ProfileDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
         }
         let conn = match Self::open_checked(path) {
             Ok(conn) => conn,
@@ -171,6 +168,46 @@ mod tests {
         // And the fresh one works.
         let (_again, report) = Store::open(&path, 43).unwrap();
         assert_eq!(report.moved_aside, None);
+    }
+
+    #[test]
+    fn a_full_disk_is_a_clear_error_and_leaves_no_partial_write() {
+        use ringside_core::{CallStatus, WriteOp};
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("ringside.db"), 1).unwrap();
+        let mut log = crate::records::tests_support::log("a", CallStatus::Ringing);
+        store.save_call_log(&log, WriteOp::Create, 1).unwrap();
+        // Cap the file at its current size: the next write has nowhere to go.
+        let pages: i64 = store
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        store
+            .conn
+            .pragma_update(None, "max_page_count", pages)
+            .unwrap();
+        log.status = CallStatus::Missed;
+        log.end_reason = Some("x".repeat(64 * 1024));
+        let err = store.save_call_log(&log, WriteOp::Update, 2).unwrap_err();
+        assert!(matches!(err, StoreError::DiskFull), "{err}");
+        assert_eq!(err.code(), "disk_full");
+        // Nothing half-written: the row and its outbox entry are as before.
+        assert_eq!(
+            store.call_log("a").unwrap().unwrap().status,
+            CallStatus::Ringing
+        );
+        assert_eq!(store.pending_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_read_only_file_system_is_a_clear_error() {
+        // /proc is read-only for everyone, root included.
+        let err = Store::open(Path::new("/proc/self/ringside-profile/ringside.db"), 1).unwrap_err();
+        assert_eq!(err.code(), "store_profile", "{err}");
+        assert!(
+            err.to_string().contains("/proc/self/ringside-profile"),
+            "{err}"
+        );
     }
 
     #[test]

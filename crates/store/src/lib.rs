@@ -29,6 +29,12 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("the profile folder {path} cannot be used: {source}")]
+    ProfileDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the disk is full; nothing was written")]
     DiskFull,
     #[error("the profile database is read-only ({0})")]
@@ -49,6 +55,7 @@ impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Open { .. } => "store_open",
+            Self::ProfileDir { .. } => "store_profile",
             Self::DiskFull => "disk_full",
             Self::ReadOnly(_) => "store_read_only",
             Self::Locked => "store_locked",
