@@ -30,10 +30,12 @@ fn replay(args: &[&str]) -> (Vec<Value>, String, bool) {
     )
 }
 
+/// (direction, peer, status, talk_seconds) of one call.
+type Outcome = (&'static str, &'static str, &'static str, u64);
+
 #[test]
 fn every_recorded_trace_prints_its_readme_outcome() {
-    // (file, [(direction, peer, status, talk_seconds)])
-    let expected: &[(&str, &[(&str, &str, &str, u64)])] = &[
+    let expected: &[(&str, &[Outcome])] = &[
         (
             "answer_caller_hangs.1001",
             &[("outbound", "1002", "answered", 3)],

@@ -238,7 +238,7 @@ pub fn call_drafts(conn: &Connection, agent_id: &str) -> rusqlite::Result<Vec<Va
 }
 
 pub fn contacts(conn: &Connection, query: &str) -> rusqlite::Result<Vec<Contact>> {
-    let like = format!("%{}%", query.replace('%', "").replace('_', ""));
+    let like = format!("%{}%", query.replace(['%', '_'], ""));
     let mut stmt = conn.prepare(
         "SELECT id, phone, name FROM contacts WHERE name LIKE ?1 OR phone LIKE ?1
          ORDER BY name LIMIT 200",

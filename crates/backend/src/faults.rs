@@ -59,7 +59,7 @@ pub struct FaultSettings {
 }
 
 fn every(counter: &AtomicU64, n: u64) -> bool {
-    n > 0 && (counter.fetch_add(1, Ordering::Relaxed) + 1) % n == 0
+    n > 0 && (counter.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(n)
 }
 
 impl Faults {

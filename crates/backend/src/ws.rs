@@ -124,17 +124,19 @@ async fn session(state: AppState, agent: AgentRow, socket: WebSocket) {
                         warn!(agent = %agent.id, "malformed frame from client ignored");
                         continue;
                     };
-                    match v["type"].as_str() {
-                        Some("ping") => {
-                            if !send(&state, &mut tx, &json!({"type": "pong"})).await { break; }
-                        }
+                    let reply = match v["type"].as_str() {
+                        Some("ping") => Some(json!({"type": "pong"})),
                         Some("agent_info") => {
                             debug!(agent = %agent.id, info = %v, "agent info");
                             if let Ok(mut m) = state.hub.agent_info.lock() {
                                 m.insert(agent.id.clone(), v);
                             }
+                            None
                         }
-                        _ => {}
+                        _ => None,
+                    };
+                    if let Some(r) = reply {
+                        if !send(&state, &mut tx, &r).await { break; }
                     }
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,

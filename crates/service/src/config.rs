@@ -191,6 +191,31 @@ impl Config {
     }
 }
 
+/// Sets one key in the user's config file, keeping everything else in it.
+pub fn save_user_value(key: &str, value: &str) -> Result<(), String> {
+    let path = user_config_path().ok_or("no config directory on this system")?;
+    let mut table: toml::Table = match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .parse()
+            .map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    if value.is_empty() {
+        table.remove(key);
+    } else {
+        table.insert(key.to_string(), toml::Value::String(value.to_string()));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let text = toml::to_string(&table).map_err(|e| e.to_string())?;
+    // Write aside, then rename: a crash never leaves half a config file.
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,29 +276,4 @@ mod tests {
             WebphoneSource::Url("https://cdn.example/wp/".into())
         );
     }
-}
-
-/// Sets one key in the user's config file, keeping everything else in it.
-pub fn save_user_value(key: &str, value: &str) -> Result<(), String> {
-    let path = user_config_path().ok_or("no config directory on this system")?;
-    let mut table: toml::Table = match std::fs::read_to_string(&path) {
-        Ok(text) => text
-            .parse()
-            .map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
-    };
-    if value.is_empty() {
-        table.remove(key);
-    } else {
-        table.insert(key.to_string(), toml::Value::String(value.to_string()));
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    let text = toml::to_string(&table).map_err(|e| e.to_string())?;
-    // Write aside, then rename: a crash never leaves half a config file.
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))
 }
