@@ -189,27 +189,8 @@ mod tests {
         name: Option<&str>,
     ) -> CallLog {
         CallLog {
-            id: id.into(),
-            call_id: id.into(),
-            direction: dir,
-            from: String::new(),
-            to: String::new(),
-            peer: peer.into(),
-            peer_name: None,
-            extension_id: None,
-            status,
-            contact_id: None,
             contact_name: name.map(str::to_string),
-            started_at_ms: 0,
-            answered_at_ms: None,
-            ended_at_ms: None,
-            talk_seconds: 0,
-            end_reason: None,
-            rejected_by_agent: false,
-            on_hold: false,
-            muted: false,
-            transferred_to: None,
-            queue: None,
+            ..CallLog::new(id, id, dir, peer, status)
         }
     }
 

@@ -615,11 +615,11 @@ async fn admin_transfers(State(state): State<AppState>) -> ApiResult {
 async fn pause_reasons(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     agent(&state, &headers)?;
     let reasons = state.with_db(|c| {
-        let mut stmt = c.prepare("SELECT code, reason FROM pause_reasons ORDER BY code")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(json!({"code": r.get::<_, String>(0)?, "reason": r.get::<_, String>(1)?}))
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        db::code_list(
+            c,
+            "SELECT code, reason FROM pause_reasons ORDER BY code",
+            "reason",
+        )
     })?;
     Ok(Json(reasons).into_response())
 }
@@ -638,11 +638,11 @@ async fn list_contacts(
 async fn dispositions(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     agent(&state, &headers)?;
     let list = state.with_db(|c| {
-        let mut stmt = c.prepare("SELECT code, label FROM dispositions ORDER BY position")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(json!({"code": r.get::<_, String>(0)?, "label": r.get::<_, String>(1)?}))
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        db::code_list(
+            c,
+            "SELECT code, label FROM dispositions ORDER BY position",
+            "label",
+        )
     })?;
     Ok(Json(list).into_response())
 }

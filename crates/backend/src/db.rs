@@ -104,18 +104,31 @@ pub struct AgentRow {
     pub reason: Option<String>,
 }
 
+const AGENT_COLUMNS: &str =
+    "a.id, a.name, a.extension_id, a.extension_number, a.sip_password, a.state, a.reason";
+
+/// One agent, selected by `condition` over `agents a` (joined with `tokens t` when asked).
+fn agent_where(
+    conn: &Connection,
+    from: &str,
+    condition: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Option<AgentRow>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} FROM {from} WHERE {condition}");
+    conn.query_row(&sql, params, agent_row).optional()
+}
+
 pub fn agent_by_login(
     conn: &Connection,
     user: &str,
     pass: &str,
 ) -> rusqlite::Result<Option<AgentRow>> {
-    conn.query_row(
-        "SELECT id, name, extension_id, extension_number, sip_password, state, reason FROM agents
-         WHERE username = ?1 AND password = ?2",
+    agent_where(
+        conn,
+        "agents a",
+        "a.username = ?1 AND a.password = ?2",
         params![user, pass],
-        agent_row,
     )
-    .optional()
 }
 
 pub fn agent_by_token(
@@ -123,34 +136,33 @@ pub fn agent_by_token(
     token: &str,
     now_ms: i64,
 ) -> rusqlite::Result<Option<AgentRow>> {
-    conn.query_row(
-        "SELECT a.id, a.name, a.extension_id, a.extension_number, a.sip_password, a.state, a.reason
-         FROM tokens t JOIN agents a ON a.id = t.agent_id
-         WHERE t.token = ?1 AND t.expires_at_ms > ?2",
+    agent_where(
+        conn,
+        "tokens t JOIN agents a ON a.id = t.agent_id",
+        "t.token = ?1 AND t.expires_at_ms > ?2",
         params![token, now_ms],
-        agent_row,
     )
-    .optional()
 }
 
 pub fn agent_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<AgentRow>> {
-    conn.query_row(
-        "SELECT id, name, extension_id, extension_number, sip_password, state, reason FROM agents
-         WHERE id = ?1",
-        [id],
-        agent_row,
-    )
-    .optional()
+    agent_where(conn, "agents a", "a.id = ?1", [id])
 }
 
 pub fn agent_by_extension(conn: &Connection, ext: &str) -> rusqlite::Result<Option<AgentRow>> {
-    conn.query_row(
-        "SELECT id, name, extension_id, extension_number, sip_password, state, reason FROM agents
-         WHERE extension_number = ?1",
-        [ext],
-        agent_row,
-    )
-    .optional()
+    agent_where(conn, "agents a", "a.extension_number = ?1", [ext])
+}
+
+/// A `(code, text)` list as JSON objects `{"code": .., <label>: ..}`, in the query's order.
+pub fn code_list(
+    conn: &Connection,
+    sql: &str,
+    label: &str,
+) -> rusqlite::Result<Vec<serde_json::Value>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(serde_json::json!({"code": r.get::<_, String>(0)?, label: r.get::<_, String>(1)?}))
+    })?;
+    rows.collect()
 }
 
 fn agent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentRow> {

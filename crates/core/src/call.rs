@@ -120,6 +120,41 @@ pub struct CallLog {
     pub queue: Option<QueueInfo>,
 }
 
+impl CallLog {
+    /// A call log with the identifying facts set and everything else empty or zero.
+    pub fn new(
+        id: impl Into<String>,
+        call_id: impl Into<String>,
+        direction: Direction,
+        peer: impl Into<String>,
+        status: CallStatus,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            call_id: call_id.into(),
+            direction,
+            from: String::new(),
+            to: String::new(),
+            peer: peer.into(),
+            peer_name: None,
+            extension_id: None,
+            status,
+            contact_id: None,
+            contact_name: None,
+            started_at_ms: 0,
+            answered_at_ms: None,
+            ended_at_ms: None,
+            talk_seconds: 0,
+            end_reason: None,
+            rejected_by_agent: false,
+            on_hold: false,
+            muted: false,
+            transferred_to: None,
+            queue: None,
+        }
+    }
+}
+
 /// The namespace for call-log ids; fixed forever so that ids stay stable across versions.
 const CALL_LOG_NAMESPACE: uuid::Uuid = uuid::Uuid::from_bytes([
     0x6f, 0x1d, 0x2a, 0x5c, 0x93, 0x7e, 0x4b, 0x21, 0x9a, 0x0c, 0x52, 0xe8, 0x14, 0x77, 0xd3, 0x0b,

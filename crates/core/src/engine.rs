@@ -643,27 +643,18 @@ impl Engine {
         let peer_name =
             (!peer_display.is_empty() && peer_display != peer).then(|| peer_display.to_string());
         CallLog {
-            id: call_log_id(&ext, call_id.as_str()),
-            call_id: call_id.as_str().to_string(),
-            direction,
             from,
             to,
-            peer: peer.to_string(),
             peer_name,
             extension_id: self.agent.as_ref().map(|a| a.extension_id.clone()),
-            status,
-            contact_id: None,
-            contact_name: None,
             started_at_ms: clock.wall_ms,
-            answered_at_ms: None,
-            ended_at_ms: None,
-            talk_seconds: 0,
-            end_reason: None,
-            rejected_by_agent: false,
-            on_hold: false,
-            muted: false,
-            transferred_to: None,
-            queue: None,
+            ..CallLog::new(
+                call_log_id(&ext, call_id.as_str()),
+                call_id.as_str(),
+                direction,
+                peer,
+                status,
+            )
         }
     }
 

@@ -48,29 +48,20 @@ impl Store {
 
     /// Call logs started at or after `since_ms`, newest first.
     pub fn call_logs_since(&self, since_ms: i64, limit: u32) -> Result<Vec<CallLog>> {
-        let mut stmt = self.conn.prepare_cached(
+        self.bodies(
             "SELECT body FROM call_logs WHERE started_at_ms >= ?1
              ORDER BY started_at_ms DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![since_ms, limit], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for body in rows {
-            out.push(serde_json::from_str(&body?)?);
-        }
-        Ok(out)
+            params![since_ms, limit],
+        )
     }
 
     /// Calls that were ringing or talking when the app last stopped.
     pub fn unfinished_call_logs(&self) -> Result<Vec<CallLog>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT body FROM call_logs WHERE status IN ('ringing', 'talking') ORDER BY started_at_ms",
-        )?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for body in rows {
-            out.push(serde_json::from_str(&body?)?);
-        }
-        Ok(out)
+        self.bodies(
+            "SELECT body FROM call_logs WHERE status IN ('ringing', 'talking')
+             ORDER BY started_at_ms",
+            [],
+        )
     }
 
     /// The day's calls, newest first, with their draft state and whether anything about
@@ -128,19 +119,7 @@ impl Store {
 
     /// Autosave: the draft row only. Nothing is queued until the agent submits.
     pub fn save_draft(&mut self, draft: &CallDraft) -> Result<()> {
-        let body = serde_json::to_string(draft)?;
-        self.conn.execute(
-            "INSERT INTO drafts (call_log_id, state, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(call_log_id) DO UPDATE SET state = excluded.state, body = excluded.body,
-                 updated_at_ms = excluded.updated_at_ms",
-            params![
-                draft.call_log_id,
-                draft_state(draft.state),
-                body,
-                draft.updated_at_ms
-            ],
-        )?;
-        Ok(())
+        upsert_draft(&self.conn, draft)
     }
 
     /// Opens an empty draft for an answered call unless one exists (a restart re-opens it).
@@ -174,14 +153,8 @@ impl Store {
         let mut draft = draft.clone();
         draft.state = DraftState::Submitted;
         draft.updated_at_ms = now_ms;
-        let body = serde_json::to_string(&draft)?;
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO drafts (call_log_id, state, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(call_log_id) DO UPDATE SET state = excluded.state, body = excluded.body,
-                 updated_at_ms = excluded.updated_at_ms",
-            params![draft.call_log_id, draft_state(draft.state), body, now_ms],
-        )?;
+        upsert_draft(&tx, &draft)?;
         enqueue(
             &tx,
             EntityKind::Draft,
@@ -195,16 +168,45 @@ impl Store {
 
     /// Drafts still being written, oldest first: the agent's unfinished after-call work.
     pub fn open_drafts(&self) -> Result<Vec<CallDraft>> {
-        let mut stmt = self.conn.prepare_cached(
+        self.bodies(
             "SELECT body FROM drafts WHERE state = 'editing' ORDER BY updated_at_ms",
-        )?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            [],
+        )
+    }
+}
+
+impl Store {
+    /// Rows whose first column is a JSON body, decoded.
+    fn bodies<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for body in rows {
             out.push(serde_json::from_str(&body?)?);
         }
         Ok(out)
     }
+}
+
+/// Inserts or replaces a draft row (inside whatever transaction `conn` is in).
+fn upsert_draft(conn: &rusqlite::Connection, draft: &CallDraft) -> Result<()> {
+    let body = serde_json::to_string(draft)?;
+    conn.execute(
+        "INSERT INTO drafts (call_log_id, state, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(call_log_id) DO UPDATE SET state = excluded.state, body = excluded.body,
+             updated_at_ms = excluded.updated_at_ms",
+        params![
+            draft.call_log_id,
+            draft_state(draft.state),
+            body,
+            draft.updated_at_ms
+        ],
+    )?;
+    Ok(())
 }
 
 fn draft_state(state: DraftState) -> &'static str {
@@ -220,27 +222,17 @@ pub(crate) mod tests_support {
 
     pub(crate) fn log(id: &str, status: CallStatus) -> CallLog {
         CallLog {
-            id: id.into(),
-            call_id: format!("c-{id}"),
-            direction: Direction::Inbound,
             from: "+15550100".into(),
             to: "1002".into(),
-            peer: "+15550100".into(),
-            peer_name: None,
             extension_id: Some("7".into()),
-            status,
-            contact_id: None,
-            contact_name: None,
             started_at_ms: 1000,
-            answered_at_ms: None,
-            ended_at_ms: None,
-            talk_seconds: 0,
-            end_reason: None,
-            rejected_by_agent: false,
-            on_hold: false,
-            muted: false,
-            transferred_to: None,
-            queue: None,
+            ..CallLog::new(
+                id,
+                format!("c-{id}"),
+                Direction::Inbound,
+                "+15550100",
+                status,
+            )
         }
     }
 }

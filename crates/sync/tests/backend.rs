@@ -12,27 +12,18 @@ use ringside_sync::{drain, Client, SyncError};
 
 fn log(id: &str, status: CallStatus, talk: u64) -> CallLog {
     CallLog {
-        id: id.into(),
-        call_id: format!("call-{id}"),
-        direction: Direction::Inbound,
         from: "+15550100".into(),
         to: "1002".into(),
-        peer: "+15550100".into(),
-        peer_name: None,
         extension_id: Some("12".into()),
-        status,
-        contact_id: None,
-        contact_name: None,
         started_at_ms: 1,
-        answered_at_ms: None,
-        ended_at_ms: None,
         talk_seconds: talk,
-        end_reason: None,
-        rejected_by_agent: false,
-        on_hold: false,
-        muted: false,
-        transferred_to: None,
-        queue: None,
+        ..CallLog::new(
+            id,
+            format!("call-{id}"),
+            Direction::Inbound,
+            "+15550100",
+            status,
+        )
     }
 }
 

@@ -13,27 +13,17 @@ use ringside_sync::{drain, Client, SyncError};
 
 fn log(id: &str, status: CallStatus) -> CallLog {
     CallLog {
-        id: id.into(),
-        call_id: format!("call-{id}"),
-        direction: Direction::Outbound,
         from: "1002".into(),
         to: "1001".into(),
-        peer: "1001".into(),
-        peer_name: None,
         extension_id: Some("12".into()),
-        status,
-        contact_id: None,
-        contact_name: None,
         started_at_ms: 1,
-        answered_at_ms: None,
-        ended_at_ms: None,
-        talk_seconds: 0,
-        end_reason: None,
-        rejected_by_agent: false,
-        on_hold: false,
-        muted: false,
-        transferred_to: None,
-        queue: None,
+        ..CallLog::new(
+            id,
+            format!("call-{id}"),
+            Direction::Outbound,
+            "1001",
+            status,
+        )
     }
 }
 
