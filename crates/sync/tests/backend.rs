@@ -6,33 +6,11 @@
 use std::sync::Mutex;
 
 use ringside_backend::faults::FaultSettings;
-use ringside_core::{CallDraft, CallLog, CallStatus, Direction, Secret, WriteOp};
+use ringside_core::{CallDraft, CallStatus, Secret, WriteOp};
 use ringside_store::Store;
+mod common;
+use common::{log, now};
 use ringside_sync::{drain, Client, SyncError};
-
-fn log(id: &str, status: CallStatus, talk: u64) -> CallLog {
-    CallLog {
-        from: "+15550100".into(),
-        to: "1002".into(),
-        extension_id: Some("12".into()),
-        started_at_ms: 1,
-        talk_seconds: talk,
-        ..CallLog::new(
-            id,
-            format!("call-{id}"),
-            Direction::Inbound,
-            "+15550100",
-            status,
-        )
-    }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
 
 struct Setup {
     _dir: tempfile::TempDir,

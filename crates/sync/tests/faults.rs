@@ -7,32 +7,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ringside_backend::faults::FaultSettings;
-use ringside_core::{CallLog, CallStatus, Direction, Secret, WriteOp};
+use ringside_core::{CallStatus, Secret, WriteOp};
 use ringside_store::Store;
+mod common;
+use common::{log, now};
 use ringside_sync::{drain, Client, SyncError};
-
-fn log(id: &str, status: CallStatus) -> CallLog {
-    CallLog {
-        from: "1002".into(),
-        to: "1001".into(),
-        extension_id: Some("12".into()),
-        started_at_ms: 1,
-        ..CallLog::new(
-            id,
-            format!("call-{id}"),
-            Direction::Outbound,
-            "1001",
-            status,
-        )
-    }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
 
 struct Rig {
     _dir: tempfile::TempDir,
@@ -64,9 +43,9 @@ impl Rig {
         let mut s = self.store.lock().unwrap();
         for i in 0..n {
             let id = format!("f{i}");
-            s.save_call_log(&log(&id, CallStatus::Ringing), WriteOp::Create, 1)
+            s.save_call_log(&log(&id, CallStatus::Ringing, 0), WriteOp::Create, 1)
                 .unwrap();
-            s.save_call_log(&log(&id, CallStatus::NoAnswered), WriteOp::Update, 2)
+            s.save_call_log(&log(&id, CallStatus::NoAnswered, 0), WriteOp::Update, 2)
                 .unwrap();
         }
     }
