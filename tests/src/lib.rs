@@ -190,6 +190,16 @@ impl App {
     }
 
     pub async fn launch_with(backend: &Backend, profile: PathBuf, mode: Mode) -> App {
+        Self::launch_env(backend, profile, mode, &[]).await
+    }
+
+    /// As `launch_with`, with extra environment for the app (e.g. `RINGSIDE_WEBPHONE`).
+    pub async fn launch_env(
+        backend: &Backend,
+        profile: PathBuf,
+        mode: Mode,
+        env: &[(&str, &str)],
+    ) -> App {
         let app = std::env::var_os("RINGSIDE_APP_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| bin_dir().join("ringside"));
@@ -223,6 +233,7 @@ impl App {
                 if mode == Mode::Demo { "demo" } else { "live" },
             )
             .env_remove("RINGSIDE_PASSWORD")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log_file(&profile, "driver.log"))
             .spawn()

@@ -471,3 +471,51 @@ async fn an_unusable_profile_is_explained_on_screen() {
     .await;
     app.close().await;
 }
+
+/// The customer's webphone folder has no library in it: the agent is told so, plainly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_webphone_library_is_explained() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("webphone_missing");
+    let empty = dir.join("empty-webphone-folder");
+    std::fs::create_dir_all(&empty).unwrap();
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[("RINGSIDE_WEBPHONE", empty.to_str().unwrap())],
+    )
+    .await;
+    app.wait_text(".notice[data-code=webphone_failed]", |t| {
+        t.contains("webphone location")
+    })
+    .await;
+    app.close().await;
+}
+
+/// A real webphone folder on a web engine without WebRTC (this machine's WebKitGTK): the
+/// agent learns that calls cannot work here, instead of a phone that silently never rings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_engine_without_webrtc_is_explained() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("no_webrtc");
+    let folder = dir.join("customer-webphone");
+    std::fs::create_dir_all(&folder).unwrap();
+    // A stand-in for the customer's copy, served from a folder like the real one.
+    let sim =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/webphone-sim/webphone_api.js");
+    std::fs::copy(sim, folder.join("webphone_api.js")).unwrap();
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[("RINGSIDE_WEBPHONE", folder.to_str().unwrap())],
+    )
+    .await;
+    app.wait_text(".notice[data-code=no_webrtc]", |t| t.contains("WebRTC"))
+        .await;
+    app.screenshot("13-no-webrtc").await;
+    app.close().await;
+}
