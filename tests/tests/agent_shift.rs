@@ -519,3 +519,67 @@ async fn a_web_engine_without_webrtc_is_explained() {
     app.screenshot("13-no-webrtc").await;
     app.close().await;
 }
+
+/// Seed case "blind transfer": the caller is handed to 1003 without a word to them first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blind_transfer() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("blind_transfer", Mode::Demo).await;
+    app.click("#sim-incoming").await;
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.click(".call-card[data-status=talking] [data-action=transfer]")
+        .await;
+    app.type_into(".call-card .transfer-number", "1003").await;
+    app.click(".call-card [data-action=transfer-blind]").await;
+    app.wait(".wrap-up").await;
+    let log = eventually(10, "the transferred call log", || async {
+        let logs = backend.get("/api/call-logs").await;
+        (logs[0]["transferred_to"] == "1003").then(|| logs[0].clone())
+    })
+    .await;
+    assert_eq!(log["status"], "answered");
+    app.close().await;
+}
+
+/// Seed case "attended transfer": hold the caller, consult 1003, swap, then complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attended_transfer() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("attended_transfer", Mode::Demo).await;
+    app.click("#sim-incoming").await;
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.click(".call-card[data-status=talking] [data-action=transfer]")
+        .await;
+    app.type_into(".call-card .transfer-number", "1003").await;
+    app.click(".call-card [data-action=transfer-consult]").await;
+    // The caller waits on hold while the consultation rings, then answers (after ~2 s).
+    app.wait_text(".call-card.held .call-label", |t| t == "On hold")
+        .await;
+    app.wait_text(".call-card [data-action=consult-complete]", |t| {
+        t == "Complete transfer"
+    })
+    .await;
+    app.wait(".call-card[data-status=talking] [data-action=consult-swap]")
+        .await;
+    app.screenshot("14-attended-transfer").await;
+    app.click("[data-action=consult-swap]").await;
+    app.wait_text(".call-card.held .contact-name", |t| t == "Bruno Keller")
+        .await;
+    app.click("[data-action=consult-swap]").await;
+    app.wait_text(".call-card.held .contact-name", |t| t == "Diego Alvarez")
+        .await;
+    app.click("[data-action=consult-complete]").await;
+    let logs = eventually(15, "both calls ended, the caller transferred", || async {
+        let logs = backend.get("/api/call-logs").await;
+        let arr = logs.as_array().cloned().unwrap_or_default();
+        (arr.len() == 2 && arr.iter().all(|l| l["status"] == "answered")).then_some(arr)
+    })
+    .await;
+    let caller = logs.iter().find(|l| l["direction"] == "inbound").unwrap();
+    let consult = logs.iter().find(|l| l["direction"] == "outbound").unwrap();
+    assert_eq!(caller["transferred_to"], "1003");
+    assert_eq!(consult["consult_for"], caller["call_id"]);
+    app.close().await;
+}

@@ -426,6 +426,39 @@ fn call_card(p: &CallCardProps) -> Html {
         let k = keypad.clone();
         Callback::from(move |_| k.set(!*k))
     };
+    let transfer_open = use_state(|| false);
+    let transfer_number = use_state(String::new);
+    let toggle_transfer = {
+        let t = transfer_open.clone();
+        Callback::from(move |_| t.set(!*t))
+    };
+    let transfer = |attended: bool| {
+        let (on, id, number, open) = (
+            p.on_intent.clone(),
+            id.clone(),
+            transfer_number.clone(),
+            transfer_open.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let number = (*number).clone();
+            if number.trim().is_empty() {
+                return;
+            }
+            open.set(false);
+            on.emit(if attended {
+                Intent::ConsultStart {
+                    call_id: id.clone(),
+                    number,
+                }
+            } else {
+                Intent::BlindTransfer {
+                    call_id: id.clone(),
+                    number,
+                }
+            });
+        })
+    };
+    let is_consult = log.consult_for.is_some();
     let remote_hangup = {
         let on_error = p.on_error.clone();
         let id = id.clone();
@@ -440,6 +473,8 @@ fn call_card(p: &CallCardProps) -> Html {
     let name = log.contact_name.clone().filter(|n| *n != log.peer);
     let label = if p.waiting {
         t.call_waiting
+    } else if is_consult && !log.on_hold {
+        t.consultation
     } else {
         view::status_label(t, log.status, log.direction, log.on_hold)
     };
@@ -468,10 +503,16 @@ fn call_card(p: &CallCardProps) -> Html {
                     (CallStatus::Ringing, Direction::Outbound) => html! {
                         <button class="reject" data-action="hangup" aria-keyshortcuts="Alt+H" onclick={intent(|call_id| Intent::Hangup { call_id })}>{ t.cancel }</button>
                     },
+                    _ if is_consult => html! { <>
+                        <button class="accept" data-action="consult-complete" onclick={intent(|call_id| Intent::ConsultComplete { call_id })}>{ t.complete_transfer }</button>
+                        <button data-action="consult-swap" onclick={intent(|call_id| Intent::ConsultSwap { call_id })}>{ t.swap }</button>
+                        <button class="reject" data-action="consult-cancel" onclick={intent(|call_id| Intent::ConsultCancel { call_id })}>{ t.cancel_consult }</button>
+                    </> },
                     _ => html! { <>
                         <button data-action="hold" aria-keyshortcuts="Alt+O" aria-pressed={log.on_hold.to_string()} onclick={hold}>{ if log.on_hold { t.resume } else { t.hold } }</button>
                         <button data-action="mute" aria-keyshortcuts="Alt+M" aria-pressed={log.muted.to_string()} onclick={mute}>{ if log.muted { t.unmute } else { t.mute } }</button>
                         <button data-action="keypad" aria-expanded={keypad.to_string()} onclick={toggle_keypad}>{ t.keypad }</button>
+                        <button data-action="transfer" aria-expanded={transfer_open.to_string()} onclick={toggle_transfer}>{ t.transfer }</button>
                         <button class="reject" data-action="hangup" aria-keyshortcuts="Alt+H" onclick={intent(|call_id| Intent::Hangup { call_id })}>{ t.hang_up }</button>
                     </> },
                 } }
@@ -479,6 +520,17 @@ fn call_card(p: &CallCardProps) -> Html {
                     <button class="link" data-action="remote-hangup" onclick={remote_hangup}>{ t.demo_hangup }</button>
                 }
             </div>
+            if *transfer_open && log.status == CallStatus::Talking && !is_consult {
+                <div class="transfer-form">
+                    <label for={format!("transfer-{id}")}>{ t.transfer_to }</label>
+                    <div class="row">
+                        <input id={format!("transfer-{id}")} class="transfer-number" type="tel" value={(*transfer_number).clone()}
+                            oninput={{ let n = transfer_number.clone(); Callback::from(move |e: InputEvent| n.set(input_value(&e))) }} />
+                        <button data-action="transfer-blind" onclick={transfer(false)}>{ t.transfer_now }</button>
+                        <button data-action="transfer-consult" onclick={transfer(true)}>{ t.consult_first }</button>
+                    </div>
+                </div>
+            }
             if *keypad && log.status == CallStatus::Talking {
                 <div class="keypad dtmf" role="group" aria-label={t.keypad}>
                     { for ["1","2","3","4","5","6","7","8","9","*","0","#"].iter().map(|d| {

@@ -105,6 +105,14 @@ pub struct Texts {
     pub shortcut_list: &'static [(&'static str, &'static str)],
     pub inbound: &'static str,
     pub outbound: &'static str,
+    pub transfer: &'static str,
+    pub transfer_to: &'static str,
+    pub transfer_now: &'static str,
+    pub consult_first: &'static str,
+    pub consultation: &'static str,
+    pub complete_transfer: &'static str,
+    pub swap: &'static str,
+    pub cancel_consult: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -215,6 +223,14 @@ pub const EN: Texts = Texts {
     ],
     inbound: "Inbound",
     outbound: "Outbound",
+    transfer: "Transfer",
+    transfer_to: "Transfer to",
+    transfer_now: "Transfer now",
+    consult_first: "Talk to them first",
+    consultation: "Consultation",
+    complete_transfer: "Complete transfer",
+    swap: "Swap",
+    cancel_consult: "Back to the caller",
 };
 
 pub const FR: Texts = Texts {
@@ -325,6 +341,14 @@ pub const FR: Texts = Texts {
     ],
     inbound: "Entrant",
     outbound: "Sortant",
+    transfer: "Transférer",
+    transfer_to: "Transférer à",
+    transfer_now: "Transférer maintenant",
+    consult_first: "Lui parler d'abord",
+    consultation: "Consultation",
+    complete_transfer: "Terminer le transfert",
+    swap: "Basculer",
+    cancel_consult: "Revenir à l'appelant",
 };
 
 pub fn texts(lang: Language) -> &'static Texts {

@@ -255,6 +255,8 @@
     transfer: function (number) {
       var call = find();
       if (!call || call.state !== "connected") return false;
+      var other = number ? null : live().filter(function (c) { return c !== call; })[0];
+      if (!number && !other) return false;
       fire("event", ["event", "EVENT,transfer initiated successfully", null]);
       for (var i = 0; i < 3; i++) {
         (function (k) {
@@ -267,6 +269,8 @@
       call.timers.push(later(900, function () {
         status("-1,Hangup");
         end(call, "User hangup");
+        // Attended: the consulted party now talks to the caller; this phone is out of both.
+        if (other) end(other, "User hangup");
       }));
       return true;
     },

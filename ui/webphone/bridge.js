@@ -103,6 +103,9 @@
         return onLine(cmd.call_id, function () { return api.dtmf(cmd.digits); });
       case "transfer":
         return onLine(cmd.call_id, function () { return api.transfer(cmd.number); });
+      case "transfer_to_call":
+        // Attended transfer: with both calls up, transfer("") joins the current line to the other.
+        return onLine(cmd.call_id, function () { return api.transfer(""); });
       case "stop":
         return api.stop();
       case "sim_remote_hangup":

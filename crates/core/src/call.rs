@@ -118,6 +118,9 @@ pub struct CallLog {
     pub transferred_to: Option<String>,
     #[serde(default)]
     pub queue: Option<QueueInfo>,
+    /// For a consultation call of an attended transfer: the call id it was made for.
+    #[serde(default)]
+    pub consult_for: Option<String>,
 }
 
 impl CallLog {
@@ -151,6 +154,7 @@ impl CallLog {
             muted: false,
             transferred_to: None,
             queue: None,
+            consult_for: None,
         }
     }
 }

@@ -102,6 +102,23 @@ pub enum Intent {
         call_id: String,
         number: String,
     },
+    /// Attended transfer, step 1: hold `call_id` and call `number` to consult them.
+    ConsultStart {
+        call_id: String,
+        number: String,
+    },
+    /// Step 2: hand the held call over to the consulted party (`call_id` is the consultation).
+    ConsultComplete {
+        call_id: String,
+    },
+    /// Or give up: hang up the consultation and resume the held call.
+    ConsultCancel {
+        call_id: String,
+    },
+    /// Or alternate between the two parties.
+    ConsultSwap {
+        call_id: String,
+    },
     /// After-call work for this call log is finished (submitted or dismissed).
     CloseWrapUp {
         call_log_id: String,
@@ -146,16 +163,44 @@ pub struct WebphoneParams {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum PhoneCommand {
-    Configure { params: WebphoneParams },
+    Configure {
+        params: WebphoneParams,
+    },
     Start,
-    Call { number: String },
-    Accept { call_id: String },
-    Reject { call_id: String },
-    Hangup { call_id: String },
-    Hold { call_id: String, on: bool },
-    Mute { call_id: String, on: bool },
-    Dtmf { call_id: String, digits: String },
-    Transfer { call_id: String, number: String },
+    Call {
+        number: String,
+    },
+    Accept {
+        call_id: String,
+    },
+    Reject {
+        call_id: String,
+    },
+    Hangup {
+        call_id: String,
+    },
+    Hold {
+        call_id: String,
+        on: bool,
+    },
+    Mute {
+        call_id: String,
+        on: bool,
+    },
+    Dtmf {
+        call_id: String,
+        digits: String,
+    },
+    Transfer {
+        call_id: String,
+        number: String,
+    },
+    /// Attended transfer: connect `call_id` with `target_call_id` (the library's
+    /// `transfer("")` with both calls up).
+    TransferToCall {
+        call_id: String,
+        target_call_id: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -294,6 +339,8 @@ pub struct Engine {
     /// Queue info that arrived before its call's first webphone event.
     early_queue: Option<QueueInfo>,
     pending_dial: Option<String>,
+    /// An attended transfer's consultation being dialled: (held call id, number).
+    pending_consult: Option<(String, String)>,
 }
 
 impl Engine {
@@ -544,16 +591,21 @@ impl Engine {
             CallEventKind::Muted => call.log.muted = true,
             CallEventKind::Unmuted => call.log.muted = false,
             CallEventKind::Transfer => {
-                if let Some(target) = call.pending_transfer.clone() {
-                    if call.log.transferred_to.as_deref() != Some(target.as_str()) {
-                        info!(to = %target, "transfer confirmed by the webphone");
-                        call.log.transferred_to = Some(target);
-                        fx.push(Effect::SaveCallLog {
-                            log: call.log.clone(),
-                            op: WriteOp::Update,
-                        });
+                // The library does not say which call was transferred: every call with a
+                // transfer under way has it confirmed (usually there is one).
+                for c in self.live.iter_mut() {
+                    if let Some(target) = c.pending_transfer.clone() {
+                        if c.log.transferred_to.as_deref() != Some(target.as_str()) {
+                            info!(call_id = %c.log.call_id, to = %target, "transfer confirmed by the webphone");
+                            c.log.transferred_to = Some(target);
+                            fx.push(Effect::SaveCallLog {
+                                log: c.log.clone(),
+                                op: WriteOp::Update,
+                            });
+                        }
                     }
                 }
+                return;
             }
             _ => {
                 debug!(event = ?ev.kind, "call event without call id ignored");
@@ -587,8 +639,16 @@ impl Engine {
             clock,
         );
         info!(direction = ?direction, peer = %log.peer, status = status.as_str(), "new call");
+        let mut log = log;
         if direction == Direction::Outbound {
             self.pending_dial = None;
+            if let Some((held, number)) = self.pending_consult.take() {
+                if number == log.peer {
+                    log.consult_for = Some(held);
+                } else {
+                    self.pending_consult = Some((held, number));
+                }
+            }
         }
         let connected = status == CallStatus::Talking;
         fx.push(Effect::SaveCallLog {
@@ -687,9 +747,8 @@ impl Engine {
                 call.log.end_reason = Some(cdr.reason.clone());
             }
         }
-        if call.log.transferred_to.is_none() {
-            call.log.transferred_to = call.pending_transfer.take();
-        }
+        // A transfer counts once the webphone confirmed it (`transfer` event); one that was
+        // asked for but failed leaves the call as it was.
         info!(
             status = call.log.status.as_str(),
             talk_seconds = call.log.talk_seconds,
@@ -927,11 +986,88 @@ impl Engine {
                     number,
                 }));
             }
+            Intent::ConsultStart { call_id, number } => {
+                let number = clean_number(&number)?;
+                let call = self.live_call_mut(&call_id)?;
+                require(call, CallStatus::Talking, "consult")?;
+                if !call.log.on_hold {
+                    call.log.on_hold = true;
+                    fx.push(Effect::Phone(PhoneCommand::Hold {
+                        call_id: call.raw_call_id.clone(),
+                        on: true,
+                    }));
+                }
+                let held = call.log.call_id.clone();
+                self.pending_consult = Some((held, number.clone()));
+                self.pending_dial = Some(number.clone());
+                fx.push(Effect::Phone(PhoneCommand::Call { number }));
+            }
+            Intent::ConsultComplete { call_id } => {
+                let (held, consult) = self.consult_pair(&call_id)?;
+                let target = self.live[consult].log.peer.clone();
+                let target_raw = self.live[consult].raw_call_id.clone();
+                let original = &mut self.live[held];
+                original.pending_transfer = Some(target);
+                fx.push(Effect::Phone(PhoneCommand::TransferToCall {
+                    call_id: original.raw_call_id.clone(),
+                    target_call_id: target_raw,
+                }));
+            }
+            Intent::ConsultCancel { call_id } => {
+                let (held, consult) = self.consult_pair(&call_id)?;
+                fx.push(Effect::Phone(PhoneCommand::Hangup {
+                    call_id: self.live[consult].raw_call_id.clone(),
+                }));
+                let original = &mut self.live[held];
+                original.log.on_hold = false;
+                fx.push(Effect::Phone(PhoneCommand::Hold {
+                    call_id: original.raw_call_id.clone(),
+                    on: false,
+                }));
+            }
+            Intent::ConsultSwap { call_id } => {
+                let (held, consult) = self.consult_pair(&call_id)?;
+                // Whoever is on hold now is resumed; the other one waits.
+                let (wait, talk) = if self.live[held].log.on_hold {
+                    (consult, held)
+                } else {
+                    (held, consult)
+                };
+                for (i, on) in [(wait, true), (talk, false)] {
+                    let c = &mut self.live[i];
+                    c.log.on_hold = on;
+                    fx.push(Effect::Phone(PhoneCommand::Hold {
+                        call_id: c.raw_call_id.clone(),
+                        on,
+                    }));
+                }
+            }
             Intent::CloseWrapUp { call_log_id } => {
                 self.wrap_up.retain(|log| log.id != call_log_id);
             }
         }
         Ok(())
+    }
+
+    /// (held call, consultation) indexes for a consultation's call id.
+    fn consult_pair(&self, consult_call_id: &str) -> Result<(usize, usize), EngineError> {
+        let id = CallId::parse(consult_call_id)
+            .ok_or_else(|| EngineError::NoSuchCall(consult_call_id.into()))?;
+        let consult = self
+            .live_index(&id)
+            .ok_or_else(|| EngineError::NoSuchCall(consult_call_id.into()))?;
+        let held_id = self.live[consult].log.consult_for.clone().ok_or_else(|| {
+            invalid(
+                &self.live[consult],
+                "complete a transfer (not a consultation)",
+            )
+        })?;
+        let held = self
+            .live
+            .iter()
+            .position(|c| c.log.call_id == held_id)
+            .ok_or(EngineError::NoSuchCall(held_id))?;
+        Ok((held, consult))
     }
 
     fn live_index(&self, call_id: &CallId) -> Option<usize> {

@@ -631,3 +631,124 @@ fn answering_a_waiting_call_holds_the_one_in_progress() {
     h.call("connected", 2, "1003", other);
     assert_eq!(h.engine.view(h.clock()).calls.len(), 2);
 }
+
+#[test]
+fn attended_transfer_consults_then_completes() {
+    let mut h = Harness::new();
+    let consult = "6a19e0c2-0000-4000-8000-000000000006";
+    h.call("setup", 2, "+15550100", ID);
+    h.call("connected", 2, "+15550100", ID);
+    let fx = h.intent(Intent::ConsultStart {
+        call_id: ID.into(),
+        number: "1003".into(),
+    });
+    assert_eq!(
+        phone_cmds(&fx),
+        vec![
+            PhoneCommand::Hold {
+                call_id: format!("[{ID}]"),
+                on: true
+            },
+            PhoneCommand::Call {
+                number: "1003".into()
+            },
+        ]
+    );
+    h.call("setup", 1, "1003", consult);
+    h.call("connected", 1, "1003", consult);
+    assert_eq!(h.log(consult).consult_for.as_deref(), Some(ID));
+    assert_eq!(h.log(consult).direction, Direction::Outbound);
+
+    // Swap twice: back where we were.
+    let fx = h.intent(Intent::ConsultSwap {
+        call_id: consult.into(),
+    });
+    assert_eq!(
+        phone_cmds(&fx),
+        vec![
+            PhoneCommand::Hold {
+                call_id: format!("[{consult}]"),
+                on: true
+            },
+            PhoneCommand::Hold {
+                call_id: format!("[{ID}]"),
+                on: false
+            },
+        ]
+    );
+    h.intent(Intent::ConsultSwap {
+        call_id: consult.into(),
+    });
+    assert!(h.log(ID).on_hold);
+
+    let fx = h.intent(Intent::ConsultComplete {
+        call_id: consult.into(),
+    });
+    assert_eq!(
+        phone_cmds(&fx),
+        vec![PhoneCommand::TransferToCall {
+            call_id: format!("[{ID}]"),
+            target_call_id: format!("[{consult}]")
+        }]
+    );
+    h.phone("call", json!(["transfer", "", "", "", -1, ""]));
+    h.call("disconnected", 2, "+15550100", ID);
+    h.call("disconnected", 1, "1003", consult);
+    let original = h.log(ID);
+    assert_eq!(original.status, CallStatus::Answered);
+    assert_eq!(original.transferred_to.as_deref(), Some("1003"));
+    assert_eq!(h.log(consult).status, CallStatus::Answered);
+    assert_eq!(h.log(consult).transferred_to, None);
+}
+
+#[test]
+fn attended_transfer_cancelled_resumes_the_caller() {
+    let mut h = Harness::new();
+    let consult = "6a19e0c2-0000-4000-8000-000000000007";
+    h.call("setup", 2, "+15550100", ID);
+    h.call("connected", 2, "+15550100", ID);
+    h.intent(Intent::ConsultStart {
+        call_id: ID.into(),
+        number: "1003".into(),
+    });
+    h.call("setup", 1, "1003", consult);
+    let fx = h.intent(Intent::ConsultCancel {
+        call_id: consult.into(),
+    });
+    assert_eq!(
+        phone_cmds(&fx),
+        vec![
+            PhoneCommand::Hangup {
+                call_id: format!("[{consult}]")
+            },
+            PhoneCommand::Hold {
+                call_id: format!("[{ID}]"),
+                on: false
+            },
+        ]
+    );
+    h.call("disconnected", 1, "1003", consult);
+    assert!(!h.log(ID).on_hold);
+    assert_eq!(h.log(ID).status, CallStatus::Talking);
+    // Completing on a call that is not a consultation is refused.
+    assert_eq!(
+        h.try_input(Input::User(Intent::ConsultComplete { call_id: ID.into() }))
+            .unwrap_err()
+            .code(),
+        "invalid_call_state"
+    );
+}
+
+#[test]
+fn a_transfer_that_never_happened_is_not_recorded() {
+    let mut h = Harness::new();
+    h.call("setup", 2, "1001", ID);
+    h.call("connected", 2, "1001", ID);
+    h.intent(Intent::BlindTransfer {
+        call_id: ID.into(),
+        number: "1003".into(),
+    });
+    // No `transfer` event from the library: the REFER failed; the agent hangs up later.
+    h.call("disconnected", 2, "1001", ID);
+    assert_eq!(h.log(ID).transferred_to, None);
+}
