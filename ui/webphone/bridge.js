@@ -31,9 +31,29 @@
     return out;
   }
 
+  // Callbacks are held back until the command listener is registered: the core answers
+  // `loaded` with `configure` and `start` at once, and an event emitted before `listen` has
+  // resolved is lost, which would leave the phone unstarted.
+  var ready = false;
+  var held = [];
+  function send(kind, args) {
+    if (ready) {
+      transport.send(kind, args);
+    } else {
+      held.push([kind, args]);
+    }
+  }
+  function release() {
+    ready = true;
+    held.forEach(function (h) {
+      transport.send(h[0], h[1]);
+    });
+    held = [];
+  }
+
   function forward(kind) {
     return function () {
-      transport.send(kind, raw(arguments));
+      send(kind, raw(arguments));
     };
   }
 
@@ -43,7 +63,20 @@
     return;
   }
 
-  transport.send("env", [
+  transport
+    .onCommand(function (cmd) {
+      try {
+        perform(cmd);
+      } catch (e) {
+        transport.send("bridge_error", [String((cmd && cmd.cmd) || "?"), String(e)]);
+      }
+    })
+    .then(release, function (e) {
+      release();
+      transport.send("bridge_error", ["cannot receive commands", String(e)]);
+    });
+
+  send("env", [
     {
       webrtc: typeof window.RTCPeerConnection === "function",
       getUserMedia: !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia),
@@ -58,7 +91,7 @@
   api.onEvent(function (type) {
     // `log` lines are the library's debug chatter (and may echo parameters): not forwarded.
     if (type === "log") return;
-    transport.send("event", raw(arguments));
+    send("event", raw(arguments));
   });
   if (typeof api.onDTMF === "function") api.onDTMF(forward("dtmf"));
 
@@ -122,14 +155,6 @@
         console.warn("ringside bridge: unknown command", cmd);
     }
   }
-
-  transport.onCommand(function (cmd) {
-    try {
-      perform(cmd);
-    } catch (e) {
-      transport.send("bridge_error", [String((cmd && cmd.cmd) || "?"), String(e)]);
-    }
-  });
 
   window.ringsideBridge = { transport: transport, perform: perform };
 })();
