@@ -372,7 +372,7 @@ impl Service {
         }
         self.outlet.phone_command(&json!({"cmd": "stop"}));
         lock(&self.agent_socket).take();
-        self.client.set_token(None);
+        self.client.clear_session();
         self.handle(Input::SessionEnded);
         {
             let mut s = lock(&self.session);
@@ -417,6 +417,10 @@ impl Service {
         });
     }
 
+    fn signed_in(&self) -> bool {
+        lock(&self.session).state == SessionState::SignedIn
+    }
+
     fn set_online(&self, online: bool, error: Option<String>) {
         let mut v = lock(&self.sync_view);
         v.online = online;
@@ -432,17 +436,22 @@ impl Service {
             loop {
                 let _ =
                     tokio::time::timeout(Duration::from_secs(1), self.sync_wake.notified()).await;
-                if wall_ms() < paused_until {
-                    continue;
-                }
-                let report = ringside_sync::drain(&self.store, &self.client, wall_ms).await;
-                paused_until = match &report {
-                    Ok(r) if r.pause_ms > 0 => wall_ms() + r.pause_ms,
-                    _ => 0,
+                // Signed out: nothing is sent (the outbox keeps it for the next sign-in); the
+                // pending count is still kept current for the header.
+                let report = if wall_ms() < paused_until || !self.signed_in() {
+                    Ok(ringside_sync::DrainReport::default())
+                } else {
+                    let report = ringside_sync::drain(&self.store, &self.client, wall_ms).await;
+                    paused_until = match &report {
+                        Ok(r) if r.pause_ms > 0 => wall_ms() + r.pause_ms,
+                        _ => 0,
+                    };
+                    if report.as_ref().is_ok_and(|r| r.unauthorized) && self.reauthenticate().await
+                    {
+                        self.sync_wake.notify_one();
+                    }
+                    report
                 };
-                if report.as_ref().is_ok_and(|r| r.unauthorized) && self.reauthenticate().await {
-                    self.sync_wake.notify_one();
-                }
                 let pending = lock(&self.store).pending_count().unwrap_or(0);
                 let changed = {
                     let mut v = lock(&self.sync_view);
@@ -630,6 +639,9 @@ impl Service {
     /// After a 401: trade the refresh token for a new session; in demo mode sign in again if
     /// that is refused. Returns whether the backend accepts us again.
     async fn reauthenticate(self: &Arc<Self>) -> bool {
+        if !self.signed_in() {
+            return false;
+        }
         let session = match self.client.refresh().await {
             Ok(s) => Ok(s),
             Err(e) => match &self.demo_login {

@@ -156,3 +156,45 @@ async fn drafts_survive_a_restart_of_the_core() {
         ringside_core::CallStatus::Answered
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_sent_after_sign_out_and_everything_after_sign_in_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Arc::new(Recorder::default());
+    let svc = Service::start(config(dir.path().to_path_buf()), rec)
+        .await
+        .unwrap();
+    until("signed in", || svc.snapshot().engine.agent.is_some()).await;
+    svc.sign_out().await.unwrap();
+    assert_eq!(
+        svc.snapshot().session.state,
+        ringside_core::SessionState::SignedOut
+    );
+    for name in ["setup", "disconnected"] {
+        svc.phone_event(
+            "call".into(),
+            serde_json::json!([name, 2, "1001", "1001", 1, "[so-1]"])
+                .as_array()
+                .cloned()
+                .unwrap(),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Still queued: a signed-out app does not renew its session behind the agent's back.
+    assert!(svc.snapshot().sync.pending > 0);
+    assert!(
+        svc.snapshot().notice.is_none(),
+        "{:?}",
+        svc.snapshot().notice
+    );
+    svc.sign_in("demo".into(), ringside_core::Secret("demo".into()))
+        .await
+        .unwrap();
+    until("delivered after sign-in", || {
+        svc.snapshot().sync.pending == 0
+    })
+    .await;
+    let logs = svc.client().call_logs().await.unwrap();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0]["status"], "missed");
+}

@@ -110,6 +110,14 @@ impl Client {
         })
     }
 
+    /// Forgets the session (sign-out): no token, and no refresh token to renew it with.
+    pub fn clear_session(&self) {
+        self.set_token(None);
+        if let Ok(mut rt) = self.refresh_token.write() {
+            *rt = None;
+        }
+    }
+
     pub fn token(&self) -> Option<Secret> {
         self.token.read().ok().and_then(|t| t.clone())
     }
