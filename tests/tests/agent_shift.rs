@@ -109,6 +109,28 @@ async fn inbound_call_answered_with_notes_reaches_the_backend() {
     assert_eq!(drafts[0]["notes"], "Wants a callback on Friday");
     assert_eq!(drafts[0]["tags"], json!(["vip", "billing"]));
     assert_eq!(drafts[0]["call_log_id"], log["id"]);
+
+    // A figure for the notes, not an assertion: core snapshot → rendered, in this run.
+    let lag = app
+        .client
+        .execute("return window.ringsideLag || [];", vec![])
+        .await
+        .unwrap();
+    let mut lag: Vec<f64> = lag
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    assert!(!lag.is_empty(), "the UI records its lag");
+    lag.sort_by(f64::total_cmp);
+    let pct = |p: f64| lag[((lag.len() - 1) as f64 * p).round() as usize];
+    eprintln!(
+        "ui lag over {} snapshots: p50 {:.1} ms, p99 {:.1} ms",
+        lag.len(),
+        pct(0.5),
+        pct(0.99)
+    );
     app.close().await;
 }
 

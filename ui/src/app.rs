@@ -122,6 +122,34 @@ pub fn app() -> Html {
         });
     }
 
+    // Core → screen lag of every snapshot, kept (last 1,000) in `window.ringsideLag` for
+    // measurement runs; the figures are read by the end-to-end test, not asserted.
+    {
+        let built = snapshot.as_ref().map(|s| s.built_at_ms);
+        use_effect_with(built, move |built| {
+            if let (Some(built), Some(w)) = (built, web_sys::window()) {
+                let lag = js_sys::Date::now() - *built as f64;
+                let key = wasm_bindgen::JsValue::from_str("ringsideLag");
+                let arr = match js_sys::Reflect::get(&w, &key)
+                    .ok()
+                    .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
+                {
+                    Some(a) => a,
+                    None => {
+                        let a = js_sys::Array::new();
+                        let _ = js_sys::Reflect::set(&w, &key, &a);
+                        a
+                    }
+                };
+                arr.push(&wasm_bindgen::JsValue::from_f64(lag));
+                if arr.length() > 1000 {
+                    arr.shift();
+                }
+            }
+            || ()
+        });
+    }
+
     // Theme and language live on <html>, where CSS and screen readers look for them.
     {
         let prefs = snapshot.as_ref().map(|s| s.preferences);
@@ -223,8 +251,9 @@ pub fn app() -> Html {
                     }
                     { for snap.engine.calls.iter().map(|c| {
                         let waiting = any_talking && c.log.status == CallStatus::Ringing && c.log.direction == Direction::Inbound;
+                        let consulting = snap.engine.calls.iter().any(|o| o.log.consult_for.as_deref() == Some(c.log.call_id.as_str()));
                         html! {
-                            <CallCard key={c.log.call_id.clone()} t={t} call={c.clone()} waiting={waiting}
+                            <CallCard key={c.log.call_id.clone()} t={t} call={c.clone()} waiting={waiting} consulting={consulting}
                                 demo={snap.demo} on_intent={on_intent.clone()} on_error={on_error.clone()} />
                         }
                     }) }
@@ -386,6 +415,8 @@ struct CallCardProps {
     t: Tx,
     call: LiveCall,
     waiting: bool,
+    /// A consultation for this call is under way (attended transfer).
+    consulting: bool,
     demo: bool,
     on_intent: Callback<Intent>,
     on_error: Callback<IpcError>,
@@ -512,7 +543,9 @@ fn call_card(p: &CallCardProps) -> Html {
                         <button data-action="hold" aria-keyshortcuts="Alt+O" aria-pressed={log.on_hold.to_string()} onclick={hold}>{ if log.on_hold { t.resume } else { t.hold } }</button>
                         <button data-action="mute" aria-keyshortcuts="Alt+M" aria-pressed={log.muted.to_string()} onclick={mute}>{ if log.muted { t.unmute } else { t.mute } }</button>
                         <button data-action="keypad" aria-expanded={keypad.to_string()} onclick={toggle_keypad}>{ t.keypad }</button>
-                        <button data-action="transfer" aria-expanded={transfer_open.to_string()} onclick={toggle_transfer}>{ t.transfer }</button>
+                        if !p.consulting {
+                            <button data-action="transfer" aria-expanded={transfer_open.to_string()} onclick={toggle_transfer}>{ t.transfer }</button>
+                        }
                         <button class="reject" data-action="hangup" aria-keyshortcuts="Alt+H" onclick={intent(|call_id| Intent::Hangup { call_id })}>{ t.hang_up }</button>
                     </> },
                 } }

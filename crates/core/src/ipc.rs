@@ -129,6 +129,9 @@ pub struct SettingsView {
 /// Everything the UI renders, pushed by the core on every change and every second.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// When the core built this snapshot (Unix ms): the UI measures its own lag against it.
+    #[serde(default)]
+    pub built_at_ms: i64,
     pub engine: EngineView,
     pub sync: SyncView,
     /// Unfinished after-call drafts, oldest first, as last saved.

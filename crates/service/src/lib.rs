@@ -866,6 +866,7 @@ impl Service {
         };
 
         Snapshot {
+            built_at_ms: clock.wall_ms,
             engine,
             sync: lock(&self.sync_view).clone(),
             drafts,
