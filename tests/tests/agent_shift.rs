@@ -494,21 +494,26 @@ async fn an_unusable_profile_is_explained_on_screen() {
     app.close().await;
 }
 
+/// Starts the app with the webphone library taken from a folder of the test's making;
+/// `library` is the `webphone_api.js` to put in it, if any.
+async fn with_webphone_folder(name: &str, library: Option<&std::path::Path>) -> (Backend, App) {
+    let dir = work_dir(name);
+    let folder = dir.join("customer-webphone");
+    std::fs::create_dir_all(&folder).unwrap();
+    if let Some(lib) = library {
+        std::fs::copy(lib, folder.join("webphone_api.js")).unwrap();
+    }
+    let backend = Backend::start(&dir).await;
+    let env = [("RINGSIDE_WEBPHONE", folder.to_str().unwrap())];
+    let app = App::launch_env(&backend, dir.join("profile"), Mode::Demo, &env).await;
+    (backend, app)
+}
+
 /// The customer's webphone folder has no library in it: the agent is told so, plainly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_webphone_library_is_explained() {
     let _serial = SERIAL.lock().await;
-    let dir = work_dir("webphone_missing");
-    let empty = dir.join("empty-webphone-folder");
-    std::fs::create_dir_all(&empty).unwrap();
-    let backend = Backend::start(&dir).await;
-    let app = App::launch_env(
-        &backend,
-        dir.join("profile"),
-        Mode::Demo,
-        &[("RINGSIDE_WEBPHONE", empty.to_str().unwrap())],
-    )
-    .await;
+    let (_backend, app) = with_webphone_folder("webphone_missing", None).await;
     app.wait_text(".notice[data-code=webphone_failed]", |t| {
         t.contains("webphone location")
     })
@@ -521,21 +526,10 @@ async fn a_missing_webphone_library_is_explained() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_web_engine_without_webrtc_is_explained() {
     let _serial = SERIAL.lock().await;
-    let dir = work_dir("no_webrtc");
-    let folder = dir.join("customer-webphone");
-    std::fs::create_dir_all(&folder).unwrap();
     // A stand-in for the customer's copy, served from a folder like the real one.
     let sim =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/webphone-sim/webphone_api.js");
-    std::fs::copy(sim, folder.join("webphone_api.js")).unwrap();
-    let backend = Backend::start(&dir).await;
-    let app = App::launch_env(
-        &backend,
-        dir.join("profile"),
-        Mode::Demo,
-        &[("RINGSIDE_WEBPHONE", folder.to_str().unwrap())],
-    )
-    .await;
+    let (_backend, app) = with_webphone_folder("no_webrtc", Some(&sim)).await;
     app.wait_text(".notice[data-code=no_webrtc]", |t| t.contains("WebRTC"))
         .await;
     app.screenshot("13-no-webrtc").await;
