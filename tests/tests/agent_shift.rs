@@ -555,6 +555,7 @@ async fn blind_transfer() {
     })
     .await;
     assert_eq!(log["status"], "answered");
+    assert_eq!(log["transfer"]["kind"], "blind");
     app.close().await;
 }
 
@@ -596,6 +597,10 @@ async fn attended_transfer() {
     let caller = logs.iter().find(|l| l["direction"] == "inbound").unwrap();
     let consult = logs.iter().find(|l| l["direction"] == "outbound").unwrap();
     assert_eq!(caller["transferred_to"], "1003");
+    assert_eq!(
+        caller["transfer"],
+        json!({"kind": "attended", "to": "1003", "outcome": "completed"})
+    );
     assert_eq!(consult["consult_for"], caller["call_id"]);
     app.close().await;
 }

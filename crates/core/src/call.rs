@@ -121,6 +121,32 @@ pub struct CallLog {
     /// For a consultation call of an attended transfer: the call id it was made for.
     #[serde(default)]
     pub consult_for: Option<String>,
+    /// What happened when the agent transferred this call (the last attempt).
+    #[serde(default)]
+    pub transfer: Option<TransferRecord>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferKind {
+    Blind,
+    Attended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferOutcome {
+    /// The webphone confirmed the transfer.
+    Completed,
+    /// The agent consulted the third party, then went back to the caller.
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRecord {
+    pub kind: TransferKind,
+    pub to: String,
+    pub outcome: TransferOutcome,
 }
 
 impl CallLog {
@@ -155,6 +181,7 @@ impl CallLog {
             transferred_to: None,
             queue: None,
             consult_for: None,
+            transfer: None,
         }
     }
 }

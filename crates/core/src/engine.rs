@@ -10,7 +10,10 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info, info_span, warn};
 
-use crate::call::{call_log_id, CallLog, CallStatus, Direction, QueueInfo};
+use crate::call::{
+    call_log_id, CallLog, CallStatus, Direction, QueueInfo, TransferKind, TransferOutcome,
+    TransferRecord,
+};
 use crate::phone::{
     AppState, CallEvent, CallEventKind, CallId, Cdr, PhoneEvent, PhoneEventError, RawPhoneEvent,
     RegState,
@@ -284,7 +287,8 @@ struct Call {
     measured_talk_ms: Option<u64>,
     last_active_mono: u64,
     cdr_seen: bool,
-    pending_transfer: Option<String>,
+    /// A transfer asked for and not yet confirmed by the webphone.
+    pending_transfer: Option<(TransferKind, String)>,
 }
 
 impl Call {
@@ -550,8 +554,7 @@ impl Engine {
                 self.end_call(index, clock, None, fx);
             }
             CallEventKind::Transfer => {
-                if let Some(target) = call.pending_transfer.clone() {
-                    call.log.transferred_to = Some(target);
+                if confirm_transfer(call) {
                     fx.push(Effect::SaveCallLog {
                         log: call.log.clone(),
                         op: WriteOp::Update,
@@ -594,15 +597,11 @@ impl Engine {
                 // The library does not say which call was transferred: every call with a
                 // transfer under way has it confirmed (usually there is one).
                 for c in self.live.iter_mut() {
-                    if let Some(target) = c.pending_transfer.clone() {
-                        if c.log.transferred_to.as_deref() != Some(target.as_str()) {
-                            info!(call_id = %c.log.call_id, to = %target, "transfer confirmed by the webphone");
-                            c.log.transferred_to = Some(target);
-                            fx.push(Effect::SaveCallLog {
-                                log: c.log.clone(),
-                                op: WriteOp::Update,
-                            });
-                        }
+                    if confirm_transfer(c) {
+                        fx.push(Effect::SaveCallLog {
+                            log: c.log.clone(),
+                            op: WriteOp::Update,
+                        });
                     }
                 }
                 return;
@@ -980,7 +979,7 @@ impl Engine {
                 let number = clean_number(&number)?;
                 let call = self.live_call_mut(&call_id)?;
                 require(call, CallStatus::Talking, "transfer")?;
-                call.pending_transfer = Some(number.clone());
+                call.pending_transfer = Some((TransferKind::Blind, number.clone()));
                 fx.push(Effect::Phone(PhoneCommand::Transfer {
                     call_id: call.raw_call_id.clone(),
                     number,
@@ -1007,7 +1006,7 @@ impl Engine {
                 let target = self.live[consult].log.peer.clone();
                 let target_raw = self.live[consult].raw_call_id.clone();
                 let original = &mut self.live[held];
-                original.pending_transfer = Some(target);
+                original.pending_transfer = Some((TransferKind::Attended, target));
                 fx.push(Effect::Phone(PhoneCommand::TransferToCall {
                     call_id: original.raw_call_id.clone(),
                     target_call_id: target_raw,
@@ -1015,11 +1014,21 @@ impl Engine {
             }
             Intent::ConsultCancel { call_id } => {
                 let (held, consult) = self.consult_pair(&call_id)?;
+                let consulted = self.live[consult].log.peer.clone();
                 fx.push(Effect::Phone(PhoneCommand::Hangup {
                     call_id: self.live[consult].raw_call_id.clone(),
                 }));
                 let original = &mut self.live[held];
                 original.log.on_hold = false;
+                original.log.transfer = Some(TransferRecord {
+                    kind: TransferKind::Attended,
+                    to: consulted,
+                    outcome: TransferOutcome::Cancelled,
+                });
+                fx.push(Effect::SaveCallLog {
+                    log: original.log.clone(),
+                    op: WriteOp::Update,
+                });
                 fx.push(Effect::Phone(PhoneCommand::Hold {
                     call_id: original.raw_call_id.clone(),
                     on: false,
@@ -1140,6 +1149,26 @@ impl Engine {
     pub fn live_calls(&self) -> usize {
         self.live.len()
     }
+}
+
+/// The webphone confirmed a transfer (`transfer` event): record it on a call that had one
+/// under way. Returns whether the record changed.
+fn confirm_transfer(call: &mut Call) -> bool {
+    let Some((kind, to)) = call.pending_transfer.clone() else {
+        return false;
+    };
+    let record = TransferRecord {
+        kind,
+        to: to.clone(),
+        outcome: TransferOutcome::Completed,
+    };
+    if call.log.transfer.as_ref() == Some(&record) {
+        return false;
+    }
+    info!(call_id = %call.log.call_id, %to, ?kind, "transfer confirmed by the webphone");
+    call.log.transferred_to = Some(to);
+    call.log.transfer = Some(record);
+    true
 }
 
 fn round_seconds(ms: u64) -> u64 {

@@ -432,6 +432,10 @@ fn blind_transfer_records_the_target() {
     // The library reports the transfer with empty arguments and line -1.
     let fx = h.phone("call", json!(["transfer", "", "", "", -1, ""]));
     assert_eq!(saves(&fx)[0].0.transferred_to.as_deref(), Some("1003"));
+    assert_eq!(
+        saves(&fx)[0].0.transfer.as_ref().unwrap().kind,
+        ringside_core::call::TransferKind::Blind
+    );
     h.phone("call", json!(["transfer", "", "", "", -1, ""]));
     h.call("disconnected", 2, "1001", ID);
     let log = h.log(ID);
@@ -697,6 +701,12 @@ fn attended_transfer_consults_then_completes() {
     let original = h.log(ID);
     assert_eq!(original.status, CallStatus::Answered);
     assert_eq!(original.transferred_to.as_deref(), Some("1003"));
+    let record = original.transfer.unwrap();
+    assert_eq!(record.kind, ringside_core::call::TransferKind::Attended);
+    assert_eq!(
+        record.outcome,
+        ringside_core::call::TransferOutcome::Completed
+    );
     assert_eq!(h.log(consult).status, CallStatus::Answered);
     assert_eq!(h.log(consult).transferred_to, None);
 }
@@ -730,6 +740,12 @@ fn attended_transfer_cancelled_resumes_the_caller() {
     h.call("disconnected", 1, "1003", consult);
     assert!(!h.log(ID).on_hold);
     assert_eq!(h.log(ID).status, CallStatus::Talking);
+    let record = h.log(ID).transfer.unwrap();
+    assert_eq!(
+        (record.to.as_str(), record.outcome),
+        ("1003", ringside_core::call::TransferOutcome::Cancelled)
+    );
+    assert_eq!(h.log(ID).transferred_to, None);
     // Completing on a call that is not a consultation is refused.
     assert_eq!(
         h.try_input(Input::User(Intent::ConsultComplete { call_id: ID.into() }))
