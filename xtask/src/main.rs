@@ -341,7 +341,7 @@ fn test(args: &[String]) -> Result {
 }
 
 fn bench() -> Result {
-    status(Command::new(cargo()).args(["bench", "-p", "ringside-core", "-p", "ringside-store"]))
+    status(Command::new(cargo()).args(["bench", "-p", "ringside-core", "-p", "ringside-service"]))
 }
 
 fn bundle() -> Result {
