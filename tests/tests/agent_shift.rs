@@ -604,3 +604,56 @@ async fn attended_transfer() {
     assert_eq!(consult["consult_for"], caller["call_id"]);
     app.close().await;
 }
+
+/// Call waiting: a second caller rings during a call; answering holds the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_waiting_is_shown_and_answerable() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("call_waiting", Mode::Demo).await;
+    app.click("#sim-incoming").await;
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.wait(".call-card[data-status=talking]").await;
+
+    let field = app
+        .client
+        .find(fantoccini::Locator::Css("#sim-number"))
+        .await
+        .unwrap();
+    field.clear().await.unwrap();
+    app.type_into("#sim-number", "1001").await;
+    app.click("#sim-incoming").await;
+    app.wait_text(".call-card[data-status=ringing] .call-label", |t| {
+        t == "Call waiting"
+    })
+    .await;
+    app.wait_text(".call-card[data-status=ringing] .contact-name", |t| {
+        t == "Alice Martin"
+    })
+    .await;
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.wait_text(".call-card.held .contact-name", |t| t == "Diego Alvarez")
+        .await;
+    app.wait_text(
+        ".call-card[data-status=talking]:not(.held) .contact-name",
+        |t| t == "Alice Martin",
+    )
+    .await;
+
+    // Hang up on Alice, resume and end Diego's call: two answered calls.
+    app.click(".call-card[data-status=talking]:not(.held) [data-action=hangup]")
+        .await;
+    app.click(".call-card.held [data-action=hold]").await;
+    app.wait_attr(
+        ".call-card[data-status=talking] [data-action=hold]",
+        "aria-pressed",
+        "false",
+    )
+    .await;
+    app.click(".call-card[data-status=talking] [data-action=hangup]")
+        .await;
+    let logs = backend_logs(&backend, 2, "two answered calls").await;
+    assert!(logs.iter().all(|l| l["status"] == "answered"), "{logs:?}");
+    app.close().await;
+}
