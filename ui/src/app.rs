@@ -40,6 +40,14 @@ fn input_value(e: &InputEvent) -> String {
     e.target_unchecked_into::<HtmlInputElement>().value()
 }
 
+/// The current value of an input, read from the DOM. Callbacks built at the last render can
+/// hold a value a fast typist (or a test driver) has already changed.
+fn field_value(r: &NodeRef) -> String {
+    r.cast::<HtmlInputElement>()
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
 fn select_value(e: &Event) -> String {
     e.target_unchecked_into::<HtmlSelectElement>().value()
 }
@@ -286,14 +294,17 @@ fn sign_in(p: &SignInProps) -> Html {
     let session = &p.snapshot.session;
     let username = use_state(|| session.username.clone());
     let password = use_state(String::new);
+    let (user_ref, pass_ref) = (use_node_ref(), use_node_ref());
     let local_error = use_state(|| None::<IpcError>);
     let busy = session.state == SessionState::SigningIn;
     let onsubmit = {
-        let (username, password, local_error) =
-            (username.clone(), password.clone(), local_error.clone());
+        let (user_ref, pass_ref, local_error) =
+            (user_ref.clone(), pass_ref.clone(), local_error.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let args = json!({ "username": *username, "password": *password });
+            // What is in the fields now, not what the last render saw.
+            let args =
+                json!({ "username": field_value(&user_ref), "password": field_value(&pass_ref) });
             let local_error = local_error.clone();
             local_error.set(None);
             spawn_local(async move {
@@ -311,10 +322,10 @@ fn sign_in(p: &SignInProps) -> Html {
                 <h1 id="signin-title">{ t.sign_in_title }</h1>
                 <p class="muted">{ t.sign_in_intro }</p>
                 <label for="signin-username">{ t.username }</label>
-                <input id="signin-username" autocomplete="username" value={(*username).clone()}
+                <input id="signin-username" ref={user_ref} autocomplete="username" value={(*username).clone()}
                     oninput={{ let u = username.clone(); Callback::from(move |e: InputEvent| u.set(input_value(&e))) }} />
                 <label for="signin-password">{ t.password }</label>
-                <input id="signin-password" type="password" autocomplete="current-password" value={(*password).clone()}
+                <input id="signin-password" ref={pass_ref} type="password" autocomplete="current-password" value={(*password).clone()}
                     oninput={{ let pw = password.clone(); Callback::from(move |e: InputEvent| pw.set(input_value(&e))) }} />
                 <label for="signin-backend">{ t.backend }</label>
                 <input id="signin-backend" value={session.backend_url.clone()} readonly=true />
@@ -459,19 +470,20 @@ fn call_card(p: &CallCardProps) -> Html {
     };
     let transfer_open = use_state(|| false);
     let transfer_number = use_state(String::new);
+    let transfer_ref = use_node_ref();
     let toggle_transfer = {
         let t = transfer_open.clone();
         Callback::from(move |_| t.set(!*t))
     };
     let transfer = |attended: bool| {
-        let (on, id, number, open) = (
+        let (on, id, field, open) = (
             p.on_intent.clone(),
             id.clone(),
-            transfer_number.clone(),
+            transfer_ref.clone(),
             transfer_open.clone(),
         );
         Callback::from(move |_: MouseEvent| {
-            let number = (*number).clone();
+            let number = field_value(&field);
             if number.trim().is_empty() {
                 return;
             }
@@ -557,7 +569,7 @@ fn call_card(p: &CallCardProps) -> Html {
                 <div class="transfer-form">
                     <label for={format!("transfer-{id}")}>{ t.transfer_to }</label>
                     <div class="row">
-                        <input id={format!("transfer-{id}")} class="transfer-number" type="tel" value={(*transfer_number).clone()}
+                        <input id={format!("transfer-{id}")} ref={transfer_ref.clone()} class="transfer-number" type="tel" value={(*transfer_number).clone()}
                             oninput={{ let n = transfer_number.clone(); Callback::from(move |e: InputEvent| n.set(input_value(&e))) }} />
                         <button data-action="transfer-blind" onclick={transfer(false)}>{ t.transfer_now }</button>
                         <button data-action="transfer-consult" onclick={transfer(true)}>{ t.consult_first }</button>
@@ -636,19 +648,28 @@ fn draft_form(p: &DraftFormProps) -> Html {
     let t = p.t;
     let initial = p.view.draft.clone();
     let draft = use_state(move || initial);
+    // The draft as of the last keystroke, updated at once (the state above only at the next
+    // render): every edit builds on it, and Submit sends it, so no keystroke is ever lost.
+    let latest: Rc<RefCell<CallDraft>> = use_mut_ref(|| p.view.draft.clone());
     let tags_text = use_state(|| p.view.draft.tags.join(", "));
     let saved = use_state(|| true);
     let pending: Rc<RefCell<Option<Timeout>>> = use_mut_ref(|| None);
 
     // Every edit: show it at once, save it when the agent pauses.
     let edit = {
-        let (draft, saved, pending, on_error) = (
+        let (draft, latest, saved, pending, on_error) = (
             draft.clone(),
+            latest.clone(),
             saved.clone(),
             pending.clone(),
             p.on_error.clone(),
         );
-        Callback::from(move |next: CallDraft| {
+        Callback::from(move |change: Box<dyn FnOnce(&mut CallDraft)>| {
+            let next = {
+                let mut d = latest.borrow_mut();
+                change(&mut d);
+                d.clone()
+            };
             draft.set(next.clone());
             saved.set(false);
             let (saved, on_error) = (saved.clone(), on_error.clone());
@@ -663,52 +684,47 @@ fn draft_form(p: &DraftFormProps) -> Html {
         })
     };
     let on_notes = {
-        let (draft, edit) = (draft.clone(), edit.clone());
+        let edit = edit.clone();
         Callback::from(move |e: InputEvent| {
             let notes = e.target_unchecked_into::<HtmlTextAreaElement>().value();
-            edit.emit(CallDraft {
-                notes,
-                ..(*draft).clone()
-            });
+            edit.emit(Box::new(move |d: &mut CallDraft| d.notes = notes));
         })
     };
     let on_disposition = {
-        let (draft, edit) = (draft.clone(), edit.clone());
+        let edit = edit.clone();
         Callback::from(move |e: Event| {
             let v = select_value(&e);
-            edit.emit(CallDraft {
-                disposition: (!v.is_empty()).then_some(v),
-                ..(*draft).clone()
-            });
+            edit.emit(Box::new(move |d: &mut CallDraft| {
+                d.disposition = (!v.is_empty()).then_some(v)
+            }));
         })
     };
     let on_follow_up = {
-        let (draft, edit) = (draft.clone(), edit.clone());
+        let edit = edit.clone();
         Callback::from(move |e: InputEvent| {
             let v = input_value(&e);
-            edit.emit(CallDraft {
-                follow_up: (!v.is_empty()).then_some(v),
-                ..(*draft).clone()
-            });
+            edit.emit(Box::new(move |d: &mut CallDraft| {
+                d.follow_up = (!v.is_empty()).then_some(v)
+            }));
         })
     };
     let on_tags = {
-        let (draft, edit, tags_text) = (draft.clone(), edit.clone(), tags_text.clone());
+        let (edit, tags_text) = (edit.clone(), tags_text.clone());
         Callback::from(move |e: InputEvent| {
             let v = input_value(&e);
             tags_text.set(v.clone());
-            edit.emit(CallDraft {
-                tags: view::parse_tags(&v),
-                ..(*draft).clone()
-            });
+            edit.emit(Box::new(move |d: &mut CallDraft| {
+                d.tags = view::parse_tags(&v)
+            }));
         })
     };
     let onsubmit = {
-        let (draft, pending, on_error) = (draft.clone(), pending.clone(), p.on_error.clone());
+        let (latest, pending, on_error) = (latest.clone(), pending.clone(), p.on_error.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             pending.borrow_mut().take();
-            run("submit_draft", json!({ "draft": *draft }), on_error.clone());
+            let draft = latest.borrow().clone();
+            run("submit_draft", json!({ "draft": draft }), on_error.clone());
         })
     };
     let id = p.view.draft.call_log_id.clone();
@@ -770,6 +786,7 @@ struct DialerProps {
 fn dialer(p: &DialerProps) -> Html {
     let t = p.t;
     let number = use_state(String::new);
+    let input_ref = use_node_ref();
     let invalid = use_state(|| false);
     let dial = {
         let (on, invalid) = (p.on_intent.clone(), invalid.clone());
@@ -791,11 +808,12 @@ fn dialer(p: &DialerProps) -> Html {
         })
     };
     let onsubmit = {
-        let (number, dial) = (number.clone(), dial.clone());
+        let (input_ref, dial) = (input_ref.clone(), dial.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if !number.trim().is_empty() {
-                dial.emit((*number).clone());
+            let typed = field_value(&input_ref);
+            if !typed.trim().is_empty() {
+                dial.emit(typed);
             }
         })
     };
@@ -803,7 +821,7 @@ fn dialer(p: &DialerProps) -> Html {
         <form class="panel dialer" onsubmit={onsubmit}>
             <label for="dial-number">{ t.dial_title }</label>
             <div class="row">
-                <input id="dial-number" type="tel" inputmode="tel" autocomplete="off" value={(*number).clone()} {oninput}
+                <input id="dial-number" ref={input_ref.clone()} type="tel" inputmode="tel" autocomplete="off" value={(*number).clone()} {oninput}
                     placeholder={t.dial_placeholder} aria-invalid={invalid.to_string()} aria-describedby="dial-error" aria-keyshortcuts="Alt+D" />
                 <button id="dial-call" type="submit" class="accept">{ t.call }</button>
             </div>
@@ -812,9 +830,10 @@ fn dialer(p: &DialerProps) -> Html {
             }
             <div class="keypad" role="group" aria-label={t.keypad}>
                 { for ["1","2","3","4","5","6","7","8","9","*","0","#"].iter().map(|d| {
-                    let number = number.clone();
+                    let (number, input_ref) = (number.clone(), input_ref.clone());
                     let d = *d;
-                    html! { <button type="button" data-key={d} onclick={Callback::from(move |_| number.set(format!("{}{d}", *number)))}>{ d }</button> }
+                    // Appends to what the field holds now, so quick taps never drop a digit.
+                    html! { <button type="button" data-key={d} onclick={Callback::from(move |_| number.set(format!("{}{d}", field_value(&input_ref))))}>{ d }</button> }
                 }) }
             </div>
             if let Some(last) = p.redial.clone() {
