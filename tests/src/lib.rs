@@ -360,6 +360,37 @@ impl App {
         }
     }
 
+    /// Empties a field the way a person does, with Backspace: WebDriver's own `clear` fires
+    /// no `input` event, so the app's next render would put the old value back.
+    pub async fn clear_field(&self, css: &str) {
+        self.wait(css).await;
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        let len = field
+            .prop("value")
+            .await
+            .ok()
+            .flatten()
+            .map_or(0, |v| v.chars().count());
+        let backspace = char::from(fantoccini::key::Key::Backspace)
+            .to_string()
+            .repeat(len);
+        field.send_keys(&backspace).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while field
+            .prop("value")
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|v| !v.is_empty())
+        {
+            assert!(Instant::now() < deadline, "`{css}` did not empty");
+            field
+                .send_keys(&char::from(fantoccini::key::Key::Backspace).to_string())
+                .await
+                .unwrap();
+        }
+    }
+
     /// Presses Alt+`key` on the page, as an agent using a shortcut.
     pub async fn alt(&self, key: char) {
         // Keys go to a focusable element; the shortcuts listen on the whole window.

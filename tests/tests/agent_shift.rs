@@ -204,12 +204,7 @@ async fn outbound_call_not_answered_and_bad_numbers_explained() {
     app.wait_text("#dial-error", |t| t.contains("digits")).await;
     app.wait_attr("#dial-number", "aria-invalid", "true").await;
 
-    let field = app
-        .client
-        .find(fantoccini::Locator::Css("#dial-number"))
-        .await
-        .unwrap();
-    field.clear().await.unwrap();
+    app.clear_field("#dial-number").await;
     // Pasted with punctuation: cleaned before dialling. 1999 does not exist on the PBX.
     app.type_into("#dial-number", "(1999)").await;
     app.click("#dial-call").await;
@@ -383,12 +378,7 @@ async fn sign_in_and_sign_out() {
     app.wait_text(".form-error", |t| t == "Wrong username or password.")
         .await;
 
-    let pw = app
-        .client
-        .find(fantoccini::Locator::Css("#signin-password"))
-        .await
-        .unwrap();
-    pw.clear().await.unwrap();
+    app.clear_field("#signin-password").await;
     app.type_into("#signin-password", "demo").await;
     app.click("#signin-submit").await;
     app.wait_text("#agent-name", |t| t.contains("Dana Demo"))
@@ -615,12 +605,7 @@ async fn call_waiting_is_shown_and_answerable() {
         .await;
     app.wait(".call-card[data-status=talking]").await;
 
-    let field = app
-        .client
-        .find(fantoccini::Locator::Css("#sim-number"))
-        .await
-        .unwrap();
-    field.clear().await.unwrap();
+    app.clear_field("#sim-number").await;
     app.type_into("#sim-number", "1001").await;
     app.click("#sim-incoming").await;
     app.wait_text(".call-card[data-status=ringing] .call-label", |t| {
