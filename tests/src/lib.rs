@@ -391,6 +391,14 @@ impl App {
         }
     }
 
+    /// Demo mode: a customer calls (from the number in the demo panel) and the agent answers.
+    pub async fn answer_demo_call(&self) {
+        self.click("#sim-incoming").await;
+        self.click(".call-card[data-status=ringing] [data-action=accept]")
+            .await;
+        self.wait(".call-card[data-status=talking]").await;
+    }
+
     /// Presses Alt+`key` on the page, as an agent using a shortcut.
     pub async fn alt(&self, key: char) {
         // Keys go to a focusable element; the shortcuts listen on the whole window.

@@ -231,10 +231,7 @@ async fn outbound_call_not_answered_and_bad_numbers_explained() {
 async fn hold_mute_and_dtmf_during_a_call() {
     let _serial = SERIAL.lock().await;
     let (backend, app) = ready("hold_mute_dtmf", Mode::Demo).await;
-    app.click("#sim-incoming").await;
-    app.click(".call-card[data-status=ringing] [data-action=accept]")
-        .await;
-    app.wait(".call-card[data-status=talking]").await;
+    app.answer_demo_call().await;
 
     app.click("[data-action=hold]").await;
     app.wait_attr("[data-action=hold]", "aria-pressed", "true")
@@ -280,10 +277,7 @@ async fn hold_mute_and_dtmf_during_a_call() {
 async fn draft_written_offline_syncs_when_the_backend_returns() {
     let _serial = SERIAL.lock().await;
     let (backend, app) = ready("draft_offline", Mode::Demo).await;
-    app.click("#sim-incoming").await;
-    app.click(".call-card[data-status=ringing] [data-action=accept]")
-        .await;
-    app.wait(".call-card[data-status=talking]").await;
+    app.answer_demo_call().await;
     backend.set_faults(json!({"down": true})).await;
     app.click("[data-action=hangup]").await;
     app.type_into(".wrap-up .draft-notes", "Typed while the CRM was down")
@@ -429,9 +423,7 @@ async fn settings_theme_and_language() {
     app.click("#settings-close").await;
     app.screenshot("09-idle-dark").await;
 
-    app.click("#sim-incoming").await;
-    app.click(".call-card[data-status=ringing] [data-action=accept]")
-        .await;
+    app.answer_demo_call().await;
     app.wait_text(".call-card[data-status=talking] .talk-timer", |t| {
         t == "0:01"
     })
@@ -526,18 +518,23 @@ async fn a_web_engine_without_webrtc_is_explained() {
     app.close().await;
 }
 
+/// Answers a demo call and asks to transfer it to 1003 with `action` (`transfer-blind` or
+/// `transfer-consult`).
+async fn start_transfer(app: &App, action: &str) {
+    app.answer_demo_call().await;
+    app.click(".call-card[data-status=talking] [data-action=transfer]")
+        .await;
+    app.type_into(".call-card .transfer-number", "1003").await;
+    app.click(&format!(".call-card [data-action={action}]"))
+        .await;
+}
+
 /// Seed case "blind transfer": the caller is handed to 1003 without a word to them first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blind_transfer() {
     let _serial = SERIAL.lock().await;
     let (backend, app) = ready("blind_transfer", Mode::Demo).await;
-    app.click("#sim-incoming").await;
-    app.click(".call-card[data-status=ringing] [data-action=accept]")
-        .await;
-    app.click(".call-card[data-status=talking] [data-action=transfer]")
-        .await;
-    app.type_into(".call-card .transfer-number", "1003").await;
-    app.click(".call-card [data-action=transfer-blind]").await;
+    start_transfer(&app, "transfer-blind").await;
     app.wait(".wrap-up").await;
     let log = eventually(10, "the transferred call log", || async {
         let logs = backend.get("/api/call-logs").await;
@@ -554,13 +551,7 @@ async fn blind_transfer() {
 async fn attended_transfer() {
     let _serial = SERIAL.lock().await;
     let (backend, app) = ready("attended_transfer", Mode::Demo).await;
-    app.click("#sim-incoming").await;
-    app.click(".call-card[data-status=ringing] [data-action=accept]")
-        .await;
-    app.click(".call-card[data-status=talking] [data-action=transfer]")
-        .await;
-    app.type_into(".call-card .transfer-number", "1003").await;
-    app.click(".call-card [data-action=transfer-consult]").await;
+    start_transfer(&app, "transfer-consult").await;
     // The caller waits on hold while the consultation rings, then answers (after ~2 s).
     app.wait_text(".call-card.held .call-label", |t| t == "On hold")
         .await;
@@ -600,10 +591,7 @@ async fn attended_transfer() {
 async fn call_waiting_is_shown_and_answerable() {
     let _serial = SERIAL.lock().await;
     let (backend, app) = ready("call_waiting", Mode::Demo).await;
-    app.click("#sim-incoming").await;
-    app.click(".call-card[data-status=ringing] [data-action=accept]")
-        .await;
-    app.wait(".call-card[data-status=talking]").await;
+    app.answer_demo_call().await;
 
     app.clear_field("#sim-number").await;
     app.type_into("#sim-number", "1001").await;
