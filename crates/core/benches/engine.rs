@@ -3,7 +3,7 @@
 //! `cargo bench -p ringside-core --bench engine`
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use ringside_core::{Agent, Clock, Engine, Input, RawPhoneEvent};
+use ringside_core::{Agent, Clock, Direction, Engine, Input, RawPhoneEvent};
 use serde_json::json;
 
 const CALLS: usize = 200;
@@ -15,19 +15,7 @@ fn events() -> Vec<RawPhoneEvent> {
     for i in 0..CALLS {
         let id = format!("[{i:08x}-a01b-388f-646d-1b085ce9aa7b]");
         let bare = id.trim_matches(['[', ']']).to_string();
-        let call = |name: &str| {
-            RawPhoneEvent::new(
-                "call",
-                vec![
-                    json!(name),
-                    json!(2),
-                    json!("1001"),
-                    json!("1001"),
-                    json!(1),
-                    json!(id),
-                ],
-            )
-        };
+        let call = |name: &str| RawPhoneEvent::call(name, Direction::Inbound, "1001", &id);
         out.push(call("setup"));
         out.push(call("ringing"));
         out.push(call("connected"));

@@ -24,6 +24,26 @@ impl RawPhoneEvent {
             args,
         }
     }
+
+    /// An `onCallStateChange` callback shaped as the library sends it (line 1, the peer as
+    /// its own display name), for tools, workloads and benchmarks that script calls.
+    pub fn call(event: &str, direction: Direction, peer: &str, call_id: &str) -> Self {
+        let dir = match direction {
+            Direction::Outbound => 1,
+            Direction::Inbound => 2,
+        };
+        Self::new(
+            "call",
+            vec![
+                Value::from(event),
+                Value::from(dir),
+                Value::from(peer),
+                Value::from(peer),
+                Value::from(1),
+                Value::from(call_id),
+            ],
+        )
+    }
 }
 
 /// Why a raw callback could not be understood. The engine logs it and carries on.

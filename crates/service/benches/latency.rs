@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ringside_backend::faults::FaultSettings;
-use ringside_core::{Agent, Clock, Effect, Engine, Input, RawPhoneEvent, Secret};
+use ringside_core::{Agent, Clock, Direction, Effect, Engine, Input, RawPhoneEvent, Secret};
 use ringside_store::Store;
 use ringside_sync::{drain, Client};
 use serde_json::json;
@@ -42,19 +42,7 @@ fn signed_in() -> Engine {
 
 fn events(i: usize) -> Vec<RawPhoneEvent> {
     let id = format!("[bench-{i}]");
-    let call = |n: &str| {
-        RawPhoneEvent::new(
-            "call",
-            vec![
-                json!(n),
-                json!(2),
-                json!("1001"),
-                json!("1001"),
-                json!(1),
-                json!(id),
-            ],
-        )
-    };
+    let call = |n: &str| RawPhoneEvent::call(n, Direction::Inbound, "1001", &id);
     vec![
         call("setup"),
         call("connected"),

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use ringside_backend::faults::FaultSettings;
 use ringside_core::call::call_log_id;
-use ringside_core::{CallDraft, Snapshot};
+use ringside_core::{CallDraft, Direction, RawPhoneEvent, Snapshot};
 use ringside_service::{Config, Mode, Outlet, Service, WebphoneSource};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 struct Quiet;
 impl Outlet for Quiet {
@@ -44,16 +44,7 @@ async fn two_hundred_calls_during_an_outage_arrive_once_after_it() {
 
     for i in 0..200 {
         let id = format!("[out-{i}]");
-        let ev = |name: &str| {
-            vec![
-                json!(name),
-                json!(2),
-                json!("1001"),
-                json!("1001"),
-                json!(1),
-                json!(id),
-            ]
-        };
+        let ev = |name: &str| RawPhoneEvent::call(name, Direction::Inbound, "1001", &id).args;
         svc.phone_event("call".into(), ev("setup"));
         svc.phone_event("call".into(), ev("connected"));
         svc.phone_event("call".into(), ev("disconnected"));

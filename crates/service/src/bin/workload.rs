@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ringside_core::{CallDraft, Snapshot};
+use ringside_core::{CallDraft, Direction, RawPhoneEvent, Snapshot};
 use ringside_service::{Config, Mode, Outlet, Service, WebphoneSource};
 use serde_json::{json, Value};
 
@@ -79,16 +79,7 @@ async fn main() {
     }
     for i in from.. {
         let id = format!("[w-{i}]");
-        let event = |name: &str| {
-            vec![
-                json!(name),
-                json!(2),
-                json!("1001"),
-                json!("1001"),
-                json!(1),
-                json!(id),
-            ]
-        };
+        let event = |name: &str| RawPhoneEvent::call(name, Direction::Inbound, "1001", &id).args;
         svc.phone_event("call".into(), event("setup"));
         say(format!("created {i}"));
         svc.phone_event("call".into(), event("ringing"));
