@@ -19,6 +19,20 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 /// `target/debug`, found from the test executable (`target/debug/deps/<test>`).
+/// A path in this checkout, found at run time: with one target dir shared by two checkouts, a
+/// compile-time `CARGO_MANIFEST_DIR` can name the other one.
+pub fn repo_path(rel: &str) -> PathBuf {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."));
+    start
+        .ancestors()
+        .find(|d| d.join("xtask").is_dir() && d.join("Cargo.lock").is_file())
+        .unwrap_or(&start)
+        .join(rel)
+}
+
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     exe.parent()
@@ -269,6 +283,30 @@ impl App {
         app
     }
 
+    /// Runs `script` in the hidden webphone window (its value is returned), then comes back
+    /// to the agent's window: what the library was actually asked to do, seen from its side.
+    pub async fn phone_eval(&self, script: &str) -> Value {
+        let mut result = Value::Null;
+        for handle in self.client.windows().await.unwrap_or_default() {
+            if self.client.switch_to_window(handle).await.is_ok()
+                && self
+                    .client
+                    .title()
+                    .await
+                    .is_ok_and(|t| t == "Ringside webphone host")
+            {
+                result = self
+                    .client
+                    .execute(script, vec![])
+                    .await
+                    .expect("script runs in the webphone window");
+                break;
+            }
+        }
+        self.focus_main().await;
+        result
+    }
+
     /// The session may start on either window; the agent's one has the Yew app.
     async fn focus_main(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -354,7 +392,7 @@ impl App {
             let _ = std::fs::create_dir_all(&dir);
             let _ = std::fs::write(dir.join(format!("{name}.png")), &png);
             if std::env::var_os("RINGSIDE_UPDATE_SCREENSHOTS").is_some() {
-                let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+                let docs = repo_path("docs/screenshots");
                 let _ = std::fs::write(docs.join(format!("{name}.png")), &png);
             }
         }

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use ringside_e2e::{eventually, work_dir, App, Backend, Mode, SERIAL};
+use ringside_e2e::{eventually, repo_path, work_dir, App, Backend, Mode, SERIAL};
 use serde_json::{json, Value};
 
 async fn ready(name: &str, mode: Mode) -> (Backend, App) {
@@ -269,6 +269,18 @@ async fn hold_mute_and_dtmf_during_a_call() {
     let logs = backend_logs(&backend, 1, "the answered call").await;
     assert_eq!(logs[0]["status"], "answered");
     assert_eq!(logs[0]["on_hold"], false);
+
+    // What the library was asked, seen from its side: the call selected by its bare Call-ID,
+    // and mute on the microphone only (direction 2), never both ways.
+    let asked = app.phone_eval("return webphone_api.__sim.log();").await;
+    let asked = asked.as_array().cloned().unwrap_or_default();
+    let mutes: Vec<&Value> = asked.iter().filter(|c| c["fn"] == "mute").collect();
+    assert_eq!(mutes.len(), 1, "{asked:?}");
+    assert_eq!(mutes[0]["args"], json!([true, 2]));
+    let call_id = logs[0]["call_id"].as_str().unwrap();
+    for c in asked.iter().filter(|c| c["fn"] == "setline") {
+        assert_eq!(c["args"], json!([call_id]), "setline takes the bare Call-ID");
+    }
     app.close().await;
 }
 
@@ -509,8 +521,7 @@ async fn a_missing_webphone_library_is_explained() {
 async fn a_web_engine_without_webrtc_is_explained() {
     let _serial = SERIAL.lock().await;
     // A stand-in for the customer's copy, served from a folder like the real one.
-    let sim =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/webphone-sim/webphone_api.js");
+    let sim = repo_path("ui/webphone-sim/webphone_api.js");
     let (_backend, app) = with_webphone_folder("no_webrtc", Some(&sim)).await;
     app.wait_text(".notice[data-code=no_webrtc]", |t| t.contains("WebRTC"))
         .await;
@@ -529,39 +540,170 @@ async fn start_transfer(app: &App, action: &str) {
         .await;
 }
 
-/// Seed case "blind transfer": the caller is handed to 1003 without a word to them first.
+/// The PBX's record of the transfer requests for the agent's calls.
+async fn pbx_transfers(backend: &Backend) -> Vec<Value> {
+    backend
+        .get("/admin/transfers")
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn transferred_log(backend: &Backend, what: &str, to: &str) -> Value {
+    eventually(15, what, || async {
+        let logs = backend.get("/api/call-logs").await;
+        let arr = logs.as_array().cloned().unwrap_or_default();
+        arr.into_iter().find(|l| {
+            l["status"] == "answered" && l["transfer"]["to"] == to && l["transfer"]["outcome"] != Value::Null
+        })
+    })
+    .await
+}
+
+/// Seed case "blind transfer" of a queue call: the PBX moves the caller with the call's
+/// `channel_id`; the agent's leg ends when the PBX has done it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn blind_transfer() {
+async fn blind_transfer_through_the_pbx() {
     let _serial = SERIAL.lock().await;
-    let (backend, app) = ready("blind_transfer", Mode::Demo).await;
+    let (backend, app) = ready("blind_transfer_pbx", Mode::Demo).await;
     start_transfer(&app, "transfer-blind").await;
     app.wait(".wrap-up").await;
-    let log = eventually(10, "the transferred call log", || async {
-        let logs = backend.get("/api/call-logs").await;
-        (logs[0]["transferred_to"] == "1003").then(|| logs[0].clone())
-    })
-    .await;
-    assert_eq!(log["status"], "answered");
+    let log = transferred_log(&backend, "the transferred call log", "1003").await;
+    assert_eq!(log["transferred_to"], "1003");
     assert_eq!(log["transfer"]["kind"], "blind");
+    assert_eq!(log["transfer"]["via"], "pbx");
+    assert_eq!(log["transfer"]["outcome"], "completed");
+    let sent = pbx_transfers(&backend).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["request"]["type"], "blind");
+    assert_eq!(sent[0]["request"]["number"], "1003");
+    assert_eq!(
+        sent[0]["request"]["channel_id"],
+        log["queue"]["channel_id"],
+        "the PBX was given the queue call's channel"
+    );
     app.close().await;
 }
 
-/// Seed case "attended transfer": hold the caller, consult 1003, swap, then complete.
+/// A busy target: the agent is told in plain words and keeps the caller.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attended_transfer() {
+async fn pbx_transfer_to_a_busy_target_keeps_the_caller() {
     let _serial = SERIAL.lock().await;
-    let (backend, app) = ready("attended_transfer", Mode::Demo).await;
+    let (backend, app) = ready("pbx_transfer_busy", Mode::Demo).await;
+    backend
+        .admin(Method::PUT, "/admin/pbx", json!({"targets": {"1003": "busy"}}))
+        .await;
+    start_transfer(&app, "transfer-blind").await;
+    let said = app
+        .wait_text(".notice[data-code=transfer_failed]", |t| t.contains("busy"))
+        .await;
+    assert!(said.contains("still with you"), "{said}");
+    app.wait(".call-card[data-status=talking]:not(.held) [data-action=hangup]")
+        .await;
+    app.screenshot("16-transfer-busy").await;
+    app.click(".call-card[data-status=talking] [data-action=hangup]")
+        .await;
+    let logs = backend_logs(&backend, 1, "the call, not transferred").await;
+    assert_eq!(logs[0]["transferred_to"], Value::Null);
+    assert_eq!(logs[0]["transfer"]["outcome"], "failed");
+    assert_eq!(logs[0]["transfer"]["reason"], "busy");
+    app.close().await;
+}
+
+/// Seed case "attended transfer" of a queue call through the PBX: consult 1003, swap,
+/// three-way, then complete. The webphone keeps one call throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attended_transfer_through_the_pbx_with_a_three_way() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("attended_transfer_pbx", Mode::Demo).await;
+    start_transfer(&app, "transfer-consult").await;
+    app.wait_text(".pbx-transfer[data-pbx-state=consulting]", |t| {
+        t.contains("1003") && t.contains("on hold")
+    })
+    .await;
+    app.screenshot("14-attended-transfer").await;
+    app.click("[data-action=consult-swap]").await;
+    app.wait_text(".pbx-transfer[data-pbx-state=consulting]", |t| {
+        t.starts_with("Talking to the caller")
+    })
+    .await;
+    app.click("[data-action=consult-threeway]").await;
+    app.wait_text(".pbx-transfer[data-pbx-state=threeway]", |t| {
+        t.contains("the caller, you and 1003")
+    })
+    .await;
+    app.screenshot("15-three-way").await;
+    assert_eq!(
+        app.exists(".call-card").await,
+        true,
+        "one webphone call throughout"
+    );
+    app.click("[data-action=consult-complete]").await;
+    app.wait(".wrap-up").await;
+    let log = transferred_log(&backend, "the caller transferred", "1003").await;
+    assert_eq!(
+        log["transfer"],
+        json!({"kind": "attended", "to": "1003", "outcome": "completed", "via": "pbx", "conference": true})
+    );
+    let ops: Vec<Value> = pbx_transfers(&backend)
+        .await
+        .iter()
+        .map(|t| t["request"]["operate"].clone())
+        .collect();
+    assert_eq!(
+        ops,
+        vec![Value::Null, json!("swap"), json!("threeway"), json!("complete")]
+    );
+    app.close().await;
+}
+
+/// Seed case "blind transfer" by the webphone (policy `webphone`): a REFER on the call's own
+/// line, with `transfertype` 1 so the agent's leg ends at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blind_transfer_by_the_webphone() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("blind_transfer_webphone");
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[("RINGSIDE_TRANSFER_ROUTE", "webphone")],
+    )
+    .await;
+    app.wait_text("#registration", |t| t == "Phone ready").await;
+    start_transfer(&app, "transfer-blind").await;
+    app.wait(".wrap-up").await;
+    let log = transferred_log(&backend, "the transferred call log", "1003").await;
+    assert_eq!(log["transfer"]["via"], "webphone");
+    assert_eq!(log["transfer"]["kind"], "blind");
+    assert!(pbx_transfers(&backend).await.is_empty());
+    app.close().await;
+}
+
+/// Seed case "attended transfer" by the webphone: hold the caller, consult 1003 on a second
+/// call, swap, then complete with a REFER of the original call (never `transfer("")`, which
+/// throws in the real library).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attended_transfer_by_the_webphone() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("attended_transfer_webphone");
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[("RINGSIDE_TRANSFER_ROUTE", "webphone")],
+    )
+    .await;
+    app.wait_text("#registration", |t| t == "Phone ready").await;
     start_transfer(&app, "transfer-consult").await;
     // The caller waits on hold while the consultation rings, then answers (after ~2 s).
     app.wait_text(".call-card.held .call-label", |t| t == "On hold")
         .await;
-    app.wait_text(".call-card [data-action=consult-complete]", |t| {
-        t == "Complete transfer"
-    })
-    .await;
     app.wait(".call-card[data-status=talking] [data-action=consult-swap]")
         .await;
-    app.screenshot("14-attended-transfer").await;
     app.click("[data-action=consult-swap]").await;
     app.wait_text(".call-card.held .contact-name", |t| t == "Bruno Keller")
         .await;
@@ -580,9 +722,50 @@ async fn attended_transfer() {
     assert_eq!(caller["transferred_to"], "1003");
     assert_eq!(
         caller["transfer"],
-        json!({"kind": "attended", "to": "1003", "outcome": "completed"})
+        json!({"kind": "attended", "to": "1003", "outcome": "completed", "via": "webphone"})
     );
     assert_eq!(consult["consult_for"], caller["call_id"]);
+    app.close().await;
+}
+
+/// A registration that never completes (the real library under a policy without
+/// `'unsafe-eval'`) is said in plain words after the bound; the pill never says ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_that_never_completes_is_reported() {
+    let _serial = SERIAL.lock().await;
+    // A customer folder whose library sends REGISTER and never hears back, as the real one did
+    // under the old policy (csp_register recording), with a 3 s bound instead of 20.
+    let dir = work_dir("registration_stalled");
+    let folder = dir.join("customer-webphone");
+    std::fs::create_dir_all(&folder).unwrap();
+    let sim = std::fs::read_to_string(repo_path("ui/webphone-sim/webphone_api.js")).unwrap();
+    std::fs::write(
+        folder.join("webphone_api.js"),
+        format!("{sim}\nwebphone_api.__sim.configure({{registerNeverCompletes: true}});\n"),
+    )
+    .unwrap();
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[
+            ("RINGSIDE_WEBPHONE", folder.to_str().unwrap()),
+            ("RINGSIDE_REGISTRATION_TIMEOUT_S", "3"),
+        ],
+    )
+    .await;
+    let said = app
+        .wait_text(".notice[data-code=registration_stalled]", |t| {
+            t.contains("Registering...")
+        })
+        .await;
+    assert!(said.contains("has not registered"), "{said}");
+    // Never "ready": "not registering", or "no WebRTC" where this machine's web engine lacks it.
+    let pill = app.wait_text("#registration", |t| !t.is_empty()).await;
+    assert_ne!(pill, "Phone ready");
+    assert_eq!(app.attr("#registration", "class").await.unwrap_or_default(), "pill bad");
+    app.screenshot("17-registration-stalled").await;
     app.close().await;
 }
 

@@ -10,7 +10,8 @@ use ringside_core::ipc::SNAPSHOT_EVENT;
 use ringside_core::phone::RegState;
 use ringside_core::{
     CallDraft, CallStatus, ContactView, Direction, Disposition, DraftState, DraftView,
-    HistoryEntry, Intent, IpcError, Language, LiveCall, Preferences, SessionState, Snapshot, Theme,
+    HistoryEntry, Intent, IpcError, Language, LiveCall, PbxTransfer, PbxTransferState, Preferences,
+    SessionState, Snapshot, TalkingTo, Theme,
 };
 use serde_json::json;
 use wasm_bindgen::JsCast;
@@ -248,6 +249,16 @@ pub fn app() -> Html {
                         { format!("{}: {}", t.registration_failed, snap.engine.registration_reason.clone().unwrap_or_default()) }
                     </div>
                 }
+                if let (Some(secs), false) = (snap.engine.registration_stalled_s, reg_failed) {
+                    <div class="notice bad" role="alert" data-code="registration_stalled">
+                        <span>{ t.registration_stalled
+                            .replace("{s}", &secs.to_string())
+                            .replace("{status}", snap.engine.phone_status.as_deref().unwrap_or("—")) }</span>
+                        if let Some(d) = &snap.engine.phone_display {
+                            <span class="display-text">{ format!(" {} : {}", t.webphone_says, d.trim_matches(|c: char| c == ',' || c.is_whitespace())) }</span>
+                        }
+                    </div>
+                }
             </div>
             <main class="workspace">
                 <section class="calls" aria-label={t.talking}>
@@ -352,7 +363,12 @@ struct HeaderProps {
 fn header(p: &HeaderProps) -> Html {
     let t = p.t;
     let e = &p.snapshot.engine;
-    let (reg, reg_class) = view::registration_label(t, e.registration);
+    let (reg, reg_class) = view::registration_label(
+        t,
+        e.registration,
+        e.registration_stalled_s.is_some(),
+        p.snapshot.webrtc_missing,
+    );
     let agent = e
         .agent
         .as_ref()
@@ -502,6 +518,7 @@ fn call_card(p: &CallCardProps) -> Html {
         })
     };
     let is_consult = log.consult_for.is_some();
+    let pbx = p.call.pbx_transfer.clone();
     let remote_hangup = {
         let on_error = p.on_error.clone();
         let id = id.clone();
@@ -546,6 +563,10 @@ fn call_card(p: &CallCardProps) -> Html {
                     (CallStatus::Ringing, Direction::Outbound) => html! {
                         <button class="reject" data-action="hangup" aria-keyshortcuts="Alt+H" onclick={intent(|call_id| Intent::Hangup { call_id })}>{ t.cancel }</button>
                     },
+                    _ if pbx.is_some() => html! { <>
+                        { pbx_controls(t, pbx.as_ref(), &intent) }
+                        <button class="reject" data-action="hangup" aria-keyshortcuts="Alt+H" onclick={intent(|call_id| Intent::Hangup { call_id })}>{ t.hang_up }</button>
+                    </> },
                     _ if is_consult => html! { <>
                         <button class="accept" data-action="consult-complete" onclick={intent(|call_id| Intent::ConsultComplete { call_id })}>{ t.complete_transfer }</button>
                         <button data-action="consult-swap" onclick={intent(|call_id| Intent::ConsultSwap { call_id })}>{ t.swap }</button>
@@ -565,7 +586,12 @@ fn call_card(p: &CallCardProps) -> Html {
                     <button class="link" data-action="remote-hangup" onclick={remote_hangup}>{ t.demo_hangup }</button>
                 }
             </div>
-            if *transfer_open && log.status == CallStatus::Talking && !is_consult {
+            if let Some(pt) = &pbx {
+                <div class="pbx-transfer" role="status" data-pbx-state={format!("{:?}", pt.state).to_lowercase()}>
+                    { pbx_line(t, pt) }
+                </div>
+            }
+            if *transfer_open && log.status == CallStatus::Talking && !is_consult && pbx.is_none() {
                 <div class="transfer-form">
                     <label for={format!("transfer-{id}")}>{ t.transfer_to }</label>
                     <div class="row">
@@ -588,6 +614,50 @@ fn call_card(p: &CallCardProps) -> Html {
             }
         </article>
     }
+}
+
+/// What the agent sees of a PBX transfer under way.
+fn pbx_line(t: Tx, pt: &PbxTransfer) -> String {
+    let n = pt.number.as_str();
+    let text = match (pt.state, pt.talking_to) {
+        (PbxTransferState::Pending, _) => t.pbx_transferring,
+        (PbxTransferState::Threeway, _) => t.three_way_members,
+        (_, Some(TalkingTo::Caller)) => t.pbx_consulting_caller,
+        _ => t.pbx_consulting_target,
+    };
+    let mut line = text.replace("{n}", n);
+    if pt.requested.is_some() {
+        line = format!("{line} {}", t.pbx_step_pending);
+    }
+    line
+}
+
+/// The buttons of a PBX consultation: complete, swap, three-way, back to the caller. While
+/// the transfer is only asked for, or a step is waiting for the PBX, none is offered.
+fn pbx_controls(
+    t: Tx,
+    pbx: Option<&PbxTransfer>,
+    intent: &dyn Fn(fn(String) -> Intent) -> Callback<MouseEvent>,
+) -> Html {
+    let Some(pt) = pbx else {
+        return html! {};
+    };
+    let ready = pt.requested.is_none()
+        && matches!(
+            pt.state,
+            PbxTransferState::Consulting | PbxTransferState::Threeway
+        );
+    if !ready {
+        return html! {};
+    }
+    html! { <>
+        <button class="accept" data-action="consult-complete" onclick={intent(|call_id| Intent::ConsultComplete { call_id })}>{ t.complete_transfer }</button>
+        if pt.state == PbxTransferState::Consulting {
+            <button data-action="consult-swap" onclick={intent(|call_id| Intent::ConsultSwap { call_id })}>{ t.swap }</button>
+            <button data-action="consult-threeway" onclick={intent(|call_id| Intent::ConsultThreeway { call_id })}>{ t.three_way }</button>
+        }
+        <button class="reject" data-action="consult-cancel" onclick={intent(|call_id| Intent::ConsultCancel { call_id })}>{ t.cancel_consult }</button>
+    </> }
 }
 
 #[derive(Properties, PartialEq)]

@@ -113,6 +113,18 @@ pub struct Texts {
     pub complete_transfer: &'static str,
     pub swap: &'static str,
     pub cancel_consult: &'static str,
+    pub phone_not_registering: &'static str,
+    /// "{s}" seconds; "{status}" the library's last status line.
+    pub registration_stalled: &'static str,
+    pub webphone_says: &'static str,
+    pub phone_no_webrtc: &'static str,
+    pub pbx_transferring: &'static str,
+    pub pbx_consulting_target: &'static str,
+    pub pbx_consulting_caller: &'static str,
+    pub pbx_step_pending: &'static str,
+    pub three_way: &'static str,
+    pub three_way_members: &'static str,
+    pub you: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -231,6 +243,17 @@ pub const EN: Texts = Texts {
     complete_transfer: "Complete transfer",
     swap: "Swap",
     cancel_consult: "Back to the caller",
+    phone_not_registering: "Phone not registering",
+    registration_stalled: "The phone has not registered after {s} s, and the webphone reported no error. Its last status: “{status}”. Calls cannot be made or received; check the network, or ask IT about the SIP server.",
+    webphone_says: "The webphone says",
+    phone_no_webrtc: "Phone unusable: no WebRTC",
+    pbx_transferring: "Transferring to {n} through the phone system…",
+    pbx_consulting_target: "Talking to {n}; the caller is on hold",
+    pbx_consulting_caller: "Talking to the caller; {n} is on hold",
+    pbx_step_pending: "Waiting for the phone system…",
+    three_way: "Three-way",
+    three_way_members: "Conference: the caller, you and {n}",
+    you: "you",
 };
 
 pub const FR: Texts = Texts {
@@ -349,6 +372,17 @@ pub const FR: Texts = Texts {
     complete_transfer: "Terminer le transfert",
     swap: "Basculer",
     cancel_consult: "Revenir à l'appelant",
+    phone_not_registering: "Téléphone non enregistré",
+    registration_stalled: "Le téléphone ne s'est pas enregistré après {s} s, et le webphone n'a signalé aucune erreur. Son dernier état : « {status} ». Impossible de passer ou recevoir des appels ; vérifiez le réseau ou demandez au service informatique de vérifier le serveur SIP.",
+    webphone_says: "Le webphone indique",
+    phone_no_webrtc: "Téléphone inutilisable : pas de WebRTC",
+    pbx_transferring: "Transfert vers {n} par le standard…",
+    pbx_consulting_target: "En ligne avec {n} ; l'appelant est en attente",
+    pbx_consulting_caller: "En ligne avec l'appelant ; {n} est en attente",
+    pbx_step_pending: "En attente du standard…",
+    three_way: "Conférence à trois",
+    three_way_members: "Conférence : l'appelant, vous et {n}",
+    you: "vous",
 };
 
 pub fn texts(lang: Language) -> &'static Texts {

@@ -33,7 +33,20 @@ pub fn status_label(
     }
 }
 
-pub fn registration_label(t: &Texts, reg: Option<RegState>) -> (&'static str, &'static str) {
+/// The phone pill. "Ready" only when the phone can carry a call: registered, and neither a
+/// web engine without WebRTC nor a registration that never completed.
+pub fn registration_label(
+    t: &Texts,
+    reg: Option<RegState>,
+    stalled: bool,
+    no_webrtc: bool,
+) -> (&'static str, &'static str) {
+    if no_webrtc {
+        return (t.phone_no_webrtc, "bad");
+    }
+    if stalled && reg != Some(RegState::Failed) {
+        return (t.phone_not_registering, "bad");
+    }
     match reg {
         Some(RegState::Registered) => (t.phone_ready, "ok"),
         Some(RegState::Unregistered) => (t.phone_not_registered, "warn"),
@@ -223,7 +236,19 @@ mod tests {
             sync_label(&EN, false, 3),
             "Backend unreachable: 3 saved here, will sync"
         );
-        assert_eq!(registration_label(&EN, Some(RegState::Registered)).1, "ok");
+        assert_eq!(
+            registration_label(&EN, Some(RegState::Registered), false, false).1,
+            "ok"
+        );
+        // Never "ready" when the phone cannot carry a call.
+        assert_eq!(
+            registration_label(&EN, Some(RegState::Registered), false, true).1,
+            "bad"
+        );
+        assert_eq!(
+            registration_label(&EN, None, true, false),
+            (EN.phone_not_registering, "bad")
+        );
     }
 
     #[test]

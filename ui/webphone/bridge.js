@@ -149,9 +149,12 @@
       .trim();
   }
 
-  // Which call the library has selected, as far as it tells: the first Call-ID it names in
-  // `getlinedetails(-1)` (bracketed, as in STATUS lines, or a `callid` field), or null when it
-  // names none. The vendor's exact return shape is not documented, so both are read.
+  // Which call the library has selected, as far as it tells. The real 3.6 answers
+  // `getlinedetails(-1)` with a line such as
+  // `LINEDETAILS,2,2,Speaking,1003,1002,1,1003,<bare Call-ID>,1003,1002,1,localhost,,false,false,`
+  // (recorded: attended_transfer.1002.console.log): the Call-ID is field 8. Other shapes (a
+  // bracketed id as in STATUS lines, a `callid` field) are read too; null when none is named,
+  // and "" when the library has no call on that line at all.
   function selectedCallId() {
     var details;
     try {
@@ -159,9 +162,13 @@
     } catch (e) {
       return null;
     }
-    if (details === undefined || details === null || details === "") return null;
+    if (details === "") return "";
+    if (details === undefined || details === null) return null;
     if (typeof details === "object" && details.callid) return bare(details.callid);
     var text = typeof details === "string" ? details : JSON.stringify(details);
+    if (text.indexOf("LINEDETAILS,") === 0) {
+      return bare(text.split(",")[8] || "");
+    }
     var m = /\[([^\]\s,]+)\]/.exec(text) || /"callid"\s*:\s*"([^"]+)"/.exec(text);
     return m ? bare(m[1]) : null;
   }
@@ -181,7 +188,9 @@
       return failed(
         cmd,
         "call_unknown",
-        "the webphone could not select call " + id + " (it has " + selected + "); nothing was done"
+        "the webphone could not select call " + id +
+          (selected ? " (its current call is " + selected + ")" : " (it has no such call)") +
+          "; nothing was done"
       );
     }
     var result = fn();

@@ -155,6 +155,9 @@ pub struct Snapshot {
     /// The backend's pause reasons, for the status menu.
     #[serde(default)]
     pub pause_reasons: Vec<PauseReason>,
+    /// The web engine hosting the customer's webphone has no WebRTC: no call can be carried.
+    #[serde(default)]
+    pub webrtc_missing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

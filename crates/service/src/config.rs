@@ -8,10 +8,13 @@
 //! | `webphone` | folder or URL of the licensed `webphone_api.js` | `RINGSIDE_WEBPHONE` |
 //! | `username` | sign-in name (the password is never stored) | `RINGSIDE_USERNAME` |
 //! | `profile_dir` | where the database, journal and logs live | `RINGSIDE_PROFILE_DIR` |
+//! | `transfer_route` | `auto` (PBX for queue calls, webphone otherwise), `pbx` or `webphone` | `RINGSIDE_TRANSFER_ROUTE` |
+//! | `registration_timeout_s` | seconds before a registration that neither succeeds nor fails is reported (default 20) | `RINGSIDE_REGISTRATION_TIMEOUT_S` |
 //! | `locked` | keys users cannot change (system file only) | |
 
 use std::path::{Path, PathBuf};
 
+use ringside_core::TransferRoute;
 use serde::Deserialize;
 use tracing::warn;
 
@@ -61,6 +64,8 @@ struct FileConfig {
     webphone: Option<String>,
     username: Option<String>,
     profile_dir: Option<PathBuf>,
+    transfer_route: Option<String>,
+    registration_timeout_s: Option<u64>,
     #[serde(default)]
     locked: Vec<String>,
 }
@@ -73,6 +78,8 @@ pub struct Config {
     pub webphone: WebphoneSource,
     pub username: Option<String>,
     pub profile_dir: PathBuf,
+    pub transfer_route: TransferRoute,
+    pub registration_timeout_s: u64,
     pub locked: Vec<String>,
     /// Problems met while reading the files; shown to the agent, never fatal.
     pub warnings: Vec<String>,
@@ -174,6 +181,31 @@ impl Config {
         )
         .or_else(default_profile_dir)
         .ok_or(ConfigError::NoProfileDir)?;
+        let route = layer!(
+            "transfer_route",
+            transfer_route,
+            "RINGSIDE_TRANSFER_ROUTE",
+            |e| e
+        );
+        let transfer_route = match route.as_deref().map(TransferRoute::parse) {
+            None => TransferRoute::Auto,
+            Some(Some(r)) => r,
+            Some(None) => {
+                warnings.push(format!(
+                    "transfer_route `{}` is not one of auto, pbx, webphone; using auto",
+                    route.unwrap_or_default()
+                ));
+                TransferRoute::Auto
+            }
+        };
+        let registration_timeout_s = layer!(
+            "registration_timeout_s",
+            registration_timeout_s,
+            "RINGSIDE_REGISTRATION_TIMEOUT_S",
+            |e: String| e.trim().parse().unwrap_or(0)
+        )
+        .filter(|s| *s > 0)
+        .unwrap_or(20);
         if mode == Mode::Live && backend_url.is_none() {
             return Err(ConfigError::NoBackend);
         }
@@ -185,6 +217,8 @@ impl Config {
                 .unwrap_or(WebphoneSource::Simulator),
             username,
             profile_dir,
+            transfer_route,
+            registration_timeout_s,
             locked,
             warnings,
         })

@@ -20,8 +20,8 @@ use ringside_core::{
     Preferences, SessionState, SessionView, SettingsView, Theme,
 };
 use ringside_core::{
-    CallDraft, Clock, Effect, Engine, Input, Intent, IpcError, RawPhoneEvent, Secret, Snapshot,
-    SyncView,
+    CallDraft, Clock, Effect, Engine, Input, Intent, IpcError, PbxAnswer, PbxTransferRequest,
+    PbxTransferState, RawPhoneEvent, Secret, Snapshot, SyncView,
 };
 use ringside_store::{JournalWriter, Store};
 use ringside_sync::{AgentSocket, Client, ServerFrame, SocketEvent};
@@ -77,6 +77,7 @@ pub struct Service {
     sync_wake: Notify,
     sync_view: Mutex<SyncView>,
     notice: Mutex<Option<IpcError>>,
+    webrtc_missing: std::sync::atomic::AtomicBool,
     started: Instant,
     demo: bool,
     /// Tauri calls commands on its own threads, outside any runtime: background work is
@@ -203,7 +204,14 @@ impl Service {
         let pending = store.pending_count()?;
         let svc = Arc::new(Self {
             inner: Mutex::new(Inner {
-                engine: Engine::new(),
+                engine: {
+                    let mut engine = Engine::new();
+                    engine.set_transfer_route(config.transfer_route);
+                    engine.set_registration_timeout_ms(
+                        config.registration_timeout_s.saturating_mul(1000),
+                    );
+                    engine
+                },
                 journal,
                 extension: String::new(),
             }),
@@ -216,6 +224,7 @@ impl Service {
                 ..SyncView::default()
             }),
             notice: Mutex::new(notice),
+            webrtc_missing: std::sync::atomic::AtomicBool::new(false),
             started,
             demo,
             runtime: tokio::runtime::Handle::current(),
@@ -509,6 +518,8 @@ impl Service {
                 let webrtc = raw.args.first().and_then(|e| e["webrtc"].as_bool());
                 if webrtc == Some(false) && self.config.webphone != WebphoneSource::Simulator {
                     warn!("this web engine has no WebRTC");
+                    self.webrtc_missing
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
                     self.set_notice(IpcError::new(
                         "no_webrtc",
                         "This system's web engine has no WebRTC, so the webphone cannot carry calls here. Ask IT for a system with WebRTC support (Windows and macOS have it; on Linux, WebKitGTK must be built with WebRTC).",
@@ -596,6 +607,16 @@ impl Service {
                         }
                     }
                     Effect::OpenAgentSocket => self.clone().open_agent_socket(),
+                    Effect::PbxTransfer {
+                        call_id,
+                        yeastar_call_id,
+                        request,
+                    } => self
+                        .clone()
+                        .spawn_pbx_transfer(call_id, yeastar_call_id, request),
+                    Effect::Notice { code, message } => {
+                        *lock(&self.notice) = Some(IpcError::new(code, message));
+                    }
                 }
             }
             commands
@@ -609,6 +630,47 @@ impl Service {
         // Ticks included: the live talk timer is computed by the core at snapshot time.
         self.emit();
         Ok(())
+    }
+
+    /// One attempt, now: a transfer is a live action, never queued for later. Whatever the
+    /// backend answers goes back to the engine, which tells the agent.
+    fn spawn_pbx_transfer(
+        self: Arc<Self>,
+        call_id: String,
+        yeastar_call_id: String,
+        request: PbxTransferRequest,
+    ) {
+        let span = info_span!("call", call_id = %call_id);
+        self.runtime.clone().spawn(
+            async move {
+                let key = uuid::Uuid::new_v4().to_string();
+                let answer = match self
+                    .client
+                    .transfer(&yeastar_call_id, &request, &key)
+                    .await
+                {
+                    Ok(_) => PbxAnswer::Accepted,
+                    Err(e) => {
+                        let code = match &e {
+                            ringside_sync::SyncError::Rejected { code, .. } => code.clone(),
+                            ringside_sync::SyncError::Server { status: 502, .. } => {
+                                "pbx_unreachable".to_string()
+                            }
+                            ringside_sync::SyncError::Offline(_) => "offline".to_string(),
+                            other => other.code().to_string(),
+                        };
+                        let message = match &e {
+                            ringside_sync::SyncError::Rejected { message, .. }
+                            | ringside_sync::SyncError::Server { message, .. } => message.clone(),
+                            other => other.to_string(),
+                        };
+                        PbxAnswer::Refused { code, message }
+                    }
+                };
+                self.handle(Input::PbxAnswer { call_id, answer });
+            }
+            .instrument(span),
+        );
     }
 
     fn spawn_resolve(self: Arc<Self>, call_log_id: String, phone: String) {
@@ -714,6 +776,20 @@ impl Service {
             SocketEvent::Frame(ServerFrame::QueueCleared { yeastar_call_id }) => {
                 self.handle(Input::QueueCleared { yeastar_call_id });
             }
+            SocketEvent::Frame(ServerFrame::TransferUpdate(update)) => {
+                let completed = update.state == PbxTransferState::Completed;
+                let leg = self.agent_leg_of(&update.yeastar_call_id);
+                self.handle(Input::TransferUpdate(update));
+                if completed && self.config.webphone == WebphoneSource::Simulator {
+                    if let Some(call_id) = leg {
+                        // A real PBX ends the agent's leg (BYE) once it has moved the caller.
+                        // The simulator's calls never reach the reference backend's PBX, so
+                        // this stands in for that BYE.
+                        self.outlet
+                            .phone_command(&json!({"cmd": "sim_remote_hangup", "call_id": call_id}));
+                    }
+                }
+            }
             SocketEvent::Frame(_) => {}
         }
     }
@@ -813,6 +889,20 @@ impl Service {
         Ok(())
     }
 
+    /// The webphone call id of the live call that carries this PBX call.
+    fn agent_leg_of(&self, yeastar_call_id: &str) -> Option<String> {
+        let view = lock(&self.inner).engine.view(self.clock());
+        view.calls
+            .into_iter()
+            .find(|c| {
+                c.log
+                    .queue
+                    .as_ref()
+                    .is_some_and(|q| q.yeastar_call_id == yeastar_call_id)
+            })
+            .map(|c| c.log.call_id)
+    }
+
     /// Demo mode only: ask the simulator to ring with a call from `number`.
     pub fn simulate_incoming(&self, number: &str) -> Result<(), IpcError> {
         if !self.demo {
@@ -873,6 +963,9 @@ impl Service {
             demo: self.demo,
             notice: lock(&self.notice).clone(),
             pause_reasons: lock(&self.pause_reasons).clone(),
+            webrtc_missing: self
+                .webrtc_missing
+                .load(std::sync::atomic::Ordering::Relaxed),
             session: lock(&self.session).clone(),
             preferences: *lock(&self.preferences),
             dispositions: lock(&self.dispositions).clone(),

@@ -35,6 +35,8 @@ fn config(profile: PathBuf) -> Config {
         webphone: WebphoneSource::Simulator,
         username: None,
         profile_dir: profile,
+        transfer_route: Default::default(),
+        registration_timeout_s: 20,
         locked: vec![],
         warnings: vec![],
     }

@@ -30,6 +30,8 @@ async fn two_hundred_calls_during_an_outage_arrive_once_after_it() {
         webphone: WebphoneSource::Simulator,
         username: None,
         profile_dir: dir.path().join("profile"),
+        transfer_route: Default::default(),
+        registration_timeout_s: 20,
         locked: vec![],
         warnings: vec![],
     };

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use ringside_core::{AgentStatus, QueueInfo, Secret};
+use ringside_core::{AgentStatus, QueueInfo, Secret, TransferUpdate};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -31,6 +31,8 @@ pub enum ServerFrame {
     QueueCleared {
         yeastar_call_id: String,
     },
+    /// Where a PBX transfer stands (docs/backend-api.md, "Transfers through the PBX").
+    TransferUpdate(TransferUpdate),
     Ping,
     Pong,
     /// A type this version does not know: ignored, for forward compatibility.
@@ -60,6 +62,14 @@ impl ServerFrame {
                     .ok_or("call_queue_cleared without yeastar_call_id")?
                     .to_string(),
             },
+            "transfer_update" => {
+                let u: TransferUpdate = serde_json::from_value(v.clone())
+                    .map_err(|e| format!("transfer_update: {e}"))?;
+                if u.yeastar_call_id.is_empty() {
+                    return Err("transfer_update without yeastar_call_id".into());
+                }
+                ServerFrame::TransferUpdate(u)
+            }
             "ping" => ServerFrame::Ping,
             "pong" => ServerFrame::Pong,
             other => ServerFrame::Other(other.to_string()),

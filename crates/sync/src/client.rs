@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use ringside_core::{
-    Agent, AgentStatus, ContactView, Disposition, PauseReason, Secret, SipAccount,
+    Agent, AgentStatus, ContactView, Disposition, PauseReason, PbxTransferRequest, Secret,
+    SipAccount,
 };
 use ringside_store::{EntityKind, OutboxItem, OutboxOp};
 use serde::de::DeserializeOwned;
@@ -290,6 +291,24 @@ impl Client {
             .await
     }
 
+    /// Asks the PBX, through the backend, to transfer a queue call. The answer only says the
+    /// request was accepted; the outcome is pushed on the agent socket (`transfer_update`).
+    /// Never queued in the outbox: a transfer asked for minutes after the agent clicked,
+    /// on a call that has moved on, would be wrong.
+    #[instrument(skip(self, request), err(Debug))]
+    pub async fn transfer(
+        &self,
+        yeastar_call_id: &str,
+        request: &PbxTransferRequest,
+        key: &str,
+    ) -> Result<Value> {
+        let body =
+            serde_json::to_value(request).map_err(|e| SyncError::BadResponse(e.to_string()))?;
+        let path = format!("/api/calls/{}/transfer", path_segment(yeastar_call_id));
+        self.request(Method::POST, &path, Some(&body), Some(key))
+            .await
+    }
+
     pub async fn contacts(&self) -> Result<Vec<ContactView>> {
         self.request(Method::GET, "/api/contacts", None, None).await
     }
@@ -350,4 +369,27 @@ pub async fn post_json(url: &str, body: &Value) -> Result<Value> {
     resp.json()
         .await
         .map_err(|e| SyncError::BadResponse(e.to_string()))
+}
+
+/// One URL path segment, percent-encoded: ids come from the backend and are not trusted to be
+/// path-safe.
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod path_tests {
+    #[test]
+    fn ids_cannot_escape_their_segment() {
+        assert_eq!(super::path_segment("1725446451.35"), "1725446451.35");
+        assert_eq!(super::path_segment("../x y"), "..%2Fx%20y");
+    }
 }

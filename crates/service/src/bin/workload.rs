@@ -54,6 +54,8 @@ async fn main() {
         webphone: WebphoneSource::Simulator,
         username: None,
         profile_dir: profile,
+        transfer_route: Default::default(),
+        registration_timeout_s: 20,
         locked: vec![],
         warnings: vec![],
     };
