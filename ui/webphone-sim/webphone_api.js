@@ -552,7 +552,9 @@
     },
     conference: function () { return false; },
     setline: function (x) {
-      if (typeof x === "number" || /^-?\d+$/.test(String(x))) {
+      // A small integer is a line (the recorder's setline(2) in bridge/attended_transfer); a
+      // longer number is a peer username such as an extension (which wins is not recorded).
+      if (/^-?\d{1,2}$/.test(String(x))) {
         var n = parseInt(x, 10);
         if (n > 0) aline = n;
         return true;
