@@ -4,6 +4,18 @@
 // performs the commands it receives through one `onCommand(fn)`. All interpretation happens
 // in Rust. Both directions go through `transport`, so a later mode can host the webphone
 // outside the Tauri webview without touching the engine.
+//
+// Facts this file follows (shared/reference/mizu-webphone-api.md, "Measured against the real
+// library through Ringside's own bridge"; recordings in tests/fixtures/traces/mizu-3.6-bridge):
+// - `setline` matches only the BARE SIP Call-ID (or a peer username): a bracketed id silently
+//   keeps the current line (two_inbound_second answered the wrong caller). Commands carry bare
+//   ids, and the selection is checked with `getline()`/`getlinedetails(-1)` before acting.
+// - `mute(on, 2)` mutes the microphone only; 0 would also silence the caller for the agent.
+// - `transfertype` defaults to 7 (the agent's leg stays up until the target answers); it is set
+//   to 1 (blind: the agent's leg ends after the REFER) explicitly.
+// - `transfer("")` throws inside the library and reports nothing (attended_transfer): attended
+//   transfer is completed as `transfer(consulted number)` on the original line instead.
+// - A callback that throws is removed by the library for good: every callback catches its own.
 (function () {
   "use strict";
 
@@ -37,10 +49,14 @@
   var ready = false;
   var held = [];
   function send(kind, args) {
-    if (ready) {
-      transport.send(kind, args);
-    } else {
-      held.push([kind, args]);
+    try {
+      if (ready) {
+        transport.send(kind, args);
+      } else {
+        held.push([kind, args]);
+      }
+    } catch (e) {
+      console.error("ringside bridge: cannot forward", kind, e);
     }
   }
   function release() {
@@ -53,7 +69,12 @@
 
   function forward(kind) {
     return function () {
-      send(kind, raw(arguments));
+      try {
+        send(kind, raw(arguments));
+      } catch (e) {
+        // Never let an exception escape into the library: it would drop this callback.
+        console.error("ringside bridge: callback failed", kind, e);
+      }
     };
   }
 
@@ -63,12 +84,23 @@
     return;
   }
 
+  function failed(cmd, code, message) {
+    send("command_failed", [
+      {
+        cmd: String((cmd && cmd.cmd) || "?"),
+        call_id: (cmd && cmd.call_id) || null,
+        code: code,
+        message: String(message),
+      },
+    ]);
+  }
+
   transport
     .onCommand(function (cmd) {
       try {
         perform(cmd);
       } catch (e) {
-        transport.send("bridge_error", [String((cmd && cmd.cmd) || "?"), String(e)]);
+        failed(cmd, "threw", e);
       }
     })
     .then(release, function (e) {
@@ -89,56 +121,113 @@
   api.onCallStateChange(forward("call"));
   api.onCdr(forward("cdr"));
   api.onEvent(function (type) {
-    // `log` lines are the library's debug chatter (and may echo parameters): not forwarded.
-    if (type === "log") return;
-    send("event", raw(arguments));
+    try {
+      // `log` lines are the library's debug chatter (and may echo parameters): not forwarded.
+      if (type === "log") return;
+      send("event", raw(arguments));
+    } catch (e) {
+      console.error("ringside bridge: event callback failed", e);
+    }
   });
   if (typeof api.onDTMF === "function") api.onDTMF(forward("dtmf"));
 
-  // The fixed parameters Ringside needs whatever the customer's config file says.
+  // The fixed parameters Ringside needs whatever the customer's config file says. They are set
+  // after the core's own, so nothing can override them.
   var FIXED = {
     enginepriority_webrtc: "5",
     showtoasts: "false",
     autostart: "false",
     register: "1",
+    transfertype: "1",
   };
 
-  function onLine(callId, fn) {
-    if (callId) api.setline(callId);
-    return fn();
+  function bare(id) {
+    return String(id || "")
+      .trim()
+      .replace(/^\[/, "")
+      .replace(/\]$/, "")
+      .trim();
+  }
+
+  // Which call the library has selected, as far as it tells: the first Call-ID it names in
+  // `getlinedetails(-1)` (bracketed, as in STATUS lines, or a `callid` field), or null when it
+  // names none. The vendor's exact return shape is not documented, so both are read.
+  function selectedCallId() {
+    var details;
+    try {
+      details = api.getlinedetails(-1);
+    } catch (e) {
+      return null;
+    }
+    if (details === undefined || details === null || details === "") return null;
+    if (typeof details === "object" && details.callid) return bare(details.callid);
+    var text = typeof details === "string" ? details : JSON.stringify(details);
+    var m = /\[([^\]\s,]+)\]/.exec(text) || /"callid"\s*:\s*"([^"]+)"/.exec(text);
+    return m ? bare(m[1]) : null;
+  }
+
+  // Select the call a command is for, by bare Call-ID, and make sure the library did select
+  // it: a command for a call the library no longer has is refused, never applied to another.
+  function onCall(cmd, fn) {
+    var id = bare(cmd.call_id);
+    if (!id) return failed(cmd, "no_call_id", "a call command came without a call id");
+    api.setline(id);
+    var line = typeof api.getline === "function" ? api.getline() : null;
+    if (line !== null && line !== undefined && Number(line) <= 0) {
+      return failed(cmd, "call_unknown", "the webphone has no call " + id + "; nothing was done");
+    }
+    var selected = selectedCallId();
+    if (selected !== null && selected !== id) {
+      return failed(
+        cmd,
+        "call_unknown",
+        "the webphone could not select call " + id + " (it has " + selected + "); nothing was done"
+      );
+    }
+    var result = fn();
+    if (result === false) {
+      failed(cmd, "refused_by_library", "the webphone refused " + cmd.cmd + " for call " + id);
+    }
+    return result;
   }
 
   function perform(cmd) {
     switch (cmd && cmd.cmd) {
       case "configure":
-        Object.keys(FIXED).forEach(function (k) {
-          api.setparameter(k, FIXED[k]);
-        });
         Object.keys(cmd.params || {}).forEach(function (k) {
           api.setparameter(k, String(cmd.params[k]));
+        });
+        Object.keys(FIXED).forEach(function (k) {
+          api.setparameter(k, FIXED[k]);
         });
         return;
       case "start":
         return api.start();
       case "call":
-        return api.call(cmd.number);
+        if (api.call(cmd.number) === false) {
+          failed(cmd, "refused_by_library", "the webphone refused to call " + cmd.number);
+        }
+        return;
       case "accept":
-        return onLine(cmd.call_id, function () { return api.accept(); });
+        return onCall(cmd, function () { return api.accept(); });
       case "reject":
-        return onLine(cmd.call_id, function () { return api.reject(); });
+        return onCall(cmd, function () { return api.reject(); });
       case "hangup":
-        return onLine(cmd.call_id, function () { return api.hangup(); });
+        return onCall(cmd, function () { return api.hangup(); });
       case "hold":
-        return onLine(cmd.call_id, function () { return api.hold(!!cmd.on); });
+        return onCall(cmd, function () { return api.hold(!!cmd.on); });
       case "mute":
-        return onLine(cmd.call_id, function () { return api.mute(!!cmd.on, 0); });
+        // Direction 2: the agent's microphone only; the agent keeps hearing the caller.
+        return onCall(cmd, function () { return api.mute(!!cmd.on, 2); });
       case "dtmf":
-        return onLine(cmd.call_id, function () { return api.dtmf(cmd.digits); });
+        return onCall(cmd, function () { return api.dtmf(cmd.digits); });
       case "transfer":
-        return onLine(cmd.call_id, function () { return api.transfer(cmd.number); });
-      case "transfer_to_call":
-        // Attended transfer: with both calls up, transfer("") joins the current line to the other.
-        return onLine(cmd.call_id, function () { return api.transfer(""); });
+        // A REFER on the selected line; `transfertype` 1 (set in `configure`) ends the agent's
+        // leg once it is sent. Attended completion uses this too, on the original line.
+        return onCall(cmd, function () {
+          if (!cmd.number) return false;
+          return api.transfer(cmd.number);
+        });
       case "stop":
         return api.stop();
       case "sim_remote_hangup":
@@ -152,7 +241,7 @@
         if (api.__sim) return api.__sim.incoming(cmd.number);
         return;
       default:
-        console.warn("ringside bridge: unknown command", cmd);
+        failed(cmd, "unknown_command", "the bridge does not know this command");
     }
   }
 

@@ -136,10 +136,23 @@ pub enum TransferKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransferOutcome {
-    /// The webphone confirmed the transfer.
+    /// The webphone or the PBX confirmed the transfer.
     Completed,
     /// The agent consulted the third party, then went back to the caller.
     Cancelled,
+    /// The transfer did not happen (target busy, no answer, call gone, PBX unreachable, the
+    /// webphone refused); the call stayed with the agent as it was.
+    Failed,
+}
+
+/// Who carried the transfer out: the webphone (a SIP REFER) or the PBX through the backend's
+/// transfer API (queue calls, which carry the PBX's `channel_id`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferVia {
+    #[default]
+    Webphone,
+    Pbx,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +160,14 @@ pub struct TransferRecord {
     pub kind: TransferKind,
     pub to: String,
     pub outcome: TransferOutcome,
+    #[serde(default)]
+    pub via: TransferVia,
+    /// Why it failed, in the words of whoever refused it (`busy`, `486 Busy Here`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// An attended transfer that went through a three-way conference before it ended.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub conference: bool,
 }
 
 impl CallLog {

@@ -12,15 +12,24 @@ use tracing::{debug, info, info_span, warn};
 
 use crate::call::{
     call_log_id, CallLog, CallStatus, Direction, QueueInfo, TransferKind, TransferOutcome,
-    TransferRecord,
+    TransferRecord, TransferVia,
 };
 use crate::phone::{
-    AppState, CallEvent, CallEventKind, CallId, Cdr, PhoneEvent, PhoneEventError, RawPhoneEvent,
-    RegState,
+    AppState, CallEvent, CallEventKind, CallId, Cdr, CommandFailure, PhoneEvent, PhoneEventError,
+    RawPhoneEvent, RegState,
+};
+use crate::transfer::{
+    failure_words, Operate, PbxAnswer, PbxTransfer, PbxTransferRequest, PbxTransferState,
+    TalkingTo, TransferRoute, TransferUpdate,
 };
 
 /// How many ended calls the engine keeps to match late CDRs and duplicate events against.
 const RECENT_CALLS: usize = 64;
+
+/// How long registration may take before the agent is told it is not completing. The real
+/// library under a policy without `'unsafe-eval'` (or past a trial date) sends REGISTER and
+/// then says "Registering..." forever, with no `failed` callback.
+pub const DEFAULT_REGISTRATION_TIMEOUT_MS: u64 = 20_000;
 
 /// Time as the shell saw it when the input arrived. `mono_ms` only ever grows (talk time is
 /// measured on it); `wall_ms` is for the record (Unix epoch milliseconds).
@@ -122,6 +131,10 @@ pub enum Intent {
     ConsultSwap {
         call_id: String,
     },
+    /// Or bring all three together (PBX transfers only: `attended_operate threeway`).
+    ConsultThreeway {
+        call_id: String,
+    },
     /// After-call work for this call log is finished (submitted or dismissed).
     CloseWrapUp {
         call_log_id: String,
@@ -147,6 +160,13 @@ pub enum Input {
     },
     AgentStatus(AgentStatus),
     User(Intent),
+    /// The backend's answer to a PBX transfer request for this (webphone) call id.
+    PbxAnswer {
+        call_id: String,
+        answer: PbxAnswer,
+    },
+    /// A `transfer_update` pushed by the backend.
+    TransferUpdate(TransferUpdate),
     Tick,
 }
 
@@ -194,15 +214,11 @@ pub enum PhoneCommand {
         call_id: String,
         digits: String,
     },
+    /// A SIP REFER on the call's line (`transfertype` 1, set by the bridge). Also completes a
+    /// webphone attended transfer, on the original line: the library's `transfer("")` throws.
     Transfer {
         call_id: String,
         number: String,
-    },
-    /// Attended transfer: connect `call_id` with `target_call_id` (the library's
-    /// `transfer("")` with both calls up).
-    TransferToCall {
-        call_id: String,
-        target_call_id: String,
     },
 }
 
@@ -242,6 +258,18 @@ pub enum Effect {
     SendAgentInfo(AgentInfo),
     FetchAgentStatus,
     OpenAgentSocket,
+    /// Ask the backend's PBX to transfer (`POST /api/calls/{yeastar_call_id}/transfer`); the
+    /// answer comes back as `Input::PbxAnswer` for `call_id`, the outcome as `TransferUpdate`.
+    PbxTransfer {
+        call_id: String,
+        yeastar_call_id: String,
+        request: PbxTransferRequest,
+    },
+    /// Something the agent must be told in plain words (a refused command, a failed transfer).
+    Notice {
+        code: &'static str,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -261,6 +289,8 @@ pub enum EngineError {
     InvalidNumber(String),
     #[error("not signed in")]
     NoSession,
+    #[error("{0}")]
+    TransferUnavailable(String),
 }
 
 impl EngineError {
@@ -272,6 +302,7 @@ impl EngineError {
             Self::InvalidState { .. } => "invalid_call_state",
             Self::InvalidNumber(_) => "invalid_number",
             Self::NoSession => "no_session",
+            Self::TransferUnavailable(_) => "transfer_unavailable",
         }
     }
 }
@@ -280,8 +311,8 @@ impl EngineError {
 #[derive(Debug, Clone)]
 struct Call {
     log: CallLog,
-    /// The id exactly as the library sent it, to hand back in commands (`setline`).
-    raw_call_id: String,
+    /// A transfer through the PBX under way on this call.
+    pbx: Option<PbxTransfer>,
     connected_mono: Option<u64>,
     /// Talk time measured by us, before any CDR reconciliation.
     measured_talk_ms: Option<u64>,
@@ -289,6 +320,13 @@ struct Call {
     cdr_seen: bool,
     /// A transfer asked for and not yet confirmed by the webphone.
     pending_transfer: Option<(TransferKind, String)>,
+}
+
+/// The id the library's `setline` matches: the bare SIP Call-ID. A bracketed id silently
+/// selects nothing and the command lands on whatever line is current (recorded:
+/// two_inbound_second answered the wrong caller).
+fn line_id(call: &Call) -> String {
+    call.log.call_id.clone()
 }
 
 impl Call {
@@ -306,6 +344,9 @@ pub struct LiveCall {
     pub log: CallLog,
     /// Whole seconds talked so far, computed by the core at snapshot time.
     pub talk_seconds_now: u64,
+    /// A transfer through the PBX under way (consultation, three-way, pending step).
+    #[serde(default)]
+    pub pbx_transfer: Option<PbxTransfer>,
 }
 
 /// The engine's state as the UI renders it.
@@ -323,6 +364,15 @@ pub struct EngineView {
     pub recent: Vec<CallLog>,
     /// Queue info of the current call; its `channel_id` feeds the attended-transfer form.
     pub queue: Option<QueueInfo>,
+    /// The library's last general status line ("Registering...", "Registered.").
+    #[serde(default)]
+    pub phone_status: Option<String>,
+    /// The library's last `display` message (how it reports a refused server).
+    #[serde(default)]
+    pub phone_display: Option<String>,
+    /// Registration neither succeeded nor failed within the bound: seconds since `start()`.
+    #[serde(default)]
+    pub registration_stalled_s: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -345,11 +395,27 @@ pub struct Engine {
     pending_dial: Option<String>,
     /// An attended transfer's consultation being dialled: (held call id, number).
     pending_consult: Option<(String, String)>,
+    transfer_route: TransferRoute,
+    registration_timeout_ms: Option<u64>,
+    /// When `start()` was asked for, while registration has not settled.
+    start_sent_mono: Option<u64>,
+    last_status: Option<String>,
+    last_display: Option<String>,
 }
 
 impl Engine {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Policy: who carries transfers out (`transfer_route`).
+    pub fn set_transfer_route(&mut self, route: TransferRoute) {
+        self.transfer_route = route;
+    }
+
+    /// Policy: how long registration may take before the agent is told.
+    pub fn set_registration_timeout_ms(&mut self, ms: u64) {
+        self.registration_timeout_ms = Some(ms.max(1));
     }
 
     /// The extension calls are keyed under; `"unknown"` before sign-in (replay of a journal
@@ -377,11 +443,12 @@ impl Engine {
                 self.webphone_started = false;
                 fx.push(Effect::FetchAgentStatus);
                 fx.push(Effect::OpenAgentSocket);
-                self.start_webphone_if_ready(&mut fx);
+                self.start_webphone_if_ready(clock, &mut fx);
             }
             Input::SessionEnded => {
                 self.sip = None;
                 self.webphone_started = false;
+                self.start_sent_mono = None;
             }
             Input::ContactResolved {
                 call_log_id,
@@ -422,12 +489,14 @@ impl Engine {
                 self.agent_status = Some(status);
             }
             Input::User(intent) => self.on_intent(intent, clock, &mut fx)?,
+            Input::PbxAnswer { call_id, answer } => self.on_pbx_answer(&call_id, answer, &mut fx),
+            Input::TransferUpdate(update) => self.on_transfer_update(update, &mut fx),
             Input::Tick => {}
         }
         Ok(fx)
     }
 
-    fn start_webphone_if_ready(&mut self, fx: &mut Vec<Effect>) {
+    fn start_webphone_if_ready(&mut self, clock: Clock, fx: &mut Vec<Effect>) {
         let loaded = matches!(
             self.app_state,
             Some(AppState::Loaded | AppState::Started | AppState::Stopped)
@@ -450,6 +519,9 @@ impl Engine {
         }));
         fx.push(Effect::Phone(PhoneCommand::Start));
         self.webphone_started = true;
+        if self.registration != Some(RegState::Registered) {
+            self.start_sent_mono = Some(clock.mono_ms);
+        }
     }
 
     fn on_phone(&mut self, event: PhoneEvent, clock: Clock, fx: &mut Vec<Effect>) {
@@ -461,7 +533,7 @@ impl Engine {
                     // A reload of the library loses its parameters: configure it again.
                     self.webphone_started = false;
                 }
-                self.start_webphone_if_ready(fx);
+                self.start_webphone_if_ready(clock, fx);
             }
             PhoneEvent::Registration { state, reason } => {
                 info!(
@@ -471,6 +543,9 @@ impl Engine {
                 );
                 self.registration = Some(state);
                 self.registration_reason = reason;
+                if matches!(state, RegState::Registered | RegState::Failed) {
+                    self.start_sent_mono = None;
+                }
                 if let Some(agent) = &self.agent {
                     fx.push(Effect::SendAgentInfo(AgentInfo {
                         extension: agent.extension.clone(),
@@ -481,9 +556,22 @@ impl Engine {
             }
             PhoneEvent::Display(text) => {
                 if self.registration == Some(RegState::Failed) && !text.is_empty() {
-                    self.registration_reason = Some(text);
+                    self.registration_reason = Some(text.clone());
+                }
+                if !text
+                    .trim_matches(|c: char| c == ',' || c.is_whitespace())
+                    .is_empty()
+                {
+                    warn!(display = %text, "webphone display message");
+                    self.last_display = Some(text);
                 }
             }
+            PhoneEvent::Status(text) => {
+                if !text.is_empty() {
+                    self.last_status = Some(text);
+                }
+            }
+            PhoneEvent::CommandFailed(failure) => self.on_command_failed(failure, fx),
             PhoneEvent::Call(ev) => self.on_call_event(ev, clock, fx),
             PhoneEvent::Cdr(cdr) => self.on_cdr(cdr, clock, fx),
             PhoneEvent::Ignored => {}
@@ -628,7 +716,6 @@ impl Engine {
                 Direction::Inbound
             }
         });
-        let raw = format!("[{}]", call_id.as_str());
         let log = self.new_log(
             call_id,
             direction,
@@ -662,7 +749,7 @@ impl Engine {
         }
         let mut call = Call {
             log,
-            raw_call_id: raw,
+            pbx: None,
             connected_mono: connected.then_some(clock.mono_ms),
             measured_talk_ms: None,
             last_active_mono: clock.mono_ms,
@@ -901,6 +988,9 @@ impl Engine {
                     return Err(EngineError::NoSession);
                 }
                 let number = clean_number(&number)?;
+                // A new call while one is up: the one in progress waits on hold, never two
+                // calls talking at once.
+                self.hold_talking_calls(fx);
                 self.pending_dial = Some(number.clone());
                 fx.push(Effect::Phone(PhoneCommand::Call { number }));
             }
@@ -911,21 +1001,11 @@ impl Engine {
                     return Err(invalid(call, "accept"));
                 }
                 let accept = PhoneCommand::Accept {
-                    call_id: call.raw_call_id.clone(),
+                    call_id: line_id(call),
                 };
                 // Call waiting: answering a second call puts the one in progress on hold
                 // first, as agents expect; they resume it when the new one ends.
-                for other in self
-                    .live
-                    .iter_mut()
-                    .filter(|c| c.log.status == CallStatus::Talking && !c.log.on_hold)
-                {
-                    other.log.on_hold = true;
-                    fx.push(Effect::Phone(PhoneCommand::Hold {
-                        call_id: other.raw_call_id.clone(),
-                        on: true,
-                    }));
-                }
+                self.hold_talking_calls(fx);
                 fx.push(Effect::Phone(accept));
             }
             Intent::Reject { call_id } => {
@@ -933,13 +1013,13 @@ impl Engine {
                 require(call, CallStatus::Ringing, "reject")?;
                 call.log.rejected_by_agent = true;
                 fx.push(Effect::Phone(PhoneCommand::Reject {
-                    call_id: call.raw_call_id.clone(),
+                    call_id: line_id(call),
                 }));
             }
             Intent::Hangup { call_id } => {
                 let call = self.live_call(&call_id)?;
                 fx.push(Effect::Phone(PhoneCommand::Hangup {
-                    call_id: call.raw_call_id.clone(),
+                    call_id: line_id(call),
                 }));
             }
             Intent::Hold { call_id, on } => {
@@ -947,7 +1027,7 @@ impl Engine {
                 require(call, CallStatus::Talking, "hold")?;
                 call.log.on_hold = on;
                 fx.push(Effect::Phone(PhoneCommand::Hold {
-                    call_id: call.raw_call_id.clone(),
+                    call_id: line_id(call),
                     on,
                 }));
             }
@@ -956,7 +1036,7 @@ impl Engine {
                 require(call, CallStatus::Talking, "mute")?;
                 call.log.muted = on;
                 fx.push(Effect::Phone(PhoneCommand::Mute {
-                    call_id: call.raw_call_id.clone(),
+                    call_id: line_id(call),
                     on,
                 }));
             }
@@ -971,28 +1051,54 @@ impl Engine {
                     return Err(EngineError::InvalidNumber(digits));
                 }
                 fx.push(Effect::Phone(PhoneCommand::Dtmf {
-                    call_id: call.raw_call_id.clone(),
+                    call_id: line_id(call),
                     digits,
                 }));
             }
             Intent::BlindTransfer { call_id, number } => {
                 let number = clean_number(&number)?;
+                let route = self.transfer_route;
                 let call = self.live_call_mut(&call_id)?;
                 require(call, CallStatus::Talking, "transfer")?;
+                if let Some((yeastar_call_id, channel_id)) = pbx_channel(call, route)? {
+                    start_pbx(
+                        call,
+                        TransferKind::Blind,
+                        yeastar_call_id,
+                        channel_id,
+                        number,
+                        fx,
+                    )?;
+                    return Ok(());
+                }
                 call.pending_transfer = Some((TransferKind::Blind, number.clone()));
                 fx.push(Effect::Phone(PhoneCommand::Transfer {
-                    call_id: call.raw_call_id.clone(),
+                    call_id: line_id(call),
                     number,
                 }));
             }
             Intent::ConsultStart { call_id, number } => {
                 let number = clean_number(&number)?;
+                let route = self.transfer_route;
                 let call = self.live_call_mut(&call_id)?;
                 require(call, CallStatus::Talking, "consult")?;
+                if let Some((yeastar_call_id, channel_id)) = pbx_channel(call, route)? {
+                    // The PBX holds the caller and rings the target on the agent's own leg:
+                    // the webphone keeps one call throughout.
+                    start_pbx(
+                        call,
+                        TransferKind::Attended,
+                        yeastar_call_id,
+                        channel_id,
+                        number,
+                        fx,
+                    )?;
+                    return Ok(());
+                }
                 if !call.log.on_hold {
                     call.log.on_hold = true;
                     fx.push(Effect::Phone(PhoneCommand::Hold {
-                        call_id: call.raw_call_id.clone(),
+                        call_id: line_id(call),
                         on: true,
                     }));
                 }
@@ -1002,21 +1108,33 @@ impl Engine {
                 fx.push(Effect::Phone(PhoneCommand::Call { number }));
             }
             Intent::ConsultComplete { call_id } => {
+                if self.pbx_operate(&call_id, Operate::Complete, fx)? {
+                    return Ok(());
+                }
                 let (held, consult) = self.consult_pair(&call_id)?;
                 let target = self.live[consult].log.peer.clone();
-                let target_raw = self.live[consult].raw_call_id.clone();
+                let consult_line = line_id(&self.live[consult]);
                 let original = &mut self.live[held];
-                original.pending_transfer = Some((TransferKind::Attended, target));
-                fx.push(Effect::Phone(PhoneCommand::TransferToCall {
-                    call_id: original.raw_call_id.clone(),
-                    target_call_id: target_raw,
+                original.pending_transfer = Some((TransferKind::Attended, target.clone()));
+                // The library's own attended completion (`transfer("")`) throws in 3.6 and
+                // reports nothing; its documented alternative is a REFER of the original call
+                // to the consulted number, then ending the consultation.
+                fx.push(Effect::Phone(PhoneCommand::Transfer {
+                    call_id: line_id(original),
+                    number: target,
+                }));
+                fx.push(Effect::Phone(PhoneCommand::Hangup {
+                    call_id: consult_line,
                 }));
             }
             Intent::ConsultCancel { call_id } => {
+                if self.pbx_operate(&call_id, Operate::Abort, fx)? {
+                    return Ok(());
+                }
                 let (held, consult) = self.consult_pair(&call_id)?;
                 let consulted = self.live[consult].log.peer.clone();
                 fx.push(Effect::Phone(PhoneCommand::Hangup {
-                    call_id: self.live[consult].raw_call_id.clone(),
+                    call_id: line_id(&self.live[consult]),
                 }));
                 let original = &mut self.live[held];
                 original.log.on_hold = false;
@@ -1024,17 +1142,23 @@ impl Engine {
                     kind: TransferKind::Attended,
                     to: consulted,
                     outcome: TransferOutcome::Cancelled,
+                    via: TransferVia::Webphone,
+                    reason: None,
+                    conference: false,
                 });
                 fx.push(Effect::SaveCallLog {
                     log: original.log.clone(),
                     op: WriteOp::Update,
                 });
                 fx.push(Effect::Phone(PhoneCommand::Hold {
-                    call_id: original.raw_call_id.clone(),
+                    call_id: line_id(original),
                     on: false,
                 }));
             }
             Intent::ConsultSwap { call_id } => {
+                if self.pbx_operate(&call_id, Operate::Swap, fx)? {
+                    return Ok(());
+                }
                 let (held, consult) = self.consult_pair(&call_id)?;
                 // Whoever is on hold now is resumed; the other one waits.
                 let (wait, talk) = if self.live[held].log.on_hold {
@@ -1046,9 +1170,16 @@ impl Engine {
                     let c = &mut self.live[i];
                     c.log.on_hold = on;
                     fx.push(Effect::Phone(PhoneCommand::Hold {
-                        call_id: c.raw_call_id.clone(),
+                        call_id: line_id(c),
                         on,
                     }));
+                }
+            }
+            Intent::ConsultThreeway { call_id } => {
+                if !self.pbx_operate(&call_id, Operate::Threeway, fx)? {
+                    return Err(EngineError::TransferUnavailable(
+                        "A three-way conference needs a queue call transferred through the phone system; this call has no consultation there.".into(),
+                    ));
                 }
             }
             Intent::CloseWrapUp { call_log_id } => {
@@ -1056,6 +1187,254 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Hold every call that is talking and not on hold yet (before answering or dialling
+    /// another one).
+    fn hold_talking_calls(&mut self, fx: &mut Vec<Effect>) {
+        for other in self
+            .live
+            .iter_mut()
+            .filter(|c| c.log.status == CallStatus::Talking && !c.log.on_hold)
+        {
+            other.log.on_hold = true;
+            fx.push(Effect::Phone(PhoneCommand::Hold {
+                call_id: line_id(other),
+                on: true,
+            }));
+        }
+    }
+
+    /// Step 2 of an attended transfer through the PBX, when `call_id` has one in progress.
+    /// `Ok(false)`: the call has no PBX consultation (the webphone path applies).
+    fn pbx_operate(
+        &mut self,
+        call_id: &str,
+        op: Operate,
+        fx: &mut Vec<Effect>,
+    ) -> Result<bool, EngineError> {
+        let Ok(call) = self.live_call_mut(call_id) else {
+            return Ok(false);
+        };
+        let Some(pbx) = call.pbx.as_mut() else {
+            return Ok(false);
+        };
+        if pbx.kind != TransferKind::Attended
+            || !matches!(
+                pbx.state,
+                PbxTransferState::Consulting | PbxTransferState::Threeway
+            )
+        {
+            return Err(EngineError::TransferUnavailable(format!(
+                "The transfer to {} is not ready for that yet.",
+                pbx.number
+            )));
+        }
+        if pbx.requested.is_some() {
+            return Err(EngineError::TransferUnavailable(
+                "The phone system has not answered the last step yet.".into(),
+            ));
+        }
+        pbx.requested = Some(op);
+        let number = pbx.number.clone();
+        let Some(q) = call.log.queue.clone() else {
+            return Ok(false);
+        };
+        info!(call_id = %call.log.call_id, ?op, "PBX attended transfer step");
+        fx.push(Effect::PbxTransfer {
+            call_id: call.log.call_id.clone(),
+            yeastar_call_id: q.yeastar_call_id,
+            request: PbxTransferRequest {
+                kind: TransferKind::Attended,
+                channel_id: q.channel_id,
+                number,
+                operate: Some(op),
+            },
+        });
+        Ok(true)
+    }
+
+    fn on_pbx_answer(&mut self, call_id: &str, answer: PbxAnswer, fx: &mut Vec<Effect>) {
+        let Ok(call) = self.live_call_mut(call_id) else {
+            debug!(%call_id, "PBX answer for a call that has ended");
+            return;
+        };
+        let span = info_span!("call", call_id = %call.log.call_id);
+        let _enter = span.enter();
+        let Some(pbx) = call.pbx.as_mut() else {
+            return;
+        };
+        match answer {
+            PbxAnswer::Accepted => {
+                debug!(state = ?pbx.state, "PBX accepted the transfer request");
+            }
+            PbxAnswer::Refused { code, message } => {
+                warn!(%code, %message, "PBX transfer refused");
+                let words = failure_words(Some(&code), Some(&message));
+                let number = pbx.number.clone();
+                if pbx.requested.take().is_some() && pbx.state != PbxTransferState::Pending {
+                    // A refused step leaves the consultation as it was.
+                    fx.push(Effect::Notice {
+                        code: "transfer_failed",
+                        message: format!("The transfer step was not carried out: {words}."),
+                    });
+                    return;
+                }
+                let kind = pbx.kind;
+                call.pbx = None;
+                call.log.on_hold = false;
+                call.log.transfer = Some(TransferRecord {
+                    kind,
+                    to: number.clone(),
+                    outcome: TransferOutcome::Failed,
+                    via: TransferVia::Pbx,
+                    reason: Some(code),
+                    conference: false,
+                });
+                fx.push(Effect::SaveCallLog {
+                    log: call.log.clone(),
+                    op: WriteOp::Update,
+                });
+                fx.push(Effect::Notice {
+                    code: "transfer_failed",
+                    message: format!(
+                        "The call was not transferred to {number}: {words}. The caller is still with you."
+                    ),
+                });
+            }
+        }
+    }
+
+    fn on_transfer_update(&mut self, update: TransferUpdate, fx: &mut Vec<Effect>) {
+        let Some(call) = self.live.iter_mut().find(|c| {
+            c.log
+                .queue
+                .as_ref()
+                .is_some_and(|q| q.yeastar_call_id == update.yeastar_call_id)
+        }) else {
+            debug!(yeastar_call_id = %update.yeastar_call_id, "transfer update for no live call");
+            return;
+        };
+        let span = info_span!("call", call_id = %call.log.call_id);
+        let _enter = span.enter();
+        info!(state = ?update.state, number = %update.number, "PBX transfer update");
+        let was_threeway = call.pbx.as_ref().is_some_and(|p| p.was_threeway);
+        let record = |outcome, reason: Option<String>| TransferRecord {
+            kind: update.kind,
+            to: update.number.clone(),
+            outcome,
+            via: TransferVia::Pbx,
+            reason,
+            conference: was_threeway,
+        };
+        match update.state {
+            PbxTransferState::Pending => {}
+            PbxTransferState::Consulting | PbxTransferState::Threeway => {
+                let threeway = update.state == PbxTransferState::Threeway;
+                call.pbx = Some(PbxTransfer {
+                    kind: update.kind,
+                    number: update.number.clone(),
+                    state: update.state,
+                    talking_to: if threeway {
+                        None
+                    } else {
+                        update.talking_to.or(Some(TalkingTo::Target))
+                    },
+                    was_threeway: was_threeway || threeway,
+                    requested: None,
+                });
+                // The caller waits on the PBX's hold while the agent consults.
+                call.log.on_hold = !threeway && update.talking_to != Some(TalkingTo::Caller);
+            }
+            PbxTransferState::Completed => {
+                call.pbx = None;
+                call.log.transferred_to = Some(update.number.clone());
+                call.log.transfer = Some(record(TransferOutcome::Completed, None));
+                fx.push(Effect::SaveCallLog {
+                    log: call.log.clone(),
+                    op: WriteOp::Update,
+                });
+            }
+            PbxTransferState::Aborted => {
+                call.pbx = None;
+                call.log.on_hold = false;
+                call.log.transfer = Some(record(TransferOutcome::Cancelled, None));
+                fx.push(Effect::SaveCallLog {
+                    log: call.log.clone(),
+                    op: WriteOp::Update,
+                });
+            }
+            PbxTransferState::Failed => {
+                call.pbx = None;
+                call.log.on_hold = false;
+                call.log.transfer = Some(record(TransferOutcome::Failed, update.reason.clone()));
+                fx.push(Effect::SaveCallLog {
+                    log: call.log.clone(),
+                    op: WriteOp::Update,
+                });
+                let words = failure_words(update.reason.as_deref(), update.message.as_deref());
+                fx.push(Effect::Notice {
+                    code: "transfer_failed",
+                    message: format!(
+                        "The call was not transferred to {}: {words}. The caller is still with you.",
+                        update.number
+                    ),
+                });
+            }
+        }
+    }
+
+    /// The bridge could not carry a command out. Whatever the engine assumed from the agent's
+    /// click is undone, and the agent is told: the screen never shows a state the phone lacks.
+    fn on_command_failed(&mut self, failure: CommandFailure, fx: &mut Vec<Effect>) {
+        warn!(cmd = %failure.cmd, code = %failure.code, message = %failure.message, "webphone command failed");
+        if let Some(call) = failure
+            .call_id
+            .as_ref()
+            .and_then(|id| self.live.iter_mut().find(|c| c.log.call_id == id.as_str()))
+        {
+            match failure.cmd.as_str() {
+                "hold" => call.log.on_hold = !call.log.on_hold,
+                "mute" => call.log.muted = !call.log.muted,
+                "transfer" => {
+                    if let Some((kind, to)) = call.pending_transfer.take() {
+                        call.log.transfer = Some(TransferRecord {
+                            kind,
+                            to,
+                            outcome: TransferOutcome::Failed,
+                            via: TransferVia::Webphone,
+                            reason: Some(failure.code.clone()),
+                            conference: false,
+                        });
+                        fx.push(Effect::SaveCallLog {
+                            log: call.log.clone(),
+                            op: WriteOp::Update,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        let action = match failure.cmd.as_str() {
+            "accept" => "answer the call",
+            "reject" => "decline the call",
+            "hangup" => "hang up",
+            "hold" => "change hold",
+            "mute" => "change mute",
+            "dtmf" => "send the keypad digits",
+            "transfer" => "transfer the call",
+            "call" => "place the call",
+            _ => "carry out the last action",
+        };
+        let why = if failure.code == "call_unknown" {
+            "it no longer has that call".to_string()
+        } else {
+            failure.message.clone()
+        };
+        fx.push(Effect::Notice {
+            code: "phone_command_failed",
+            message: format!("The webphone could not {action}: {why}. Nothing else was changed."),
+        });
     }
 
     /// (held call, consultation) indexes for a consultation's call id.
@@ -1133,12 +1512,27 @@ impl Engine {
                 .map(|c| LiveCall {
                     log: c.log.clone(),
                     talk_seconds_now: c.talk_seconds_at(clock.mono_ms),
+                    pbx_transfer: c.pbx.clone(),
                 })
                 .collect(),
             wrap_up: self.wrap_up.clone(),
             recent: self.recent.iter().map(|c| c.log.clone()).collect(),
             queue: self.queue.clone(),
+            phone_status: self.last_status.clone(),
+            phone_display: self.last_display.clone(),
+            registration_stalled_s: self.registration_stalled_s(clock),
         }
+    }
+
+    /// Seconds since `start()` when registration has neither succeeded nor failed within the
+    /// bound; `None` otherwise.
+    pub fn registration_stalled_s(&self, clock: Clock) -> Option<u64> {
+        let since = self.start_sent_mono?;
+        let waited = clock.mono_ms.saturating_sub(since);
+        let bound = self
+            .registration_timeout_ms
+            .unwrap_or(DEFAULT_REGISTRATION_TIMEOUT_MS);
+        (waited >= bound).then_some(waited / 1000)
     }
 
     /// Every call log the engine still holds (live first, then ended), for tests and replay.
@@ -1161,6 +1555,9 @@ fn confirm_transfer(call: &mut Call) -> bool {
         kind,
         to: to.clone(),
         outcome: TransferOutcome::Completed,
+        via: TransferVia::Webphone,
+        reason: None,
+        conference: false,
     };
     if call.log.transfer.as_ref() == Some(&record) {
         return false;
@@ -1169,6 +1566,61 @@ fn confirm_transfer(call: &mut Call) -> bool {
     call.log.transferred_to = Some(to);
     call.log.transfer = Some(record);
     true
+}
+
+/// The queue call's PBX identifiers when this transfer goes through the PBX, `None` when the
+/// webphone does it, or an error when policy demands the PBX and the call has no channel.
+fn pbx_channel(call: &Call, route: TransferRoute) -> Result<Option<(String, String)>, EngineError> {
+    let channel = call
+        .log
+        .queue
+        .as_ref()
+        .filter(|q| !q.channel_id.is_empty() && !q.yeastar_call_id.is_empty())
+        .map(|q| (q.yeastar_call_id.clone(), q.channel_id.clone()));
+    match (route, channel) {
+        (TransferRoute::Webphone, _) => Ok(None),
+        (TransferRoute::Auto, c) => Ok(c),
+        (TransferRoute::Pbx, Some(c)) => Ok(Some(c)),
+        (TransferRoute::Pbx, None) => Err(EngineError::TransferUnavailable(
+            "This call cannot be transferred: transfers go through the phone system, and this call has no channel there (it is not a queue call).".into(),
+        )),
+    }
+}
+
+fn start_pbx(
+    call: &mut Call,
+    kind: TransferKind,
+    yeastar_call_id: String,
+    channel_id: String,
+    number: String,
+    fx: &mut Vec<Effect>,
+) -> Result<(), EngineError> {
+    if let Some(p) = &call.pbx {
+        return Err(EngineError::TransferUnavailable(format!(
+            "A transfer to {} is already under way for this call.",
+            p.number
+        )));
+    }
+    info!(call_id = %call.log.call_id, ?kind, %number, "transfer through the PBX");
+    call.pbx = Some(PbxTransfer {
+        kind,
+        number: number.clone(),
+        state: PbxTransferState::Pending,
+        talking_to: None,
+        was_threeway: false,
+        requested: None,
+    });
+    fx.push(Effect::PbxTransfer {
+        call_id: call.log.call_id.clone(),
+        yeastar_call_id,
+        request: PbxTransferRequest {
+            kind,
+            channel_id,
+            number,
+            operate: None,
+        },
+    });
+    Ok(())
 }
 
 fn round_seconds(ms: u64) -> u64 {

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod ipc;
 pub mod journal;
 pub mod phone;
+pub mod transfer;
 
 pub use call::{CallDraft, CallLog, CallStatus, Direction, DraftState, QueueInfo};
 pub use engine::{
@@ -27,3 +28,7 @@ pub use ipc::{
     Preferences, SessionState, SessionView, SettingsView, Snapshot, SyncView, Theme,
 };
 pub use phone::{CallId, RawPhoneEvent};
+pub use transfer::{
+    Operate, PbxAnswer, PbxTransfer, PbxTransferRequest, PbxTransferState, TalkingTo,
+    TransferRoute, TransferUpdate,
+};

@@ -175,6 +175,16 @@ pub struct Cdr {
     pub call_id: Option<CallId>,
 }
 
+/// A command the bridge refused or the library threw on (`command_failed` from bridge.js).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandFailure {
+    pub cmd: String,
+    pub call_id: Option<CallId>,
+    /// `call_unknown`, `refused_by_library`, `threw`, `no_call_id`, `unknown_command`.
+    pub code: String,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum PhoneEvent {
     App(AppState),
@@ -186,6 +196,10 @@ pub enum PhoneEvent {
     Cdr(Cdr),
     /// `display` messages ("title,text"): the library's way of reporting registration errors.
     Display(String),
+    /// The general (`STATUS,-1,<text>`) status line: "Registering...", "Registered.", ...
+    Status(String),
+    /// The bridge could not carry a command out (`command_failed`): nothing was done.
+    CommandFailed(CommandFailure),
     /// Everything the engine does not act on (`event` STATUS lines, `log`, `dtmf`, ...).
     Ignored,
 }
@@ -241,11 +255,31 @@ impl PhoneEvent {
             })),
             "event" => {
                 let ty = args.opt_text(0).unwrap_or_default();
+                let text = args.opt_text(1).unwrap_or_default();
                 if ty == "display" {
-                    Ok(PhoneEvent::Display(args.opt_text(1).unwrap_or_default()))
+                    Ok(PhoneEvent::Display(text))
+                } else if let Some(status) = text.strip_prefix("STATUS,-1,") {
+                    Ok(PhoneEvent::Status(status.trim().to_string()))
                 } else {
                     Ok(PhoneEvent::Ignored)
                 }
+            }
+            "command_failed" => {
+                let v = raw
+                    .args
+                    .first()
+                    .ok_or_else(|| PhoneEventError::MissingArgument {
+                        kind: raw.kind.clone(),
+                        index: 0,
+                        name: "failure",
+                    })?;
+                let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                Ok(PhoneEvent::CommandFailed(CommandFailure {
+                    cmd: text("cmd"),
+                    call_id: CallId::parse(&text("call_id")),
+                    code: text("code"),
+                    message: text("message"),
+                }))
             }
             _ => Ok(PhoneEvent::Ignored),
         }

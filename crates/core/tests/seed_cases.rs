@@ -5,149 +5,13 @@
 use ringside_core::engine::{AgentState, AgentStatus, EngineError, WriteOp};
 use ringside_core::phone::RegState;
 use ringside_core::{
-    Agent, CallLog, CallStatus, Clock, Direction, Effect, Engine, Input, Intent, PhoneCommand,
-    QueueInfo, RawPhoneEvent, Secret, SipAccount,
+    CallStatus, Direction, Effect, Input, Intent, PhoneCommand, QueueInfo, RawPhoneEvent,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
-const ID: &str = "6a19e0c2-0000-4000-8000-000000000001";
+mod common;
 
-struct Harness {
-    engine: Engine,
-    now: u64,
-}
-
-fn agent() -> Agent {
-    Agent {
-        id: "agt-1002".into(),
-        name: "Dana Demo".into(),
-        extension_id: "12".into(),
-        extension: "1002".into(),
-    }
-}
-
-fn sip() -> SipAccount {
-    SipAccount {
-        server: "pbx.example".into(),
-        websocket_url: "wss://pbx.example:8089/ws".into(),
-        username: "1002".into(),
-        password: Secret("sip-secret-123".into()),
-        domain: "pbx.example".into(),
-    }
-}
-
-impl Harness {
-    /// Signed in, library loaded and started.
-    fn new() -> Self {
-        let mut h = Self::bare();
-        h.input(Input::SessionStarted {
-            agent: agent(),
-            sip: Some(sip()),
-        });
-        h.phone("app", json!(["loaded"]));
-        h
-    }
-
-    fn bare() -> Self {
-        Self {
-            engine: Engine::new(),
-            now: 1_000,
-        }
-    }
-
-    fn clock(&self) -> Clock {
-        Clock {
-            mono_ms: self.now,
-            wall_ms: 1_700_000_000_000 + self.now as i64,
-        }
-    }
-
-    fn at(&mut self, ms: u64) -> &mut Self {
-        self.now = ms;
-        self
-    }
-
-    fn input(&mut self, input: Input) -> Vec<Effect> {
-        let clock = self.clock();
-        self.engine.handle(input, clock).expect("input accepted")
-    }
-
-    fn try_input(&mut self, input: Input) -> Result<Vec<Effect>, EngineError> {
-        let clock = self.clock();
-        self.engine.handle(input, clock)
-    }
-
-    fn phone(&mut self, kind: &str, args: Value) -> Vec<Effect> {
-        let args = args.as_array().cloned().unwrap_or_default();
-        self.input(Input::Phone(RawPhoneEvent::new(kind, args)))
-    }
-
-    fn call(&mut self, event: &str, dir: i64, peer: &str, id: &str) -> Vec<Effect> {
-        self.phone(
-            "call",
-            json!([event, dir, peer, peer, 1, format!("[{id}]")]),
-        )
-    }
-
-    fn cdr(
-        &mut self,
-        dir: i64,
-        peer: &str,
-        duration_ms: &str,
-        reason: &str,
-        id: &str,
-    ) -> Vec<Effect> {
-        let (caller, called) = if dir == 1 {
-            ("1002", peer)
-        } else {
-            (peer, "1002")
-        };
-        self.phone(
-            "cdr",
-            json!([
-                caller,
-                called,
-                "1500",
-                duration_ms,
-                dir,
-                peer,
-                reason,
-                1,
-                id
-            ]),
-        )
-    }
-
-    fn intent(&mut self, intent: Intent) -> Vec<Effect> {
-        self.input(Input::User(intent))
-    }
-
-    fn log(&self, call_id: &str) -> CallLog {
-        self.engine
-            .call_logs()
-            .find(|l| l.call_id == call_id)
-            .cloned()
-            .expect("call log")
-    }
-}
-
-fn saves(fx: &[Effect]) -> Vec<(CallLog, WriteOp)> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::SaveCallLog { log, op } => Some((log.clone(), *op)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn phone_cmds(fx: &[Effect]) -> Vec<PhoneCommand> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Phone(c) => Some(c.clone()),
-            _ => None,
-        })
-        .collect()
-}
+use common::{agent, phone_cmds, saves, sip, Harness, ID};
 
 #[test]
 fn init_session_then_library_configures_and_starts_once() {
@@ -294,7 +158,7 @@ fn ongoing_call_stays_talking_through_hold_mute_and_dtmf() {
     assert_eq!(
         phone_cmds(&fx),
         vec![PhoneCommand::Hold {
-            call_id: format!("[{ID}]"),
+            call_id: ID.into(),
             on: true
         }]
     );
@@ -314,7 +178,7 @@ fn ongoing_call_stays_talking_through_hold_mute_and_dtmf() {
     assert_eq!(
         phone_cmds(&fx),
         vec![PhoneCommand::Dtmf {
-            call_id: format!("[{ID}]"),
+            call_id: ID.into(),
             digits: "12#".into()
         }]
     );
@@ -425,7 +289,7 @@ fn blind_transfer_records_the_target() {
     assert_eq!(
         phone_cmds(&fx),
         vec![PhoneCommand::Transfer {
-            call_id: format!("[{ID}]"),
+            call_id: ID.into(),
             number: "1003".into()
         }]
     );
@@ -623,11 +487,11 @@ fn answering_a_waiting_call_holds_the_one_in_progress() {
         phone_cmds(&fx),
         vec![
             PhoneCommand::Hold {
-                call_id: format!("[{ID}]"),
+                call_id: ID.into(),
                 on: true
             },
             PhoneCommand::Accept {
-                call_id: format!("[{other}]")
+                call_id: other.into()
             },
         ]
     );
@@ -650,7 +514,7 @@ fn attended_transfer_consults_then_completes() {
         phone_cmds(&fx),
         vec![
             PhoneCommand::Hold {
-                call_id: format!("[{ID}]"),
+                call_id: ID.into(),
                 on: true
             },
             PhoneCommand::Call {
@@ -671,11 +535,11 @@ fn attended_transfer_consults_then_completes() {
         phone_cmds(&fx),
         vec![
             PhoneCommand::Hold {
-                call_id: format!("[{consult}]"),
+                call_id: consult.into(),
                 on: true
             },
             PhoneCommand::Hold {
-                call_id: format!("[{ID}]"),
+                call_id: ID.into(),
                 on: false
             },
         ]
@@ -690,10 +554,17 @@ fn attended_transfer_consults_then_completes() {
     });
     assert_eq!(
         phone_cmds(&fx),
-        vec![PhoneCommand::TransferToCall {
-            call_id: format!("[{ID}]"),
-            target_call_id: format!("[{consult}]")
-        }]
+        vec![
+            // The library's `transfer("")` throws (recorded): the original call is REFERred to
+            // the consulted number, then the consultation ends.
+            PhoneCommand::Transfer {
+                call_id: ID.into(),
+                number: "1003".into()
+            },
+            PhoneCommand::Hangup {
+                call_id: consult.into()
+            },
+        ]
     );
     h.phone("call", json!(["transfer", "", "", "", -1, ""]));
     h.call("disconnected", 2, "+15550100", ID);
@@ -729,10 +600,10 @@ fn attended_transfer_cancelled_resumes_the_caller() {
         phone_cmds(&fx),
         vec![
             PhoneCommand::Hangup {
-                call_id: format!("[{consult}]")
+                call_id: consult.into()
             },
             PhoneCommand::Hold {
-                call_id: format!("[{ID}]"),
+                call_id: ID.into(),
                 on: false
             },
         ]
