@@ -3,7 +3,8 @@
 //! - `setup`: installs what a fresh Debian 12 machine needs, skipping what is present.
 //! - `ui`: builds the Yew front end into `ui/dist` (wasm32 + wasm-bindgen, no trunk).
 //! - `run [ARGS]`: setup, ui, build, then start Ringside (demo mode unless configured).
-//! - `test`: setup, ui, build, fmt and clippy checks, then every test, under Xvfb.
+//! - `test`: setup, the conformance tests (node), ui, build, fmt and clippy checks, then
+//!   every cargo test, under Xvfb.
 //! - `bench`: the engine and store benchmarks.
 //! - `bundle`: release .deb and .rpm (installs tauri-cli on first use).
 
@@ -67,11 +68,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// The checkout `cargo xtask` was run in: the nearest directory, from the current one up,
+/// whose `Cargo.toml` has a `[workspace]`. Found at run time, never compiled in: with one
+/// CARGO_TARGET_DIR shared by two checkouts, a path compiled in sent one checkout's build into
+/// the other's `ui/dist`.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        find_workspace(&cwd).unwrap_or(cwd)
+    })
+    .clone()
+}
+
+fn find_workspace(from: &Path) -> Option<PathBuf> {
+    from.ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|toml| toml.lines().any(|l| l.trim() == "[workspace]"))
+        })
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn cargo() -> String {
@@ -134,7 +150,7 @@ fn installed_crates() -> String {
 
 fn setup() -> Result {
     let t = step("setup");
-    let missing: Vec<&str> = APT_PACKAGES
+    let mut missing: Vec<&str> = APT_PACKAGES
         .iter()
         .copied()
         .filter(|p| {
@@ -142,6 +158,10 @@ fn setup() -> Result {
                 .is_some_and(|s| s.contains("install ok installed"))
         })
         .collect();
+    // The conformance tests run on Node (any `node` will do; Debian's when there is none).
+    if output(Command::new("node").arg("--version")).is_none() {
+        missing.push("nodejs");
+    }
     if !missing.is_empty() {
         println!("system packages missing: {}", missing.join(" "));
         if !is_root() {
@@ -317,6 +337,7 @@ fn with_display(mut cmd: Command) -> Command {
 
 fn test(args: &[String]) -> Result {
     setup()?;
+    conformance()?;
     ui()?;
     let exes = build_app(false)?;
     let t = step("fmt + clippy");
@@ -337,6 +358,16 @@ fn test(args: &[String]) -> Result {
     cmd.env("RINGSIDE_BACKEND_BIN", exe(&exes, "ringside-backend")?);
     status(&mut with_display(cmd))?;
     done("tests", t);
+    Ok(())
+}
+
+/// The webphone simulator and the bridge against the real library's recordings
+/// (tests/conformance/README.md): Node's own test runner, no packages, no browser.
+fn conformance() -> Result {
+    let t = step("conformance (node --test tests/conformance/)");
+    status(Command::new("node").args(["--test", "tests/conformance/"]))
+        .map_err(|e| format!("conformance tests failed: {e}"))?;
+    done("conformance", t);
     Ok(())
 }
 

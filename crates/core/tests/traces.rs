@@ -1,4 +1,4 @@
-//! Every recorded trace in `shared/traces/mizu-3.6` replayed with the outcomes its README states.
+//! Every recorded trace in `tests/fixtures/traces/mizu-3.6` replayed with the outcomes its README states.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,13 +7,30 @@ use std::path::PathBuf;
 use ringside_core::journal::{replay, CallSummary};
 use ringside_core::Direction;
 
+/// This checkout's `tests/fixtures/traces`, found at run time (never from a path compiled in:
+/// one target directory may serve several checkouts): walking up from `CARGO_MANIFEST_DIR`
+/// (which `cargo test` sets), else from the current directory.
+fn fixture_traces() -> PathBuf {
+    let starts = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(std::env::current_dir().ok());
+    for start in starts {
+        for dir in start.ancestors() {
+            let traces = dir.join("tests/fixtures/traces");
+            if traces.is_dir() {
+                return traces;
+            }
+        }
+    }
+    panic!("tests/fixtures/traces not found above CARGO_MANIFEST_DIR or the current directory");
+}
+
 fn traces_dir() -> PathBuf {
-    // The repo sits beside `shared/` (CI clones it the same way); RINGSIDE_TRACES overrides.
+    // The repository's own copy; RINGSIDE_TRACES overrides (a folder of `*.jsonl`).
     std::env::var_os("RINGSIDE_TRACES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/traces/mizu-3.6")
-        })
+        .unwrap_or_else(|| fixture_traces().join("mizu-3.6"))
 }
 
 fn run(name: &str) -> Vec<CallSummary> {
