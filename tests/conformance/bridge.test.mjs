@@ -71,10 +71,9 @@ test("a command for an ended call, nothing else up: command_failed, nothing happ
   assert.ok(page.log().length > before);
 });
 
-// Same cause as the `todo` below: the ended call's line is now the new caller's.
+// The ended call's line is now the new caller's: only reading the selected Call-ID tells.
 test(
   "a command for an ended call while another call is up: command_failed, and nothing is done to the call that is up",
-  { todo: "ui/webphone/bridge.js selectedCallId() does not read the recorded LINEDETAILS shape (bare id); see the comment below" },
   async () => {
     const page = await agent();
     page.sim.incoming("1001", { callId: A });
@@ -97,14 +96,11 @@ test(
 // The real library's getlinedetails(-1) names the selected call's Call-ID BARE inside a
 // LINEDETAILS string (tests/fixtures/traces/mizu-3.6-bridge/attended_transfer.1002.console.log:
 // `LINEDETAILS,2,2,Speaking,1003,1002,1,1003,f1b4c757-...,1003,1002,1,localhost,,false,false,`),
-// and the simulator returns that shape. The bridge on main reads only a bracketed id or a
-// `"callid"` JSON field from it, so against the real library it cannot tell which call is
-// selected: setline() of an unknown id keeps the current line, getline() is > 0, and the
-// command goes to the call that is up. Marked `todo` until the bridge reads the LINEDETAILS
-// shape (its 9th field); the test states the contract.
+// and the simulator returns that shape. setline() of an unknown id keeps the current line and
+// getline() stays > 0, so the bridge must read the Call-ID from that line (its 9th field), or
+// the command would go to the call that is up.
 test(
   "a command for an unknown call id while another call is up: command_failed call_unknown, the other call untouched",
-  { todo: "ui/webphone/bridge.js selectedCallId() does not read the recorded LINEDETAILS shape (bare id); see the comment above" },
   async () => {
     const page = await agent();
     page.sim.incoming("1001", { callId: A });
