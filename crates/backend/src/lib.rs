@@ -6,12 +6,14 @@
 //! ## Layout
 //! - [`db`]: schema, seed data (demo agent, pause reasons, contacts), queries.
 //! - [`api`]: the REST routes, the error model and the idempotency rule.
+//! - [`pbx`]: the modelled PBX behind transfers (queue calls, target behaviour, outcomes).
 //! - [`faults`]: switches that make the server misbehave on purpose (latency, errors, refusal).
 //! - [`ws`]: `/ws/agent`, the push channel for agent status and queue info.
 
 pub mod api;
 pub mod db;
 pub mod faults;
+pub mod pbx;
 pub mod ws;
 
 use std::net::SocketAddr;
