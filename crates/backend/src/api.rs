@@ -20,6 +20,7 @@ use tracing::{info, warn};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::config::{Options, SipSettings};
 use crate::db::{self, AgentRow};
 use crate::faults::{FaultSettings, Faults};
 use crate::pbx::{Pbx, PbxSettings, TransferBody};
@@ -36,16 +37,23 @@ pub struct AppState {
     counter: Arc<AtomicU64>,
     /// The queue calls on the modelled PBX and their transfers.
     pub pbx: Pbx,
+    /// Handed out in the login response's `sip` object.
+    sip: Arc<SipSettings>,
 }
 
 impl AppState {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        Self::open_with(path, &Options::default())
+    }
+
+    pub fn open_with(path: &Path, options: &Options) -> anyhow::Result<Self> {
         Ok(Self {
-            db: Arc::new(Mutex::new(db::open(path)?)),
+            db: Arc::new(Mutex::new(db::open(path, &options.agents)?)),
             faults: Faults::default(),
             hub: Hub::default(),
             counter: Arc::new(AtomicU64::new(0x23)),
             pbx: Pbx::default(),
+            sip: Arc::new(options.sip.clone()),
         })
     }
 
@@ -335,11 +343,11 @@ fn session_response(state: &AppState, headers: &HeaderMap, agent: AgentRow) -> A
         "expires_at_ms": expires,
         "agent": agent,
         "sip": {
-            "server": "pbx.demo.invalid",
-            "websocket_url": "wss://pbx.demo.invalid:8089/ws",
-            "username": agent.extension_number,
+            "server": state.sip.server,
+            "websocket_url": state.sip.websocket_url,
+            "username": agent.sip_username,
             "password": agent.sip_password,
-            "domain": "pbx.demo.invalid",
+            "domain": state.sip.domain,
         },
         "ws_url": format!("ws://{host}/ws/agent"),
     }))

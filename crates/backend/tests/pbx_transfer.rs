@@ -506,6 +506,41 @@ async fn malformed_bodies_are_422_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn another_agents_call_is_call_gone() {
+    let seed = tempfile::tempdir().unwrap();
+    let file = seed.path().join("agents.json");
+    std::fs::write(
+        &file,
+        r#"[{"username": "bob", "password": "pw", "name": "Bob", "extension": "1005"}]"#,
+    )
+    .unwrap();
+    let mut a = Agent::with_call_args(&["--agents", file.to_str().unwrap()], fast(json!({}))).await;
+    let transfer_as = |token: String, key: &'static str| {
+        a.http
+            .post(format!("{}/api/calls/{}/transfer", a.url(), a.call_id))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&a.body("blind", "1003", None))
+            .send()
+    };
+    // Bob knows the ids but the call is not his: for him it is not on the PBX.
+    let (_, bob) = common::login(a.url(), "bob", "pw").await;
+    let r = transfer_as(bob["token"].as_str().unwrap().to_string(), "x-1")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "call_gone");
+    assert_eq!(a.call_state().await["transfer"], Value::Null);
+    // Another session of the call's own agent may transfer it.
+    let (_, again) = common::login(a.url(), "demo", "demo").await;
+    let r = transfer_as(again["token"].as_str().unwrap().to_string(), "x-1")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    assert_eq!(a.ws.next().await["state"], "completed");
+}
+
+#[tokio::test]
 async fn admin_pbx_settings_round_trip() {
     let a = Agent::with_call(None).await;
     let defaults = a.admin_get("/admin/pbx").await;
