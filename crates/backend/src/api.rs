@@ -20,8 +20,10 @@ use tracing::{info, warn};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::config::{Options, SipSettings};
 use crate::db::{self, AgentRow};
 use crate::faults::{FaultSettings, Faults};
+use crate::pbx::{Pbx, PbxSettings, TransferBody};
 use crate::ws::{self, Hub};
 
 const TOKEN_TTL_MS: i64 = 8 * 3600 * 1000;
@@ -33,18 +35,25 @@ pub struct AppState {
     pub faults: Faults,
     pub hub: Hub,
     counter: Arc<AtomicU64>,
-    /// yeastar_call_id -> agent id, for `call_queue_cleared`.
-    queue_calls: Arc<Mutex<HashMap<String, String>>>,
+    /// The queue calls on the modelled PBX and their transfers.
+    pub pbx: Pbx,
+    /// Handed out in the login response's `sip` object.
+    sip: Arc<SipSettings>,
 }
 
 impl AppState {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        Self::open_with(path, &Options::default())
+    }
+
+    pub fn open_with(path: &Path, options: &Options) -> anyhow::Result<Self> {
         Ok(Self {
-            db: Arc::new(Mutex::new(db::open(path)?)),
+            db: Arc::new(Mutex::new(db::open(path, &options.agents)?)),
             faults: Faults::default(),
             hub: Hub::default(),
             counter: Arc::new(AtomicU64::new(0x23)),
-            queue_calls: Arc::default(),
+            pbx: Pbx::default(),
+            sip: Arc::new(options.sip.clone()),
         })
     }
 
@@ -72,7 +81,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -264,6 +273,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/agent-status", put(admin_agent_status))
         .route("/admin/agent-info", get(admin_agent_info))
         .route("/admin/transfers", get(admin_transfers))
+        .route("/admin/pbx", put(set_pbx).get(get_pbx))
+        .route("/admin/pbx/calls", get(admin_pbx_calls))
         .route("/api/agent/status", get(get_status).put(put_status))
         .route("/api/agent/pause-reasons", get(pause_reasons))
         .route("/api/contacts/resolve", post(resolve_contact))
@@ -332,11 +343,11 @@ fn session_response(state: &AppState, headers: &HeaderMap, agent: AgentRow) -> A
         "expires_at_ms": expires,
         "agent": agent,
         "sip": {
-            "server": "pbx.demo.invalid",
-            "websocket_url": "wss://pbx.demo.invalid:8089/ws",
-            "username": agent.extension_number,
+            "server": state.sip.server,
+            "websocket_url": state.sip.websocket_url,
+            "username": agent.sip_username,
             "password": agent.sip_password,
-            "domain": "pbx.demo.invalid",
+            "domain": state.sip.domain,
         },
         "ws_url": format!("ws://{host}/ws/agent"),
     }))
@@ -436,17 +447,9 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     session_response(&state, &headers, agent)
 }
 
-#[derive(Deserialize)]
-struct TransferBody {
-    #[serde(rename = "type")]
-    kind: String,
-    channel_id: String,
-    number: String,
-    #[serde(default)]
-    operate: Option<String>,
-}
-
-/// Models Yeastar's `call/transfer`: blind, or attended with a follow-up `operate`.
+/// Models Yeastar's `call/transfer` (blind, or attended with a follow-up `operate`) against
+/// the modelled PBX: `202` once the PBX took the step, the outcome on the agent's sockets.
+/// Every request is kept in the transfer log (`GET /admin/transfers`).
 async fn transfer(
     State(state): State<AppState>,
     UrlPath(yeastar_call_id): UrlPath<String>,
@@ -455,36 +458,43 @@ async fn transfer(
 ) -> ApiResult {
     let a = agent(&state, &headers)?;
     let key = idem_key(&headers)?;
-    let req: TransferBody = parse(&body)?;
-    let value: Value = parse(&body)?;
-    if !["blind", "attended"].contains(&req.kind.as_str()) {
-        return Err(ApiError::invalid(format!(
-            "unknown transfer type `{}`",
-            req.kind
-        )));
+    let result = run_transfer(&state, &a.id, &key, &yeastar_call_id, &body);
+    // Accepted requests were logged by the PBX model, with their outcome to come.
+    let logged = match &result {
+        Ok(r) if r.headers().contains_key("idempotent-replay") => Some((r.status(), None, true)),
+        Ok(_) => None,
+        Err(e) => Some((e.status, Some(e.code), false)),
+    };
+    if let Some((status, code, replay)) = logged {
+        let request = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        state.pbx.record(
+            &a.id,
+            &yeastar_call_id,
+            request,
+            status.as_u16(),
+            code,
+            replay,
+        );
     }
-    if req.channel_id.is_empty() || req.number.trim().is_empty() {
-        return Err(ApiError::invalid("channel_id and number are required"));
-    }
-    if let Some(op) = &req.operate {
-        if req.kind != "attended"
-            || !["complete", "abort", "threeway", "swap"].contains(&op.as_str())
-        {
-            return Err(ApiError::invalid(format!(
-                "operate `{op}` needs an attended transfer and one of complete|abort|threeway|swap"
-            )));
-        }
-    }
-    idempotent(&state, &a.id, &key, |c| {
-        c.execute(
-            "INSERT INTO transfers (agent_id, yeastar_call_id, body, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![a.id, yeastar_call_id, value.to_string(), now_ms()],
-        )
-        .map_err(|_| ApiError::internal("database error"))?;
-        Ok((
-            StatusCode::OK,
-            json!({"errcode": 0, "errmsg": "SUCCESS", "call_id": yeastar_call_id}),
-        ))
+    result
+}
+
+fn run_transfer(
+    state: &AppState,
+    agent_id: &str,
+    key: &str,
+    yeastar_call_id: &str,
+    body: &Bytes,
+) -> ApiResult {
+    let req = parse::<TransferBody>(body)?
+        .validate()
+        .map_err(ApiError::invalid)?;
+    let request: Value = parse(body)?;
+    idempotent(state, agent_id, key, |_| {
+        state
+            .pbx
+            .begin(&state.hub, agent_id, yeastar_call_id, &req, request)
+            .map(|accepted| (StatusCode::ACCEPTED, accepted))
     })
 }
 
@@ -525,18 +535,17 @@ async fn queue_call(State(state): State<AppState>, body: Bytes) -> ApiResult {
         _ => "Queue",
     };
     let yeastar_call_id = format!("{}.{}", now_ms() / 1000, n);
+    let channel_id = format!("PJSIP/{ext}-{n:08x}");
     let frame = json!({
         "type": "call_queue_info",
         "yeastar_call_id": yeastar_call_id,
         "queue_name": queue_name,
         "queue_number": queue_number,
         "server_call_log_token": uuid::Uuid::new_v4().simple().to_string(),
-        "channel_id": format!("PJSIP/{ext}-{n:08x}"),
+        "channel_id": channel_id,
         "caller": req.caller,
     });
-    if let Ok(mut m) = state.queue_calls.lock() {
-        m.insert(yeastar_call_id, agent.id.clone());
-    }
+    state.pbx.add_call(&yeastar_call_id, &agent.id, &channel_id);
     state.hub.push(&agent.id, frame.clone());
     Ok(Json(frame).into_response())
 }
@@ -545,22 +554,14 @@ async fn clear_queue_call(
     State(state): State<AppState>,
     UrlPath(id): UrlPath<String>,
 ) -> ApiResult {
-    let agent = state
-        .queue_calls
-        .lock()
-        .ok()
-        .and_then(|mut m| m.remove(&id));
-    let agent = agent.ok_or_else(|| {
+    // A transfer under way fails with `call_gone` before `call_queue_cleared` is pushed.
+    state.pbx.clear_call(&state.hub, &id).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no queue call {id}"),
         )
     })?;
-    state.hub.push(
-        &agent,
-        json!({"type": "call_queue_cleared", "yeastar_call_id": id}),
-    );
     Ok(Json(json!({"cleared": id})).into_response())
 }
 
@@ -598,18 +599,23 @@ async fn admin_agent_info(State(state): State<AppState>) -> ApiResult {
 }
 
 async fn admin_transfers(State(state): State<AppState>) -> ApiResult {
-    let rows = state.with_db(|c| {
-        let mut stmt = c.prepare("SELECT yeastar_call_id, body FROM transfers ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            let body: String = r.get(1)?;
-            Ok(json!({
-                "yeastar_call_id": r.get::<_, String>(0)?,
-                "request": serde_json::from_str::<Value>(&body).unwrap_or(Value::Null),
-            }))
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-    })?;
-    Ok(Json(rows).into_response())
+    Ok(Json(state.pbx.log_json()).into_response())
+}
+
+async fn set_pbx(State(state): State<AppState>, body: Bytes) -> ApiResult {
+    let settings: PbxSettings = parse(&body)?;
+    settings.validate().map_err(ApiError::invalid)?;
+    warn!(?settings, "PBX behaviour changed");
+    state.pbx.set_settings(settings);
+    Ok(Json(state.pbx.settings()).into_response())
+}
+
+async fn get_pbx(State(state): State<AppState>) -> ApiResult {
+    Ok(Json(state.pbx.settings()).into_response())
+}
+
+async fn admin_pbx_calls(State(state): State<AppState>) -> ApiResult {
+    Ok(Json(state.pbx.calls_json()).into_response())
 }
 
 async fn pause_reasons(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {

@@ -6,20 +6,19 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::config::AgentSeed;
+
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS agents (
     id TEXT PRIMARY KEY, username TEXT UNIQUE NOT NULL, password TEXT NOT NULL,
     name TEXT NOT NULL, extension_id TEXT NOT NULL, extension_number TEXT NOT NULL,
-    sip_password TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'logged_out', reason TEXT
+    sip_password TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'logged_out', reason TEXT,
+    sip_username TEXT
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY, agent_id TEXT NOT NULL, expires_at_ms INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS refresh_tokens (token TEXT PRIMARY KEY, agent_id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS transfers (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, agent_id TEXT NOT NULL, yeastar_call_id TEXT NOT NULL,
-    body TEXT NOT NULL, created_at_ms INTEGER NOT NULL
-);
 CREATE TABLE IF NOT EXISTS dispositions (code TEXT PRIMARY KEY, label TEXT NOT NULL, position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pause_reasons (code TEXT PRIMARY KEY, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS contacts (
@@ -40,13 +39,61 @@ CREATE TABLE IF NOT EXISTS idempotency (
 );
 ";
 
-pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+pub fn open(path: &Path, agents: &[AgentSeed]) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.execute_batch(SCHEMA)?;
+    migrate(&conn)?;
     seed(&conn)?;
+    seed_agents(&conn, agents)?;
     Ok(conn)
+}
+
+/// Brings a database created by an older build up to [`SCHEMA`].
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has_sip_username: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM pragma_table_info('agents') WHERE name = 'sip_username')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_sip_username {
+        conn.execute_batch("ALTER TABLE agents ADD COLUMN sip_username TEXT")?;
+    }
+    Ok(())
+}
+
+/// Upserts the agents of an `--agents` file. An entry replaces every other agent with the same
+/// username or extension (the demo agent included); an agent's status survives a re-seed.
+pub fn seed_agents(conn: &Connection, agents: &[AgentSeed]) -> rusqlite::Result<()> {
+    for a in agents {
+        let id = a.id();
+        conn.execute(
+            "DELETE FROM agents WHERE (username = ?1 OR extension_number = ?2) AND id <> ?3",
+            params![a.username, a.extension, id],
+        )?;
+        conn.execute(
+            "INSERT INTO agents (id, username, password, name, extension_id, extension_number,
+                                 sip_username, sip_password)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(id) DO UPDATE SET username = excluded.username,
+                 password = excluded.password, name = excluded.name,
+                 extension_id = excluded.extension_id,
+                 extension_number = excluded.extension_number,
+                 sip_username = excluded.sip_username, sip_password = excluded.sip_password",
+            params![
+                id,
+                a.username,
+                a.password,
+                a.name,
+                a.extension_id.as_deref().unwrap_or(&a.extension),
+                a.extension,
+                a.sip_username.as_deref().unwrap_or(&a.extension),
+                a.sip_password.as_deref().unwrap_or(&a.password),
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 fn seed(conn: &Connection) -> rusqlite::Result<()> {
@@ -97,6 +144,8 @@ pub struct AgentRow {
     pub extension_id: String,
     pub extension_number: String,
     #[serde(skip)]
+    pub sip_username: String,
+    #[serde(skip)]
     pub sip_password: String,
     #[serde(skip)]
     pub state: String,
@@ -104,8 +153,8 @@ pub struct AgentRow {
     pub reason: Option<String>,
 }
 
-const AGENT_COLUMNS: &str =
-    "a.id, a.name, a.extension_id, a.extension_number, a.sip_password, a.state, a.reason";
+const AGENT_COLUMNS: &str = "a.id, a.name, a.extension_id, a.extension_number, a.sip_password,
+     a.state, a.reason, COALESCE(a.sip_username, a.extension_number)";
 
 /// One agent, selected by `condition` over `agents a` (joined with `tokens t` when asked).
 fn agent_where(
@@ -174,6 +223,7 @@ fn agent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentRow> {
         sip_password: r.get(4)?,
         state: r.get(5)?,
         reason: r.get(6)?,
+        sip_username: r.get(7)?,
     })
 }
 
@@ -263,4 +313,55 @@ pub fn contacts(conn: &Connection, query: &str) -> rusqlite::Result<Vec<Contact>
         })
     })?;
     rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed_agent(username: &str, extension: &str) -> AgentSeed {
+        AgentSeed {
+            username: username.into(),
+            password: "pw".into(),
+            name: username.into(),
+            extension: extension.into(),
+            extension_id: None,
+            sip_username: None,
+            sip_password: None,
+        }
+    }
+
+    #[test]
+    fn an_old_database_gains_sip_username_and_keeps_its_agents() -> rusqlite::Result<()> {
+        let dir =
+            tempfile::tempdir().map_err(|e| rusqlite::Error::InvalidPath(e.to_string().into()))?;
+        let path = dir.path().join("old.db");
+        {
+            let old = Connection::open(&path)?;
+            old.execute_batch(
+                "CREATE TABLE agents (
+                    id TEXT PRIMARY KEY, username TEXT UNIQUE NOT NULL, password TEXT NOT NULL,
+                    name TEXT NOT NULL, extension_id TEXT NOT NULL, extension_number TEXT NOT NULL,
+                    sip_password TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'logged_out', reason TEXT);
+                 INSERT INTO agents VALUES ('agt-1002', 'demo', 'demo', 'Dana Demo', '12', '1002',
+                    'demo-sip-secret', 'paused', 'Lunch');",
+            )?;
+        }
+        let conn = open(&path, &[seed_agent("ann", "1005")])?;
+        let demo = agent_by_login(&conn, "demo", "demo")?;
+        let demo = demo.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        assert_eq!(demo.sip_username, "1002");
+        assert_eq!(demo.state, "paused", "status survives the migration");
+        let ann =
+            agent_by_login(&conn, "ann", "pw")?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        assert_eq!(
+            (ann.id.as_str(), ann.sip_password.as_str()),
+            ("agt-1005", "pw")
+        );
+        // Re-seeding the demo extension replaces the demo agent.
+        seed_agents(&conn, &[seed_agent("dana", "1002")])?;
+        assert!(agent_by_login(&conn, "demo", "demo")?.is_none());
+        assert!(agent_by_login(&conn, "dana", "pw")?.is_some());
+        Ok(())
+    }
 }

@@ -5,18 +5,23 @@
 //!
 //! ## Layout
 //! - [`db`]: schema, seed data (demo agent, pause reasons, contacts), queries.
+//! - [`config`]: start-up options (SIP settings handed out at login, an agents seed file).
 //! - [`api`]: the REST routes, the error model and the idempotency rule.
+//! - [`pbx`]: the modelled PBX behind transfers (queue calls, target behaviour, outcomes).
 //! - [`faults`]: switches that make the server misbehave on purpose (latency, errors, refusal).
 //! - [`ws`]: `/ws/agent`, the push channel for agent status and queue info.
 
 pub mod api;
+pub mod config;
 pub mod db;
 pub mod faults;
+pub mod pbx;
 pub mod ws;
 
 use std::net::SocketAddr;
 use std::path::Path;
 
+pub use config::Options;
 pub use faults::Faults;
 
 /// A listener that can play dead: while the `refuse` switch is on, every new connection is
@@ -112,7 +117,16 @@ impl axum::serve::Listener for Gate {
 
 /// Serves the API on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, db_path: &Path) -> anyhow::Result<()> {
-    let state = api::AppState::open(db_path)?;
+    serve_with(listener, db_path, &Options::default()).await
+}
+
+/// [`serve`] with start-up options (SIP settings, seeded agents).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    db_path: &Path,
+    options: &Options,
+) -> anyhow::Result<()> {
+    let state = api::AppState::open_with(db_path, options)?;
     let gate = Gate {
         inner: listener,
         faults: state.faults.clone(),

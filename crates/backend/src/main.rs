@@ -1,10 +1,35 @@
-//! `ringside-backend --listen HOST:PORT [--db PATH]`: the reference backend as a process.
+//! `ringside-backend --listen HOST:PORT [--db PATH] [SIP and agent options]`: the reference
+//! backend as a process. `--help` lists the options.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-fn usage() -> ! {
-    eprintln!("usage: ringside-backend --listen HOST:PORT [--db PATH]");
+use ringside_backend::config::{self, Options, SipSettings};
+
+const HELP: &str = "\
+ringside-backend: the Ringside reference CRM backend (docs/backend-api.md)
+
+usage: ringside-backend --listen HOST:PORT [--db PATH]
+                        [--sip-server HOST] [--sip-websocket-url URL] [--sip-domain DOMAIN]
+                        [--agents FILE]
+
+  --listen HOST:PORT       address to serve on; port 0 picks a free port. The first line on
+                           stdout is `listening on http://HOST:PORT`.
+  --db PATH                SQLite database (default: a new file in the temp directory).
+  --sip-server HOST        `sip.server` in the login response (default: pbx.demo.invalid).
+  --sip-websocket-url URL  `sip.websocket_url` (default: wss://<sip-server>:8089/ws).
+  --sip-domain DOMAIN      `sip.domain` (default: the SIP server).
+  --agents FILE            agents to seed, JSON or TOML, each
+                           {username, password, name, extension, extension_id?,
+                            sip_username?, sip_password?}. They are added to the demo agent
+                           (demo/demo, extension 1002); an entry with the username or the
+                           extension of an existing agent replaces it. sip_username defaults
+                           to the extension, sip_password to password.
+  -h, --help               this text.
+";
+
+fn usage(problem: &str) -> ! {
+    eprintln!("ringside-backend: {problem}\n\n{HELP}");
     std::process::exit(2)
 }
 
@@ -18,21 +43,57 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let mut listen: Option<SocketAddr> = None;
     let mut db: Option<PathBuf> = None;
+    let mut sip_server: Option<String> = None;
+    let mut sip_ws: Option<String> = None;
+    let mut sip_domain: Option<String> = None;
+    let mut agents: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        let mut value = || {
+            args.next()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| usage(&format!("{a} needs a value")))
+        };
         match a.as_str() {
-            "--listen" => listen = args.next().and_then(|v| v.parse().ok()),
-            "--db" => db = args.next().map(PathBuf::from),
-            _ => usage(),
+            "--listen" => {
+                let v = value();
+                listen = Some(
+                    v.parse()
+                        .unwrap_or_else(|_| usage(&format!("--listen: bad address `{v}`"))),
+                );
+            }
+            "--db" => db = Some(PathBuf::from(value())),
+            "--sip-server" => sip_server = Some(value()),
+            "--sip-websocket-url" => sip_ws = Some(value()),
+            "--sip-domain" => sip_domain = Some(value()),
+            "--agents" => agents = Some(PathBuf::from(value())),
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return Ok(());
+            }
+            other => usage(&format!("unknown argument `{other}`")),
         }
     }
-    let Some(listen) = listen else { usage() };
+    let Some(listen) = listen else {
+        usage("--listen is required")
+    };
     let db = db.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("ringside-backend-{}.db", std::process::id()))
     });
+    let options = Options {
+        sip: SipSettings::for_server(
+            sip_server.as_deref().unwrap_or(config::DEMO_SIP_SERVER),
+            sip_ws.as_deref(),
+            sip_domain.as_deref(),
+        ),
+        agents: match agents {
+            Some(path) => config::load_agents(&path)?,
+            None => Vec::new(),
+        },
+    };
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     // Tests read this line to learn the port when they ask for port 0.
     println!("listening on http://{addr}");
-    ringside_backend::serve(listener, &db).await
+    ringside_backend::serve_with(listener, &db, &options).await
 }
