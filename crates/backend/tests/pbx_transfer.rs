@@ -171,10 +171,11 @@ async fn pbx_unreachable_is_502_and_changes_nothing() {
 
 #[tokio::test]
 async fn pbx_lost_while_ringing_fails_pbx_unreachable() {
-    let mut a = Agent::with_call(Some(json!({"answer_delay_ms": 300}))).await;
+    // The target would answer after 1 s; the PBX is lost before that.
+    let mut a = Agent::with_call(Some(json!({"answer_delay_ms": 1000}))).await;
     let (status, _) = a.transfer("t-1", a.body("blind", "1003", None)).await;
     assert_eq!(status, 202);
-    a.set_pbx(json!({"unreachable": true, "answer_delay_ms": 300}))
+    a.set_pbx(json!({"unreachable": true, "answer_delay_ms": 1000}))
         .await;
     let update = a.ws.next().await;
     assert_eq!(update["state"], "failed");
@@ -418,7 +419,8 @@ async fn call_cleared_during_consultation_pushes_call_gone() {
 
 #[tokio::test]
 async fn call_cleared_while_the_target_rings_pushes_call_gone_once() {
-    let mut a = Agent::with_call(Some(json!({"answer_delay_ms": 300}))).await;
+    // The target would answer after 1 s; the caller hangs up before that.
+    let mut a = Agent::with_call(Some(json!({"answer_delay_ms": 1000}))).await;
     let (_, body) = a.transfer("t-1", a.body("blind", "1003", None)).await;
     assert_eq!(a.clear().await, 200);
     let failed = a.ws.next().await;
@@ -426,7 +428,7 @@ async fn call_cleared_while_the_target_rings_pushes_call_gone_once() {
     assert_eq!(failed["reason"], "call_gone");
     assert_eq!(a.ws.next().await["type"], "call_queue_cleared");
     // The ring timer finds the call gone and pushes nothing.
-    a.ws.silent_for(500).await;
+    a.ws.silent_for(1300).await;
 }
 
 #[tokio::test]
