@@ -141,16 +141,18 @@ pub fn serve(
     }
     let path = request.uri().path();
     let csp = csp(source);
-    let page_csp = |path: &str| content_type(path).starts_with("text/html").then_some(csp.as_str());
+    let page_csp = |path: &str| {
+        content_type(path)
+            .starts_with("text/html")
+            .then_some(csp.as_str())
+    };
     match path {
-        "/ringside/host.html" => {
-            respond(
-                StatusCode::OK,
-                "text/html; charset=utf-8",
-                Cow::Owned(host_page(source).into_bytes()),
-                Some(&csp),
-            )
-        }
+        "/ringside/host.html" => respond(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            Cow::Owned(host_page(source).into_bytes()),
+            Some(&csp),
+        ),
         "/ringside/bridge.js" => respond(
             StatusCode::OK,
             "text/javascript; charset=utf-8",
@@ -256,8 +258,9 @@ mod tests {
             !main.contains("'unsafe-eval'") && !main.contains("'unsafe-inline' 'self'"),
             "the main window keeps its strict policy: {main}"
         );
-        assert!(!main.split(';').any(|d| d.trim().starts_with("script-src")
-            && d.contains("'unsafe-inline'")));
+        assert!(!main
+            .split(';')
+            .any(|d| d.trim().starts_with("script-src") && d.contains("'unsafe-inline'")));
     }
 
     #[test]

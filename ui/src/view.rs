@@ -298,6 +298,7 @@ mod tests {
             .map(|log| LiveCall {
                 log,
                 talk_seconds_now: 0,
+                pbx_transfer: None,
             })
             .collect();
         assert_eq!(Shortcut::from_key(true, "A"), Some(Shortcut::Accept));

@@ -1346,32 +1346,29 @@ impl Engine {
                 // The caller waits on the PBX's hold while the agent consults.
                 call.log.on_hold = !threeway && update.talking_to != Some(TalkingTo::Caller);
             }
-            PbxTransferState::Completed => {
+            PbxTransferState::Completed | PbxTransferState::Aborted | PbxTransferState::Failed => {
                 call.pbx = None;
-                call.log.transferred_to = Some(update.number.clone());
-                call.log.transfer = Some(record(TransferOutcome::Completed, None));
+                let outcome = match update.state {
+                    PbxTransferState::Completed => TransferOutcome::Completed,
+                    PbxTransferState::Aborted => TransferOutcome::Cancelled,
+                    _ => TransferOutcome::Failed,
+                };
+                if outcome == TransferOutcome::Completed {
+                    call.log.transferred_to = Some(update.number.clone());
+                } else {
+                    call.log.on_hold = false;
+                }
+                let reason = (outcome == TransferOutcome::Failed)
+                    .then(|| update.reason.clone())
+                    .flatten();
+                call.log.transfer = Some(record(outcome, reason));
                 fx.push(Effect::SaveCallLog {
                     log: call.log.clone(),
                     op: WriteOp::Update,
                 });
-            }
-            PbxTransferState::Aborted => {
-                call.pbx = None;
-                call.log.on_hold = false;
-                call.log.transfer = Some(record(TransferOutcome::Cancelled, None));
-                fx.push(Effect::SaveCallLog {
-                    log: call.log.clone(),
-                    op: WriteOp::Update,
-                });
-            }
-            PbxTransferState::Failed => {
-                call.pbx = None;
-                call.log.on_hold = false;
-                call.log.transfer = Some(record(TransferOutcome::Failed, update.reason.clone()));
-                fx.push(Effect::SaveCallLog {
-                    log: call.log.clone(),
-                    op: WriteOp::Update,
-                });
+                if outcome != TransferOutcome::Failed {
+                    return;
+                }
                 let words = failure_words(update.reason.as_deref(), update.message.as_deref());
                 fx.push(Effect::Notice {
                     code: "transfer_failed",

@@ -7,24 +7,7 @@ use std::path::PathBuf;
 use ringside_core::journal::{replay, CallSummary};
 use ringside_core::Direction;
 
-/// This checkout's `tests/fixtures/traces`, found at run time (never from a path compiled in:
-/// one target directory may serve several checkouts): walking up from `CARGO_MANIFEST_DIR`
-/// (which `cargo test` sets), else from the current directory.
-fn fixture_traces() -> PathBuf {
-    let starts = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(std::env::current_dir().ok());
-    for start in starts {
-        for dir in start.ancestors() {
-            let traces = dir.join("tests/fixtures/traces");
-            if traces.is_dir() {
-                return traces;
-            }
-        }
-    }
-    panic!("tests/fixtures/traces not found above CARGO_MANIFEST_DIR or the current directory");
-}
+include!("../../../tests/fixtures/fixture_traces.rs");
 
 fn traces_dir() -> PathBuf {
     // The repository's own copy; RINGSIDE_TRACES overrides (a folder of `*.jsonl`).

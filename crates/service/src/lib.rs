@@ -644,11 +644,7 @@ impl Service {
         self.runtime.clone().spawn(
             async move {
                 let key = uuid::Uuid::new_v4().to_string();
-                let answer = match self
-                    .client
-                    .transfer(&yeastar_call_id, &request, &key)
-                    .await
-                {
+                let answer = match self.client.transfer(&yeastar_call_id, &request, &key).await {
                     Ok(_) => PbxAnswer::Accepted,
                     Err(e) => {
                         let code = match &e {
@@ -785,8 +781,9 @@ impl Service {
                         // A real PBX ends the agent's leg (BYE) once it has moved the caller.
                         // The simulator's calls never reach the reference backend's PBX, so
                         // this stands in for that BYE.
-                        self.outlet
-                            .phone_command(&json!({"cmd": "sim_remote_hangup", "call_id": call_id}));
+                        self.outlet.phone_command(
+                            &json!({"cmd": "sim_remote_hangup", "call_id": call_id}),
+                        );
                     }
                 }
             }

@@ -52,24 +52,7 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
     panic!("timed out: {what}");
 }
 
-/// This checkout's `tests/fixtures/traces`, found at run time (never from a path compiled in:
-/// one target directory may serve several checkouts): walking up from `CARGO_MANIFEST_DIR`
-/// (which `cargo test` sets), else from the current directory.
-fn fixture_traces() -> PathBuf {
-    let starts = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(std::env::current_dir().ok());
-    for start in starts {
-        for dir in start.ancestors() {
-            let traces = dir.join("tests/fixtures/traces");
-            if traces.is_dir() {
-                return traces;
-            }
-        }
-    }
-    panic!("tests/fixtures/traces not found above CARGO_MANIFEST_DIR or the current directory");
-}
+include!("../../../tests/fixtures/fixture_traces.rs");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_call_reaches_the_backend_and_replays_from_the_journal() {
