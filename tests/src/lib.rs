@@ -362,15 +362,26 @@ impl App {
         self.wait_text(css, |_| true).await;
     }
 
+    /// Clicks the element matching `css`. The UI re-renders on every snapshot, so the element
+    /// found can be replaced before the click lands (a stale reference): find it again, as a
+    /// person's second click would, for up to 5 s.
     pub async fn click(&self, css: &str) {
-        self.wait(css).await;
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            self.wait(css).await;
+            let result = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.click().await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => return,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot click {css}: {e}"),
+            }
+        }
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
