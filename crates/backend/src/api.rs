@@ -458,7 +458,9 @@ async fn transfer(
 ) -> ApiResult {
     let a = agent(&state, &headers)?;
     let key = idem_key(&headers)?;
-    let result = run_transfer(&state, &a.id, &key, &yeastar_call_id, &body);
+    // The request as the log shows it; `null` when the body is not JSON.
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let result = run_transfer(&state, &a.id, &key, &yeastar_call_id, &body, &request);
     // Accepted requests were logged by the PBX model, with their outcome to come.
     let logged = match &result {
         Ok(r) if r.headers().contains_key("idempotent-replay") => Some((r.status(), None, true)),
@@ -466,7 +468,6 @@ async fn transfer(
         Err(e) => Some((e.status, Some(e.code), false)),
     };
     if let Some((status, code, replay)) = logged {
-        let request = serde_json::from_slice(&body).unwrap_or(Value::Null);
         state.pbx.record(
             &a.id,
             &yeastar_call_id,
@@ -485,15 +486,15 @@ fn run_transfer(
     key: &str,
     yeastar_call_id: &str,
     body: &Bytes,
+    request: &Value,
 ) -> ApiResult {
     let req = parse::<TransferBody>(body)?
         .validate()
         .map_err(ApiError::invalid)?;
-    let request: Value = parse(body)?;
     idempotent(state, agent_id, key, |_| {
         state
             .pbx
-            .begin(&state.hub, agent_id, yeastar_call_id, &req, request)
+            .begin(&state.hub, agent_id, yeastar_call_id, &req, request.clone())
             .map(|accepted| (StatusCode::ACCEPTED, accepted))
     })
 }

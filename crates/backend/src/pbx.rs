@@ -103,6 +103,16 @@ impl PbxSettings {
             .copied()
             .unwrap_or(TargetBehaviour::Answer)
     }
+
+    /// What ringing `number` will do, and after how long.
+    fn ring(&self, number: &str) -> (TargetBehaviour, u64) {
+        let behaviour = self.behaviour(number);
+        let delay = match behaviour {
+            TargetBehaviour::Answer | TargetBehaviour::Busy => self.answer_delay_ms,
+            TargetBehaviour::NoAnswer => self.no_answer_ms,
+        };
+        (behaviour, delay)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,6 +321,31 @@ struct LogEntry {
     outcome: Option<Value>,
 }
 
+impl LogEntry {
+    /// An entry for one request; [`Inner::log`] numbers it, the outcome comes with a push.
+    fn new(
+        agent_id: &str,
+        yeastar_call_id: &str,
+        request: Value,
+        status: u16,
+        code: Option<&'static str>,
+        replay: bool,
+    ) -> Self {
+        Self {
+            seq: 0,
+            at_ms: now_ms(),
+            agent_id: agent_id.to_string(),
+            yeastar_call_id: yeastar_call_id.to_string(),
+            request,
+            status,
+            code,
+            replay,
+            transfer_id: None,
+            outcome: None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     settings: PbxSettings,
@@ -351,14 +386,20 @@ impl Inner {
     fn settle(&mut self, hub: &Hub, yeastar_call_id: &str, agent_id: &str, t: Transfer) {
         self.publish(hub, agent_id, yeastar_call_id, &t);
         if t.phase == Phase::Completed {
-            self.calls.remove(yeastar_call_id);
-            hub.push(
-                agent_id,
-                json!({"type": "call_queue_cleared", "yeastar_call_id": yeastar_call_id}),
-            );
+            self.end_call(hub, yeastar_call_id, agent_id);
         } else if let Some(c) = self.calls.get_mut(yeastar_call_id) {
             c.transfer = Some(t);
         }
+    }
+
+    /// The agent's leg is gone: the call leaves the PBX and the agent hears
+    /// `call_queue_cleared`.
+    fn end_call(&mut self, hub: &Hub, yeastar_call_id: &str, agent_id: &str) {
+        self.calls.remove(yeastar_call_id);
+        hub.push(
+            agent_id,
+            json!({"type": "call_queue_cleared", "yeastar_call_id": yeastar_call_id}),
+        );
     }
 }
 
@@ -400,16 +441,13 @@ impl Pbx {
     /// `call_queue_cleared`. Returns the agent the call belonged to, `None` if it is unknown.
     pub fn clear_call(&self, hub: &Hub, yeastar_call_id: &str) -> Option<String> {
         let mut inner = self.lock();
-        let call = inner.calls.remove(yeastar_call_id)?;
+        let call = inner.calls.get(yeastar_call_id)?.clone();
         if let Some(mut t) = call.transfer.filter(|t| t.phase.under_way()) {
             t.phase = Phase::Failed;
             t.reason = Some(Reason::CallGone);
             inner.publish(hub, &call.agent_id, yeastar_call_id, &t);
         }
-        hub.push(
-            &call.agent_id,
-            json!({"type": "call_queue_cleared", "yeastar_call_id": yeastar_call_id}),
-        );
+        inner.end_call(hub, yeastar_call_id, &call.agent_id);
         Some(call.agent_id)
     }
 
@@ -423,18 +461,14 @@ impl Pbx {
         code: Option<&'static str>,
         replay: bool,
     ) {
-        self.lock().log(LogEntry {
-            seq: 0,
-            at_ms: now_ms(),
-            agent_id: agent_id.to_string(),
-            yeastar_call_id: yeastar_call_id.to_string(),
+        self.lock().log(LogEntry::new(
+            agent_id,
+            yeastar_call_id,
             request,
             status,
             code,
             replay,
-            transfer_id: None,
-            outcome: None,
-        });
+        ));
     }
 
     /// Runs one well-formed transfer request against the PBX: the `202` body, or the error.
@@ -455,7 +489,6 @@ impl Pbx {
                 UNREACHABLE_MESSAGE,
             ));
         }
-        let settings = inner.settings.clone();
         let Some(call) = inner
             .calls
             .get(yeastar_call_id)
@@ -473,18 +506,14 @@ impl Pbx {
             )));
         }
         let current = call.transfer.filter(|t| t.phase.under_way());
-        let entry = LogEntry {
-            seq: 0,
-            at_ms: now_ms(),
-            agent_id: agent_id.to_string(),
-            yeastar_call_id: yeastar_call_id.to_string(),
+        let entry = LogEntry::new(
+            agent_id,
+            yeastar_call_id,
             request,
-            status: StatusCode::ACCEPTED.as_u16(),
-            code: None,
-            replay: false,
-            transfer_id: None,
-            outcome: None,
-        };
+            StatusCode::ACCEPTED.as_u16(),
+            None,
+            false,
+        );
         let accepted = |id: &str| json!({"transfer_id": id, "yeastar_call_id": yeastar_call_id, "state": "pending"});
         let Some(op) = req.operate else {
             // Blind, or attended step 1: the PBX rings the target.
@@ -512,11 +541,7 @@ impl Pbx {
                 reason: None,
                 log_seq,
             };
-            let behaviour = settings.behaviour(&req.number);
-            let delay = match behaviour {
-                TargetBehaviour::Answer | TargetBehaviour::Busy => settings.answer_delay_ms,
-                TargetBehaviour::NoAnswer => settings.no_answer_ms,
-            };
+            let (behaviour, delay) = inner.settings.ring(&req.number);
             if let Some(c) = inner.calls.get_mut(yeastar_call_id) {
                 c.transfer = Some(t);
             }
