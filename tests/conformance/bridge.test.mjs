@@ -25,6 +25,14 @@ async function agent({ csp = false, configure = {} } = {}) {
   return page;
 }
 
+// A caller rings and the agent answers through the bridge.
+async function answered(page, number, id) {
+  page.sim.incoming(number, { callId: id });
+  await page.advance(500);
+  page.command({ cmd: "accept", call_id: id });
+  await page.advance(500);
+}
+
 const callEvents = (page, name) => page.sent("call").filter((e) => !name || e.args[0] === name);
 const failures = (page) => page.sent("command_failed").map((e) => e.args[0]);
 const state = (page) => Object.fromEntries(page.calls().map((c) => [c.id, c.state]));
@@ -52,10 +60,7 @@ test("two inbound calls: accepting the second by bare id connects the second, th
 
 test("a command for an ended call, nothing else up: command_failed, nothing happens", async () => {
   const page = await agent();
-  page.sim.incoming("1001", { callId: A });
-  await page.advance(500);
-  page.command({ cmd: "accept", call_id: A });
-  await page.advance(500);
+  await answered(page, "1001", A);
   page.sim.remoteHangup(A);
   await page.advance(2000);
   const before = page.log().length;
@@ -76,10 +81,7 @@ test(
   "a command for an ended call while another call is up: command_failed, and nothing is done to the call that is up",
   async () => {
     const page = await agent();
-    page.sim.incoming("1001", { callId: A });
-    await page.advance(500);
-    page.command({ cmd: "accept", call_id: A });
-    await page.advance(500);
+    await answered(page, "1001", A);
     page.sim.remoteHangup(A);
     await page.advance(2000);
     page.sim.incoming("1003", { callId: B });
@@ -103,10 +105,7 @@ test(
   "a command for an unknown call id while another call is up: command_failed call_unknown, the other call untouched",
   async () => {
     const page = await agent();
-    page.sim.incoming("1001", { callId: A });
-    await page.advance(500);
-    page.command({ cmd: "accept", call_id: A });
-    await page.advance(500);
+    await answered(page, "1001", A);
     page.command({ cmd: "hangup", call_id: "cccccccc-0000-0000-0000-00000000dead" });
     await page.advance(1000);
     assert.deepEqual(state(page), { [A]: "connected" }, "the connected call was not hung up");
@@ -118,10 +117,7 @@ test(
 
 test("mute sends direction 2 (the microphone only)", async () => {
   const page = await agent();
-  page.sim.incoming("1001", { callId: A });
-  await page.advance(500);
-  page.command({ cmd: "accept", call_id: A });
-  await page.advance(500);
+  await answered(page, "1001", A);
   page.command({ cmd: "mute", call_id: A, on: true });
   page.command({ cmd: "mute", call_id: A, on: false });
   assert.deepEqual(page.log("mute").map((e) => e.args), [
@@ -133,10 +129,7 @@ test("mute sends direction 2 (the microphone only)", async () => {
 
 test("blind transfer ends the agent's leg after the REFER (transfertype 1)", async () => {
   const page = await agent({ configure: { transferAnswerMs: null } });
-  page.sim.incoming("1001", { callId: A });
-  await page.advance(500);
-  page.command({ cmd: "accept", call_id: A });
-  await page.advance(500);
+  await answered(page, "1001", A);
   page.command({ cmd: "transfer", call_id: A, number: "1003" });
   await page.advance(3000);
   assert.deepEqual(page.transfers().map((t) => [t.call_id, t.to, t.type]), [[A, "1003", "1"]]);

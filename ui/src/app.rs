@@ -563,8 +563,8 @@ fn call_card(p: &CallCardProps) -> Html {
                     (CallStatus::Ringing, Direction::Outbound) => html! {
                         <button class="reject" data-action="hangup" aria-keyshortcuts="Alt+H" onclick={intent(|call_id| Intent::Hangup { call_id })}>{ t.cancel }</button>
                     },
-                    _ if pbx.is_some() => html! { <>
-                        { pbx_controls(t, pbx.as_ref(), &intent) }
+                    _ if let Some(pt) = &pbx => html! { <>
+                        { pbx_controls(t, pt, &intent) }
                         <button class="reject" data-action="hangup" aria-keyshortcuts="Alt+H" onclick={intent(|call_id| Intent::Hangup { call_id })}>{ t.hang_up }</button>
                     </> },
                     _ if is_consult => html! { <>
@@ -636,12 +636,9 @@ fn pbx_line(t: Tx, pt: &PbxTransfer) -> String {
 /// the transfer is only asked for, or a step is waiting for the PBX, none is offered.
 fn pbx_controls(
     t: Tx,
-    pbx: Option<&PbxTransfer>,
+    pt: &PbxTransfer,
     intent: &dyn Fn(fn(String) -> Intent) -> Callback<MouseEvent>,
 ) -> Html {
-    let Some(pt) = pbx else {
-        return html! {};
-    };
     let ready = pt.requested.is_none()
         && matches!(
             pt.state,

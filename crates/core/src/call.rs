@@ -170,6 +170,25 @@ pub struct TransferRecord {
     pub conference: bool,
 }
 
+impl TransferRecord {
+    /// An attempt's record with no failure reason and no conference.
+    pub fn new(
+        kind: TransferKind,
+        to: impl Into<String>,
+        outcome: TransferOutcome,
+        via: TransferVia,
+    ) -> Self {
+        Self {
+            kind,
+            to: to.into(),
+            outcome,
+            via,
+            reason: None,
+            conference: false,
+        }
+    }
+}
+
 impl CallLog {
     /// A call log with the identifying facts set and everything else empty or zero.
     pub fn new(

@@ -1060,15 +1060,7 @@ impl Engine {
                 let route = self.transfer_route;
                 let call = self.live_call_mut(&call_id)?;
                 require(call, CallStatus::Talking, "transfer")?;
-                if let Some((yeastar_call_id, channel_id)) = pbx_channel(call, route)? {
-                    start_pbx(
-                        call,
-                        TransferKind::Blind,
-                        yeastar_call_id,
-                        channel_id,
-                        number,
-                        fx,
-                    )?;
+                if start_pbx(call, route, TransferKind::Blind, &number, fx)? {
                     return Ok(());
                 }
                 call.pending_transfer = Some((TransferKind::Blind, number.clone()));
@@ -1082,17 +1074,9 @@ impl Engine {
                 let route = self.transfer_route;
                 let call = self.live_call_mut(&call_id)?;
                 require(call, CallStatus::Talking, "consult")?;
-                if let Some((yeastar_call_id, channel_id)) = pbx_channel(call, route)? {
-                    // The PBX holds the caller and rings the target on the agent's own leg:
-                    // the webphone keeps one call throughout.
-                    start_pbx(
-                        call,
-                        TransferKind::Attended,
-                        yeastar_call_id,
-                        channel_id,
-                        number,
-                        fx,
-                    )?;
+                // Through the PBX, it holds the caller and rings the target on the agent's own
+                // leg: the webphone keeps one call throughout.
+                if start_pbx(call, route, TransferKind::Attended, &number, fx)? {
                     return Ok(());
                 }
                 if !call.log.on_hold {
@@ -1138,14 +1122,12 @@ impl Engine {
                 }));
                 let original = &mut self.live[held];
                 original.log.on_hold = false;
-                original.log.transfer = Some(TransferRecord {
-                    kind: TransferKind::Attended,
-                    to: consulted,
-                    outcome: TransferOutcome::Cancelled,
-                    via: TransferVia::Webphone,
-                    reason: None,
-                    conference: false,
-                });
+                original.log.transfer = Some(TransferRecord::new(
+                    TransferKind::Attended,
+                    consulted,
+                    TransferOutcome::Cancelled,
+                    TransferVia::Webphone,
+                ));
                 fx.push(Effect::SaveCallLog {
                     log: original.log.clone(),
                     op: WriteOp::Update,
@@ -1235,11 +1217,11 @@ impl Engine {
                 "The phone system has not answered the last step yet.".into(),
             ));
         }
-        pbx.requested = Some(op);
-        let number = pbx.number.clone();
         let Some(q) = call.log.queue.clone() else {
             return Ok(false);
         };
+        pbx.requested = Some(op);
+        let number = pbx.number.clone();
         info!(call_id = %call.log.call_id, ?op, "PBX attended transfer step");
         fx.push(Effect::PbxTransfer {
             call_id: call.log.call_id.clone(),
@@ -1281,37 +1263,24 @@ impl Engine {
                     return;
                 }
                 let kind = pbx.kind;
-                call.pbx = None;
-                call.log.on_hold = false;
-                call.log.transfer = Some(TransferRecord {
+                end_pbx(
+                    call,
                     kind,
-                    to: number.clone(),
-                    outcome: TransferOutcome::Failed,
-                    via: TransferVia::Pbx,
-                    reason: Some(code),
-                    conference: false,
-                });
-                fx.push(Effect::SaveCallLog {
-                    log: call.log.clone(),
-                    op: WriteOp::Update,
-                });
-                fx.push(Effect::Notice {
-                    code: "transfer_failed",
-                    message: format!(
-                        "The call was not transferred to {number}: {words}. The caller is still with you."
-                    ),
-                });
+                    &number,
+                    TransferOutcome::Failed,
+                    Some(code),
+                    &words,
+                    fx,
+                );
             }
         }
     }
 
     fn on_transfer_update(&mut self, update: TransferUpdate, fx: &mut Vec<Effect>) {
-        let Some(call) = self.live.iter_mut().find(|c| {
-            c.log
-                .queue
-                .as_ref()
-                .is_some_and(|q| q.yeastar_call_id == update.yeastar_call_id)
-        }) else {
+        let Some(call) = self
+            .pbx_index(&update.yeastar_call_id)
+            .and_then(|i| self.live.get_mut(i))
+        else {
             debug!(yeastar_call_id = %update.yeastar_call_id, "transfer update for no live call");
             return;
         };
@@ -1319,16 +1288,8 @@ impl Engine {
         let _enter = span.enter();
         info!(state = ?update.state, number = %update.number, "PBX transfer update");
         let was_threeway = call.pbx.as_ref().is_some_and(|p| p.was_threeway);
-        let record = |outcome, reason: Option<String>| TransferRecord {
-            kind: update.kind,
-            to: update.number.clone(),
-            outcome,
-            via: TransferVia::Pbx,
-            reason,
-            conference: was_threeway,
-        };
-        match update.state {
-            PbxTransferState::Pending => {}
+        let outcome = match update.state {
+            PbxTransferState::Pending => return,
             PbxTransferState::Consulting | PbxTransferState::Threeway => {
                 let threeway = update.state == PbxTransferState::Threeway;
                 call.pbx = Some(PbxTransfer {
@@ -1345,40 +1306,25 @@ impl Engine {
                 });
                 // The caller waits on the PBX's hold while the agent consults.
                 call.log.on_hold = !threeway && update.talking_to != Some(TalkingTo::Caller);
+                return;
             }
-            PbxTransferState::Completed | PbxTransferState::Aborted | PbxTransferState::Failed => {
-                call.pbx = None;
-                let outcome = match update.state {
-                    PbxTransferState::Completed => TransferOutcome::Completed,
-                    PbxTransferState::Aborted => TransferOutcome::Cancelled,
-                    _ => TransferOutcome::Failed,
-                };
-                if outcome == TransferOutcome::Completed {
-                    call.log.transferred_to = Some(update.number.clone());
-                } else {
-                    call.log.on_hold = false;
-                }
-                let reason = (outcome == TransferOutcome::Failed)
-                    .then(|| update.reason.clone())
-                    .flatten();
-                call.log.transfer = Some(record(outcome, reason));
-                fx.push(Effect::SaveCallLog {
-                    log: call.log.clone(),
-                    op: WriteOp::Update,
-                });
-                if outcome != TransferOutcome::Failed {
-                    return;
-                }
-                let words = failure_words(update.reason.as_deref(), update.message.as_deref());
-                fx.push(Effect::Notice {
-                    code: "transfer_failed",
-                    message: format!(
-                        "The call was not transferred to {}: {words}. The caller is still with you.",
-                        update.number
-                    ),
-                });
-            }
-        }
+            PbxTransferState::Completed => TransferOutcome::Completed,
+            PbxTransferState::Aborted => TransferOutcome::Cancelled,
+            PbxTransferState::Failed => TransferOutcome::Failed,
+        };
+        let reason = (outcome == TransferOutcome::Failed)
+            .then(|| update.reason.clone())
+            .flatten();
+        let words = failure_words(update.reason.as_deref(), update.message.as_deref());
+        end_pbx(
+            call,
+            update.kind,
+            &update.number,
+            outcome,
+            reason,
+            &words,
+            fx,
+        );
     }
 
     /// The bridge could not carry a command out. Whatever the engine assumed from the agent's
@@ -1396,12 +1342,13 @@ impl Engine {
                 "transfer" => {
                     if let Some((kind, to)) = call.pending_transfer.take() {
                         call.log.transfer = Some(TransferRecord {
-                            kind,
-                            to,
-                            outcome: TransferOutcome::Failed,
-                            via: TransferVia::Webphone,
                             reason: Some(failure.code.clone()),
-                            conference: false,
+                            ..TransferRecord::new(
+                                kind,
+                                to,
+                                TransferOutcome::Failed,
+                                TransferVia::Webphone,
+                            )
                         });
                         fx.push(Effect::SaveCallLog {
                             log: call.log.clone(),
@@ -1453,6 +1400,23 @@ impl Engine {
             .position(|c| c.log.call_id == held_id)
             .ok_or(EngineError::NoSuchCall(held_id))?;
         Ok((held, consult))
+    }
+
+    /// The live call that carries this PBX call (the queue call's `yeastar_call_id`).
+    fn pbx_index(&self, yeastar_call_id: &str) -> Option<usize> {
+        self.live.iter().position(|c| {
+            c.log
+                .queue
+                .as_ref()
+                .is_some_and(|q| q.yeastar_call_id == yeastar_call_id)
+        })
+    }
+
+    /// The webphone call id of the live call that carries this PBX call.
+    pub fn call_for_pbx(&self, yeastar_call_id: &str) -> Option<&str> {
+        self.pbx_index(yeastar_call_id)
+            .and_then(|i| self.live.get(i))
+            .map(|c| c.log.call_id.as_str())
     }
 
     fn live_index(&self, call_id: &CallId) -> Option<usize> {
@@ -1548,14 +1512,12 @@ fn confirm_transfer(call: &mut Call) -> bool {
     let Some((kind, to)) = call.pending_transfer.clone() else {
         return false;
     };
-    let record = TransferRecord {
+    let record = TransferRecord::new(
         kind,
-        to: to.clone(),
-        outcome: TransferOutcome::Completed,
-        via: TransferVia::Webphone,
-        reason: None,
-        conference: false,
-    };
+        to.clone(),
+        TransferOutcome::Completed,
+        TransferVia::Webphone,
+    );
     if call.log.transfer.as_ref() == Some(&record) {
         return false;
     }
@@ -1565,33 +1527,63 @@ fn confirm_transfer(call: &mut Call) -> bool {
     true
 }
 
-/// The queue call's PBX identifiers when this transfer goes through the PBX, `None` when the
-/// webphone does it, or an error when policy demands the PBX and the call has no channel.
-fn pbx_channel(call: &Call, route: TransferRoute) -> Result<Option<(String, String)>, EngineError> {
+/// A PBX transfer is over: record how it ended, and tell the agent when it failed. A
+/// completed one names the target; any other leaves the caller with the agent, off hold.
+fn end_pbx(
+    call: &mut Call,
+    kind: TransferKind,
+    number: &str,
+    outcome: TransferOutcome,
+    reason: Option<String>,
+    words: &str,
+    fx: &mut Vec<Effect>,
+) {
+    let conference = call.pbx.take().is_some_and(|p| p.was_threeway);
+    if outcome == TransferOutcome::Completed {
+        call.log.transferred_to = Some(number.to_string());
+    } else {
+        call.log.on_hold = false;
+    }
+    call.log.transfer = Some(TransferRecord {
+        reason,
+        conference,
+        ..TransferRecord::new(kind, number, outcome, TransferVia::Pbx)
+    });
+    fx.push(Effect::SaveCallLog {
+        log: call.log.clone(),
+        op: WriteOp::Update,
+    });
+    if outcome == TransferOutcome::Failed {
+        fx.push(Effect::Notice {
+            code: "transfer_failed",
+            message: format!(
+                "The call was not transferred to {number}: {words}. The caller is still with you."
+            ),
+        });
+    }
+}
+
+/// Starts the transfer through the PBX when it is the PBX's to do: `Ok(false)` when the
+/// webphone does it, an error when policy demands the PBX and the call has no channel there.
+fn start_pbx(
+    call: &mut Call,
+    route: TransferRoute,
+    kind: TransferKind,
+    number: &str,
+    fx: &mut Vec<Effect>,
+) -> Result<bool, EngineError> {
     let channel = call
         .log
         .queue
         .as_ref()
-        .filter(|q| !q.channel_id.is_empty() && !q.yeastar_call_id.is_empty())
-        .map(|q| (q.yeastar_call_id.clone(), q.channel_id.clone()));
-    match (route, channel) {
-        (TransferRoute::Webphone, _) => Ok(None),
-        (TransferRoute::Auto, c) => Ok(c),
-        (TransferRoute::Pbx, Some(c)) => Ok(Some(c)),
-        (TransferRoute::Pbx, None) => Err(EngineError::TransferUnavailable(
+        .filter(|q| !q.channel_id.is_empty() && !q.yeastar_call_id.is_empty());
+    let q = match (route, channel) {
+        (TransferRoute::Webphone, _) | (TransferRoute::Auto, None) => return Ok(false),
+        (_, Some(q)) => q,
+        (TransferRoute::Pbx, None) => return Err(EngineError::TransferUnavailable(
             "This call cannot be transferred: transfers go through the phone system, and this call has no channel there (it is not a queue call).".into(),
         )),
-    }
-}
-
-fn start_pbx(
-    call: &mut Call,
-    kind: TransferKind,
-    yeastar_call_id: String,
-    channel_id: String,
-    number: String,
-    fx: &mut Vec<Effect>,
-) -> Result<(), EngineError> {
+    };
     if let Some(p) = &call.pbx {
         return Err(EngineError::TransferUnavailable(format!(
             "A transfer to {} is already under way for this call.",
@@ -1599,25 +1591,25 @@ fn start_pbx(
         )));
     }
     info!(call_id = %call.log.call_id, ?kind, %number, "transfer through the PBX");
+    fx.push(Effect::PbxTransfer {
+        call_id: call.log.call_id.clone(),
+        yeastar_call_id: q.yeastar_call_id.clone(),
+        request: PbxTransferRequest {
+            kind,
+            channel_id: q.channel_id.clone(),
+            number: number.to_string(),
+            operate: None,
+        },
+    });
     call.pbx = Some(PbxTransfer {
         kind,
-        number: number.clone(),
+        number: number.to_string(),
         state: PbxTransferState::Pending,
         talking_to: None,
         was_threeway: false,
         requested: None,
     });
-    fx.push(Effect::PbxTransfer {
-        call_id: call.log.call_id.clone(),
-        yeastar_call_id,
-        request: PbxTransferRequest {
-            kind,
-            channel_id,
-            number,
-            operate: None,
-        },
-    });
-    Ok(())
+    Ok(true)
 }
 
 fn round_seconds(ms: u64) -> u64 {

@@ -24,7 +24,7 @@ use ringside_core::{
     PbxTransferState, RawPhoneEvent, Secret, Snapshot, SyncView,
 };
 use ringside_store::{JournalWriter, Store};
-use ringside_sync::{AgentSocket, Client, ServerFrame, SocketEvent};
+use ringside_sync::{AgentSocket, Client, ServerFrame, SocketEvent, SyncError};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tracing::{debug, error, info, info_span, warn, Instrument};
@@ -647,18 +647,13 @@ impl Service {
                 let answer = match self.client.transfer(&yeastar_call_id, &request, &key).await {
                     Ok(_) => PbxAnswer::Accepted,
                     Err(e) => {
-                        let code = match &e {
-                            ringside_sync::SyncError::Rejected { code, .. } => code.clone(),
-                            ringside_sync::SyncError::Server { status: 502, .. } => {
-                                "pbx_unreachable".to_string()
-                            }
-                            ringside_sync::SyncError::Offline(_) => "offline".to_string(),
-                            other => other.code().to_string(),
-                        };
-                        let message = match &e {
-                            ringside_sync::SyncError::Rejected { message, .. }
-                            | ringside_sync::SyncError::Server { message, .. } => message.clone(),
-                            other => other.to_string(),
+                        // The backend's own code when it gave one (`call_gone`,
+                        // `pbx_unreachable`, ...), else what kind of failure it was.
+                        let (code, message) = match e {
+                            SyncError::Rejected { code, message, .. }
+                            | SyncError::Server { code, message, .. } => (code, message),
+                            SyncError::Offline(m) => ("offline".to_string(), m),
+                            other => (other.code().to_string(), other.to_string()),
                         };
                         PbxAnswer::Refused { code, message }
                     }
@@ -774,7 +769,10 @@ impl Service {
             }
             SocketEvent::Frame(ServerFrame::TransferUpdate(update)) => {
                 let completed = update.state == PbxTransferState::Completed;
-                let leg = self.agent_leg_of(&update.yeastar_call_id);
+                let leg = lock(&self.inner)
+                    .engine
+                    .call_for_pbx(&update.yeastar_call_id)
+                    .map(str::to_string);
                 self.handle(Input::TransferUpdate(update));
                 if completed && self.config.webphone == WebphoneSource::Simulator {
                     if let Some(call_id) = leg {
@@ -884,20 +882,6 @@ impl Service {
         self.outlet
             .phone_command(&json!({"cmd": cmd, "call_id": call_id}));
         Ok(())
-    }
-
-    /// The webphone call id of the live call that carries this PBX call.
-    fn agent_leg_of(&self, yeastar_call_id: &str) -> Option<String> {
-        let view = lock(&self.inner).engine.view(self.clock());
-        view.calls
-            .into_iter()
-            .find(|c| {
-                c.log
-                    .queue
-                    .as_ref()
-                    .is_some_and(|q| q.yeastar_call_id == yeastar_call_id)
-            })
-            .map(|c| c.log.call_id)
     }
 
     /// Demo mode only: ask the simulator to ring with a call from `number`.

@@ -20,9 +20,13 @@ pub enum SyncError {
     /// No answer: refused, reset, timed out, DNS. Retry later.
     #[error("backend unreachable: {0}")]
     Offline(String),
-    /// 5xx. Retry later.
-    #[error("backend error {status}: {message}")]
-    Server { status: u16, message: String },
+    /// 5xx. Retry later. `code` is the backend's (`pbx_unreachable`, ...), `unknown` if none.
+    #[error("backend error {status} {code}: {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// 429. Retry after the delay the backend asked for.
     #[error("backend asks to slow down (retry after {retry_after_ms} ms)")]
     RateLimited { retry_after_ms: u64 },
@@ -185,6 +189,7 @@ impl Client {
             },
             s if s.is_server_error() => SyncError::Server {
                 status: s.as_u16(),
+                code,
                 message,
             },
             s => SyncError::Rejected {
