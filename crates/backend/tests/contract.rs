@@ -3,45 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
 use serde_json::{json, Value};
 
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ringside-backend"))
-        .args(["--listen", "127.0.0.1:0", "--db"])
-        .arg(dir.join("b.db"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
-    Server(child, url)
-}
-
 #[tokio::test]
 async fn the_binary_answers_the_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path());
-    let url = &server.1;
+    let server = common::start(&[]);
+    let url = &server.url;
     let http = reqwest::Client::new();
 
     // 401 without a token, with the error body.
@@ -54,22 +23,9 @@ async fn the_binary_answers_the_contract() {
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "unauthorized");
 
     // Wrong password: 401 bad_credentials. demo/demo: a session.
-    let r = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": "demo", "password": "nope"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
-    let login: Value = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": "demo", "password": "demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, _) = common::login(url, "demo", "nope").await;
+    assert_eq!(status, 401);
+    let (_, login) = common::login(url, "demo", "demo").await;
     let token = login["token"].as_str().unwrap().to_string();
     assert_eq!(login["agent"]["extension_number"], "1002");
     assert!(login["refresh_token"].is_string());

@@ -25,6 +25,32 @@ fn assert_update(frame: &Value, call: &Agent, transfer_id: &Value, expect: Value
     }
 }
 
+/// The next frame on the agent's socket, checked with [`assert_update`].
+async fn next_update(a: &mut Agent, transfer_id: &Value, expect: Value) -> Value {
+    let frame = a.ws.next().await;
+    assert_update(&frame, a, transfer_id, expect);
+    frame
+}
+
+/// Step 1 of a `kind` transfer to `number` under `key`: `202`, and the new transfer's id.
+async fn start(a: &Agent, key: &str, kind: &str, number: &str) -> Value {
+    let (status, body) = a.transfer(key, a.body(kind, number, None)).await;
+    assert_eq!(status, 202, "{body}");
+    body["transfer_id"].clone()
+}
+
+/// An attended transfer to `number` whose target answered: the agent consults it.
+async fn consult(a: &mut Agent, key: &str, number: &str) -> Value {
+    let id = start(a, key, "attended", number).await;
+    assert_eq!(a.ws.next().await["state"], "consulting");
+    id
+}
+
+/// Step 2 of the attended transfer to 1003: `operate` under `key`.
+async fn operate(a: &Agent, key: &str, op: &str) -> (reqwest::StatusCode, Value) {
+    a.transfer(key, a.body("attended", "1003", Some(op))).await
+}
+
 #[tokio::test]
 async fn blind_transfer_completes_and_clears_the_queue_call() {
     // Default settings: the target answers after 300 ms.
@@ -63,22 +89,19 @@ async fn blind_transfer_completes_and_clears_the_queue_call() {
 #[tokio::test]
 async fn blind_transfer_to_a_busy_target_fails_busy() {
     let mut a = Agent::with_call(fast(json!({"1003": "busy"}))).await;
-    let (status, body) = a.transfer("t-1", a.body("blind", "1003", None)).await;
-    assert_eq!(status, 202);
-    let update = a.ws.next().await;
-    assert_update(
-        &update,
-        &a,
-        &body["transfer_id"],
+    let id = start(&a, "t-1", "blind", "1003").await;
+    next_update(
+        &mut a,
+        &id,
         json!({"kind": "blind", "state": "failed", "reason": "busy",
                "message": "486 Busy Here", "talking_to": null}),
-    );
+    )
+    .await;
     // The call stays with the agent, and can be transferred elsewhere.
     a.ws.silent_for(200).await;
     let call = a.call_state().await;
     assert_eq!(call["transfer"]["state"], "failed");
-    let (status, _) = a.transfer("t-2", a.body("blind", "1004", None)).await;
-    assert_eq!(status, 202);
+    start(&a, "t-2", "blind", "1004").await;
     assert_eq!(a.ws.next().await["state"], "completed");
 }
 
@@ -89,8 +112,7 @@ async fn blind_transfer_nobody_answers_fails_no_answer() {
     })))
     .await;
     let started = Instant::now();
-    let (status, body) = a.transfer("t-1", a.body("blind", "1003", None)).await;
-    assert_eq!(status, 202);
+    let id = start(&a, "t-1", "blind", "1003").await;
     let update = a.ws.next().await;
     assert!(
         started.elapsed() >= Duration::from_millis(350),
@@ -99,7 +121,7 @@ async fn blind_transfer_nobody_answers_fails_no_answer() {
     assert_update(
         &update,
         &a,
-        &body["transfer_id"],
+        &id,
         json!({"state": "failed", "reason": "no_answer",
                "message": "480 Temporarily Unavailable (no answer)"}),
     );
@@ -139,8 +161,7 @@ async fn wrong_channel_id_is_call_gone() {
     assert_eq!(a.call_state().await["transfer"], Value::Null);
     a.ws.silent_for(200).await;
     // The right channel still works, and the failed key was not used up.
-    let (status, _) = a.transfer("t-1", a.body("blind", "1003", None)).await;
-    assert_eq!(status, 202);
+    start(&a, "t-1", "blind", "1003").await;
 }
 
 #[tokio::test]
@@ -164,8 +185,7 @@ async fn pbx_unreachable_is_502_and_changes_nothing() {
     a.ws.silent_for(200).await;
     // Back online: the same key runs the transfer.
     a.set_pbx(json!({"answer_delay_ms": 50})).await;
-    let (status, _) = a.transfer("t-1", a.body("blind", "1003", None)).await;
-    assert_eq!(status, 202);
+    start(&a, "t-1", "blind", "1003").await;
     assert_eq!(a.ws.next().await["state"], "completed");
 }
 
@@ -173,8 +193,7 @@ async fn pbx_unreachable_is_502_and_changes_nothing() {
 async fn pbx_lost_while_ringing_fails_pbx_unreachable() {
     // The target would answer after 1 s; the PBX is lost before that.
     let mut a = Agent::with_call(Some(json!({"answer_delay_ms": 1000}))).await;
-    let (status, _) = a.transfer("t-1", a.body("blind", "1003", None)).await;
-    assert_eq!(status, 202);
+    start(&a, "t-1", "blind", "1003").await;
     a.set_pbx(json!({"unreachable": true, "answer_delay_ms": 1000}))
         .await;
     let update = a.ws.next().await;
@@ -193,69 +212,50 @@ async fn attended_consult_swap_threeway_complete() {
     assert_eq!(status, 202);
     assert_eq!(body["state"], "pending");
     let id = body["transfer_id"].clone();
-    let consulting = a.ws.next().await;
-    assert_update(
-        &consulting,
-        &a,
+    next_update(
+        &mut a,
         &id,
         json!({"kind": "attended", "number": "1003", "state": "consulting",
                "talking_to": "target", "reason": null, "message": null}),
-    );
+    )
+    .await;
 
-    let (status, body) = a
-        .transfer("t-2", a.body("attended", "1003", Some("swap")))
-        .await;
+    let (status, body) = operate(&a, "t-2", "swap").await;
     assert_eq!(status, 202);
     assert_eq!(
         body["transfer_id"], id,
         "an operate acts on the same transfer"
     );
-    let swapped = a.ws.next().await;
-    assert_update(
-        &swapped,
-        &a,
+    next_update(
+        &mut a,
         &id,
         json!({"state": "consulting", "talking_to": "caller"}),
-    );
-    a.transfer("t-3", a.body("attended", "1003", Some("swap")))
-        .await;
-    let back = a.ws.next().await;
-    assert_update(
-        &back,
-        &a,
+    )
+    .await;
+    operate(&a, "t-3", "swap").await;
+    next_update(
+        &mut a,
         &id,
         json!({"state": "consulting", "talking_to": "target"}),
-    );
+    )
+    .await;
 
-    let (status, _) = a
-        .transfer("t-4", a.body("attended", "1003", Some("threeway")))
-        .await;
+    let (status, _) = operate(&a, "t-4", "threeway").await;
     assert_eq!(status, 202);
-    let threeway = a.ws.next().await;
-    assert_update(
-        &threeway,
-        &a,
+    next_update(
+        &mut a,
         &id,
         json!({"state": "threeway", "talking_to": null}),
-    );
+    )
+    .await;
 
-    let (status, _) = a
-        .transfer("t-5", a.body("attended", "1003", Some("complete")))
-        .await;
+    let (status, _) = operate(&a, "t-5", "complete").await;
     assert_eq!(status, 202);
-    let completed = a.ws.next().await;
-    assert_update(
-        &completed,
-        &a,
-        &id,
-        json!({"state": "completed", "reason": null}),
-    );
+    next_update(&mut a, &id, json!({"state": "completed", "reason": null})).await;
     assert_eq!(a.ws.next().await["type"], "call_queue_cleared");
     assert_eq!(a.call_state().await, Value::Null);
     // The agent's leg is gone: nothing more to operate on.
-    let (status, err) = a
-        .transfer("t-6", a.body("attended", "1003", Some("abort")))
-        .await;
+    let (status, err) = operate(&a, "t-6", "abort").await;
     assert_eq!(status, 404);
     assert_eq!(err["code"], "call_gone");
 
@@ -282,51 +282,39 @@ async fn attended_consult_swap_threeway_complete() {
 #[tokio::test]
 async fn attended_abort_returns_the_caller_to_the_agent() {
     let mut a = Agent::with_call(fast(json!({}))).await;
-    let (_, body) = a.transfer("t-1", a.body("attended", "1003", None)).await;
-    assert_eq!(a.ws.next().await["state"], "consulting");
-    let (status, _) = a
-        .transfer("t-2", a.body("attended", "1003", Some("abort")))
-        .await;
+    let id = consult(&mut a, "t-1", "1003").await;
+    let (status, _) = operate(&a, "t-2", "abort").await;
     assert_eq!(status, 202);
-    let aborted = a.ws.next().await;
-    assert_update(
-        &aborted,
-        &a,
-        &body["transfer_id"],
+    next_update(
+        &mut a,
+        &id,
         json!({"state": "aborted", "talking_to": null, "reason": null}),
-    );
+    )
+    .await;
     a.ws.silent_for(200).await;
     let call = a.call_state().await;
     assert_eq!(call["transfer"]["state"], "aborted");
     // Nothing under way any more: another operate has no consultation, a new transfer starts.
-    let (status, err) = a
-        .transfer("t-3", a.body("attended", "1003", Some("complete")))
-        .await;
+    let (status, err) = operate(&a, "t-3", "complete").await;
     assert_eq!(status, 409);
     assert_eq!(err["code"], "no_consultation");
-    let (status, _) = a.transfer("t-4", a.body("attended", "1004", None)).await;
-    assert_eq!(status, 202);
-    assert_eq!(a.ws.next().await["state"], "consulting");
+    consult(&mut a, "t-4", "1004").await;
 }
 
 #[tokio::test]
 async fn attended_target_busy_fails_and_keeps_the_call() {
     let mut a = Agent::with_call(fast(json!({"1003": "busy"}))).await;
-    let (status, body) = a.transfer("t-1", a.body("attended", "1003", None)).await;
-    assert_eq!(status, 202);
-    let update = a.ws.next().await;
-    assert_update(
-        &update,
-        &a,
-        &body["transfer_id"],
+    let id = start(&a, "t-1", "attended", "1003").await;
+    next_update(
+        &mut a,
+        &id,
         json!({"kind": "attended", "state": "failed", "reason": "busy",
                "message": "486 Busy Here", "talking_to": null}),
-    );
+    )
+    .await;
     a.ws.silent_for(200).await;
     assert_eq!(a.call_state().await["channel_id"], a.channel_id.as_str());
-    let (status, err) = a
-        .transfer("t-2", a.body("attended", "1003", Some("complete")))
-        .await;
+    let (status, err) = operate(&a, "t-2", "complete").await;
     assert_eq!(status, 409);
     assert_eq!(err["code"], "no_consultation");
 }
@@ -339,16 +327,13 @@ async fn operate_without_consultation_is_409() {
     .await;
     // No transfer at all.
     for (i, op) in ["complete", "abort", "threeway", "swap"].iter().enumerate() {
-        let (status, err) = a
-            .transfer(&format!("o-{i}"), a.body("attended", "1003", Some(op)))
-            .await;
+        let (status, err) = operate(&a, &format!("o-{i}"), op).await;
         assert_eq!(status, 409, "{op}");
         assert_eq!(err["code"], "no_consultation");
     }
     assert_eq!(a.call_state().await["transfer"], Value::Null);
     // The target is still ringing: no consultation yet either.
-    let (status, _) = a.transfer("t-1", a.body("attended", "1009", None)).await;
-    assert_eq!(status, 202);
+    start(&a, "t-1", "attended", "1009").await;
     let (status, err) = a
         .transfer("o-9", a.body("attended", "1009", Some("complete")))
         .await;
@@ -364,8 +349,7 @@ async fn transfer_while_one_is_in_progress_is_409() {
         "answer_delay_ms": 50, "no_answer_ms": 1500, "targets": {"1009": "no_answer"}
     })))
     .await;
-    let (status, body) = a.transfer("t-1", a.body("blind", "1009", None)).await;
-    assert_eq!(status, 202);
+    let id = start(&a, "t-1", "blind", "1009").await;
     for (key, b) in [
         ("t-2", a.body("blind", "1003", None)),
         ("t-3", a.body("attended", "1003", None)),
@@ -375,16 +359,14 @@ async fn transfer_while_one_is_in_progress_is_409() {
         assert_eq!(err["code"], "transfer_in_progress");
     }
     let call = a.call_state().await;
-    assert_eq!(call["transfer"]["transfer_id"], body["transfer_id"]);
+    assert_eq!(call["transfer"]["transfer_id"], id);
     assert_eq!(call["transfer"]["number"], "1009");
     let update = a.ws.next().await;
-    assert_eq!(update["transfer_id"], body["transfer_id"]);
+    assert_eq!(update["transfer_id"], id);
     assert_eq!(update["reason"], "no_answer");
 
     // A consultation is under way too: a second step 1 is refused.
-    let (status, _) = a.transfer("t-4", a.body("attended", "1003", None)).await;
-    assert_eq!(status, 202);
-    assert_eq!(a.ws.next().await["state"], "consulting");
+    consult(&mut a, "t-4", "1003").await;
     let (status, err) = a.transfer("t-5", a.body("blind", "1004", None)).await;
     assert_eq!(status, 409);
     assert_eq!(err["code"], "transfer_in_progress");
@@ -394,24 +376,20 @@ async fn transfer_while_one_is_in_progress_is_409() {
 #[tokio::test]
 async fn call_cleared_during_consultation_pushes_call_gone() {
     let mut a = Agent::with_call(fast(json!({}))).await;
-    let (_, body) = a.transfer("t-1", a.body("attended", "1003", None)).await;
-    assert_eq!(a.ws.next().await["state"], "consulting");
+    let id = consult(&mut a, "t-1", "1003").await;
     assert_eq!(a.clear().await, 200);
-    let failed = a.ws.next().await;
-    assert_update(
-        &failed,
-        &a,
-        &body["transfer_id"],
+    let failed = next_update(
+        &mut a,
+        &id,
         json!({"kind": "attended", "state": "failed", "reason": "call_gone", "talking_to": null}),
-    );
+    )
+    .await;
     assert!(failed["message"].is_string());
     assert_eq!(
         a.ws.next().await,
         json!({"type": "call_queue_cleared", "yeastar_call_id": a.call_id})
     );
-    let (status, err) = a
-        .transfer("t-2", a.body("attended", "1003", Some("complete")))
-        .await;
+    let (status, err) = operate(&a, "t-2", "complete").await;
     assert_eq!(status, 404);
     assert_eq!(err["code"], "call_gone");
     a.ws.silent_for(200).await;
@@ -421,10 +399,10 @@ async fn call_cleared_during_consultation_pushes_call_gone() {
 async fn call_cleared_while_the_target_rings_pushes_call_gone_once() {
     // The target would answer after 1 s; the caller hangs up before that.
     let mut a = Agent::with_call(Some(json!({"answer_delay_ms": 1000}))).await;
-    let (_, body) = a.transfer("t-1", a.body("blind", "1003", None)).await;
+    let id = start(&a, "t-1", "blind", "1003").await;
     assert_eq!(a.clear().await, 200);
     let failed = a.ws.next().await;
-    assert_eq!(failed["transfer_id"], body["transfer_id"]);
+    assert_eq!(failed["transfer_id"], id);
     assert_eq!(failed["reason"], "call_gone");
     assert_eq!(a.ws.next().await["type"], "call_queue_cleared");
     // The ring timer finds the call gone and pushes nothing.
@@ -492,8 +470,7 @@ async fn malformed_bodies_are_422_and_change_nothing() {
     // Nothing moved on the PBX, nothing was pushed, and the key is still unused.
     assert_eq!(a.call_state().await["transfer"], Value::Null);
     a.ws.silent_for(200).await;
-    let (status, _) = a.transfer("k-1", a.body("blind", "1003", None)).await;
-    assert_eq!(status, 202);
+    start(&a, "k-1", "blind", "1003").await;
     assert_eq!(a.ws.next().await["state"], "completed");
     let log = a.admin_get("/admin/transfers").await;
     let statuses: Vec<_> = log
@@ -509,36 +486,28 @@ async fn malformed_bodies_are_422_and_change_nothing() {
 
 #[tokio::test]
 async fn another_agents_call_is_call_gone() {
-    let seed = tempfile::tempdir().unwrap();
-    let file = seed.path().join("agents.json");
-    std::fs::write(
-        &file,
+    let (_seed, file) = common::write_file(
+        "agents.json",
         r#"[{"username": "bob", "password": "pw", "name": "Bob", "extension": "1005"}]"#,
-    )
-    .unwrap();
+    );
     let mut a = Agent::with_call_args(&["--agents", file.to_str().unwrap()], fast(json!({}))).await;
-    let transfer_as = |token: String, key: &'static str| {
-        a.http
-            .post(format!("{}/api/calls/{}/transfer", a.url(), a.call_id))
-            .bearer_auth(token)
-            .header("Idempotency-Key", key)
-            .json(&a.body("blind", "1003", None))
-            .send()
-    };
+    let body = a.body("blind", "1003", None).to_string();
     // Bob knows the ids but the call is not his: for him it is not on the PBX.
     let (_, bob) = common::login(a.url(), "bob", "pw").await;
-    let r = transfer_as(bob["token"].as_str().unwrap().to_string(), "x-1")
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
-    assert_eq!(r.json::<Value>().await.unwrap()["code"], "call_gone");
+    let bob = bob["token"].as_str().unwrap();
+    let (status, err, _) = a
+        .transfer_raw_as(bob, &a.call_id, "x-1", body.clone().into())
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(err["code"], "call_gone");
     assert_eq!(a.call_state().await["transfer"], Value::Null);
     // Another session of the call's own agent may transfer it.
     let (_, again) = common::login(a.url(), "demo", "demo").await;
-    let r = transfer_as(again["token"].as_str().unwrap().to_string(), "x-1")
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
+    let again = again["token"].as_str().unwrap();
+    let (status, _, _) = a
+        .transfer_raw_as(again, &a.call_id, "x-1", body.into())
+        .await;
+    assert_eq!(status, 202);
     assert_eq!(a.ws.next().await["state"], "completed");
 }
 

@@ -23,18 +23,15 @@ async fn login_carries_the_demo_sip_settings_by_default() {
 
 #[tokio::test]
 async fn login_carries_the_sip_flags_and_json_seed_agents() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("agents.json");
-    std::fs::write(
-        &file,
+    let (_dir, file) = common::write_file(
+        "agents.json",
         r#"{"agents": [
             {"username": "ann", "password": "ann-pw", "name": "Ann Agent", "extension": "1005",
              "sip_username": "ann-sip", "sip_password": "ann-sip-pw"},
             {"username": "bo", "password": "bo-pw", "name": "Bo", "extension": "1006",
              "extension_id": "36"}
         ]}"#,
-    )
-    .unwrap();
+    );
     let server = common::start(&[
         "--sip-server",
         "pbx.example.com",
@@ -95,14 +92,11 @@ async fn sip_server_flag_alone_derives_the_websocket_url_and_domain() {
 
 #[tokio::test]
 async fn toml_seed_file_replaces_the_demo_agent_on_its_extension() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("agents.toml");
-    std::fs::write(
-        &file,
+    let (_dir, file) = common::write_file(
+        "agents.toml",
         "[[agents]]\nusername = \"dana\"\npassword = \"s3cret\"\nname = \"Dana Real\"\n\
          extension = \"1002\"\nsip_password = \"reg-pw\"\n",
-    )
-    .unwrap();
+    );
     let server = common::start(&["--agents", file.to_str().unwrap()]);
     let (status, _) = common::login(&server.url, "demo", "demo").await;
     assert_eq!(status, 401, "the demo agent on 1002 was replaced");
@@ -117,13 +111,10 @@ async fn toml_seed_file_replaces_the_demo_agent_on_its_extension() {
 
 #[test]
 fn a_bad_agents_file_stops_the_binary_with_a_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("agents.json");
-    std::fs::write(
-        &file,
+    let (_dir, file) = common::write_file(
+        "agents.json",
         r#"[{"username": "ann", "password": "", "name": "Ann", "extension": "1005"}]"#,
-    )
-    .unwrap();
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_ringside-backend"))
         .args(["--listen", "127.0.0.1:0", "--agents"])
         .arg(&file)

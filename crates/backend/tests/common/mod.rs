@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -50,6 +51,15 @@ pub fn start(args: &[&str]) -> Server {
         url,
         _dir: dir,
     }
+}
+
+/// Writes `text` to a file `name` in a fresh directory (an `--agents` seed file). The file
+/// lives as long as the returned directory.
+pub fn write_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(name);
+    std::fs::write(&file, text).unwrap();
+    (dir, file)
 }
 
 pub async fn login(url: &str, username: &str, password: &str) -> (StatusCode, Value) {
@@ -191,10 +201,21 @@ impl Agent {
         key: &str,
         body: reqwest::Body,
     ) -> (StatusCode, Value, bool) {
+        self.transfer_raw_as(&self.token, call_id, key, body).await
+    }
+
+    /// [`Agent::transfer_raw`] signed in with another `token`.
+    pub async fn transfer_raw_as(
+        &self,
+        token: &str,
+        call_id: &str,
+        key: &str,
+        body: reqwest::Body,
+    ) -> (StatusCode, Value, bool) {
         let r = self
             .http
             .post(format!("{}/api/calls/{call_id}/transfer", self.url()))
-            .bearer_auth(&self.token)
+            .bearer_auth(token)
             .header("Idempotency-Key", key)
             .header("content-type", "application/json")
             .body(body)
