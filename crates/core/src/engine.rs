@@ -220,6 +220,21 @@ pub enum PhoneCommand {
         call_id: String,
         number: String,
     },
+    /// Sign-out: unregister and stop the library.
+    Stop,
+    /// Demo mode: the simulator rings with a call from `number`.
+    SimIncoming {
+        number: String,
+    },
+    /// Demo mode: the other party hangs up (the current call when `call_id` is `None`). Also
+    /// stands in for the BYE a real PBX sends once it has moved the caller.
+    SimRemoteHangup {
+        call_id: Option<String>,
+    },
+    /// Demo mode: the called party answers.
+    SimRemoteAnswer {
+        call_id: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -358,10 +373,6 @@ pub struct EngineView {
     pub webphone: Option<AppState>,
     pub agent_status: Option<AgentStatus>,
     pub calls: Vec<LiveCall>,
-    /// Answered calls whose after-call work is open, oldest first.
-    pub wrap_up: Vec<CallLog>,
-    /// Ended calls, newest first (bounded).
-    pub recent: Vec<CallLog>,
     /// Queue info of the current call; its `channel_id` feeds the attended-transfer form.
     pub queue: Option<QueueInfo>,
     /// The library's last general status line ("Registering...", "Registered.").
@@ -1476,8 +1487,6 @@ impl Engine {
                     pbx_transfer: c.pbx.clone(),
                 })
                 .collect(),
-            wrap_up: self.wrap_up.clone(),
-            recent: self.recent.iter().map(|c| c.log.clone()).collect(),
             queue: self.queue.clone(),
             phone_status: self.last_status.clone(),
             phone_display: self.last_display.clone(),
@@ -1499,6 +1508,11 @@ impl Engine {
     /// Every call log the engine still holds (live first, then ended), for tests and replay.
     pub fn call_logs(&self) -> impl Iterator<Item = &CallLog> {
         self.live.iter().chain(self.recent.iter()).map(|c| &c.log)
+    }
+
+    /// Answered calls whose after-call work is open, oldest first.
+    pub fn wrap_up(&self) -> &[CallLog] {
+        &self.wrap_up
     }
 
     pub fn live_calls(&self) -> usize {

@@ -73,12 +73,50 @@ pub enum Theme {
     Dark,
 }
 
+impl Theme {
+    /// The one spelling used in the settings table, the page's `data-theme` and the UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::Light => "light",
+            Self::Dark => "dark",
+        }
+    }
+
+    /// Anything unknown is the system theme: a stale setting must not fail start-up.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "light" => Self::Light,
+            "dark" => Self::Dark,
+            _ => Self::System,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Language {
     #[default]
     En,
     Fr,
+}
+
+impl Language {
+    /// The one spelling used in the settings table, the page's `lang` and the UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Fr => "fr",
+        }
+    }
+
+    /// Anything unknown is English.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "fr" => Self::Fr,
+            _ => Self::En,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +131,7 @@ pub struct Disposition {
     pub label: String,
 }
 
+/// A CRM contact, as the backend sends it and the UI shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactView {
     pub id: String,
@@ -166,7 +205,228 @@ pub struct PauseReason {
     pub reason: String,
 }
 
-/// The Tauri event name the snapshot is pushed under.
-pub const SNAPSHOT_EVENT: &str = "ringside://snapshot";
-/// The Tauri event name commands to the webphone bridge are pushed under.
-pub const PHONE_COMMAND_EVENT: &str = "ringside://phone-command";
+/// What the core pushes to the main window over the channel it handed over with
+/// [`cmd::SUBSCRIBE`]: the first message carries every part, later ones only the parts that
+/// changed. Nothing is sent when nothing changed, so an idle agent's window receives nothing
+/// and a talking agent's receives the small `engine` part once a second; the day's history is
+/// re-sent only when a call or a note changes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotDelta {
+    /// When the core built it (Unix ms): the UI measures its own lag against it.
+    pub built_at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<SyncView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drafts: Option<Vec<DraftView>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferences: Option<Preferences>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispositions: Option<Vec<Disposition>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Vec<ContactView>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEntry>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demo: Option<bool>,
+    /// `Some(None)` clears the banner.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub notice: Option<Option<IpcError>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_reasons: Option<Vec<PauseReason>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webrtc_missing: Option<bool>,
+}
+
+/// A field that is present is `Some`, even when it is `null`: serde's default would read a
+/// cleared notice (`"notice": null`) as "unchanged".
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// One list of the snapshot's parts, so that diffing and applying cannot drift apart.
+macro_rules! snapshot_parts {
+    ($mac:ident) => {
+        $mac!(
+            engine,
+            sync,
+            drafts,
+            session,
+            preferences,
+            dispositions,
+            contacts,
+            history,
+            settings,
+            demo,
+            notice,
+            pause_reasons,
+            webrtc_missing
+        )
+    };
+}
+
+impl Snapshot {
+    /// The parts of `self` that differ from `previous` (all of them without one); `None` when
+    /// nothing differs.
+    pub fn delta_since(&self, previous: Option<&Snapshot>) -> Option<SnapshotDelta> {
+        let mut delta = SnapshotDelta {
+            built_at_ms: self.built_at_ms,
+            ..SnapshotDelta::default()
+        };
+        let mut changed = false;
+        macro_rules! diff {
+            ($($part:ident),*) => {$(
+                if previous.is_none_or(|p| p.$part != self.$part) {
+                    delta.$part = Some(self.$part.clone());
+                    changed = true;
+                }
+            )*};
+        }
+        snapshot_parts!(diff);
+        changed.then_some(delta)
+    }
+
+    /// Brings `self` up to date with a delta built by [`Snapshot::delta_since`].
+    pub fn apply(&mut self, delta: SnapshotDelta) {
+        self.built_at_ms = delta.built_at_ms;
+        macro_rules! apply {
+            ($($part:ident),*) => {$(
+                if let Some(v) = delta.$part {
+                    self.$part = v;
+                }
+            )*};
+        }
+        snapshot_parts!(apply);
+    }
+}
+
+/// Which window may call a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// The agent's window (the Yew UI).
+    Main,
+    /// The hidden window that hosts the vendor's webphone library.
+    Phone,
+}
+
+/// The IPC commands' names: the UI calls them by these constants, the shell's build script
+/// declares them from [`COMMANDS`], and a shell test checks its handler list and both
+/// capability files against it. A command is named here once.
+pub mod cmd {
+    pub const PHONE_EVENT: &str = "phone_event";
+    pub const PHONE_ATTACH: &str = "phone_attach";
+    pub const SUBSCRIBE: &str = "subscribe";
+    pub const INTENT: &str = "intent";
+    pub const SAVE_DRAFT: &str = "save_draft";
+    pub const SUBMIT_DRAFT: &str = "submit_draft";
+    pub const SIMULATE_INCOMING: &str = "simulate_incoming";
+    pub const SIGN_IN: &str = "sign_in";
+    pub const SIGN_OUT: &str = "sign_out";
+    pub const SET_AGENT_STATUS: &str = "set_agent_status";
+    pub const SET_PREFERENCES: &str = "set_preferences";
+    pub const SET_WEBPHONE_LOCATION: &str = "set_webphone_location";
+    pub const SIMULATE: &str = "simulate";
+    pub const DISMISS_NOTICE: &str = "dismiss_notice";
+}
+
+/// Every IPC command with the one window allowed to call it.
+pub const COMMANDS: &[(&str, Caller)] = &[
+    (cmd::PHONE_EVENT, Caller::Phone),
+    (cmd::PHONE_ATTACH, Caller::Phone),
+    (cmd::SUBSCRIBE, Caller::Main),
+    (cmd::INTENT, Caller::Main),
+    (cmd::SAVE_DRAFT, Caller::Main),
+    (cmd::SUBMIT_DRAFT, Caller::Main),
+    (cmd::SIMULATE_INCOMING, Caller::Main),
+    (cmd::SIGN_IN, Caller::Main),
+    (cmd::SIGN_OUT, Caller::Main),
+    (cmd::SET_AGENT_STATUS, Caller::Main),
+    (cmd::SET_PREFERENCES, Caller::Main),
+    (cmd::SET_WEBPHONE_LOCATION, Caller::Main),
+    (cmd::SIMULATE, Caller::Main),
+    (cmd::DISMISS_NOTICE, Caller::Main),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(n: usize) -> Snapshot {
+        Snapshot {
+            built_at_ms: n as i64,
+            contacts: (0..n)
+                .map(|i| ContactView {
+                    id: i.to_string(),
+                    name: format!("C{i}"),
+                    phone: format!("+3310000{i}"),
+                })
+                .collect(),
+            notice: (n % 2 == 0).then(|| IpcError::new("x", "y")),
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_delta_carries_only_what_changed_and_rebuilds_the_snapshot() {
+        let a = sample(4);
+        let full = a.delta_since(None).expect("first delta");
+        assert!(full.engine.is_some() && full.contacts.is_some() && full.history.is_some());
+        let mut ui = Snapshot::default();
+        ui.apply(full);
+        assert_eq!(ui, a);
+
+        let mut b = a.clone();
+        b.built_at_ms = 99;
+        assert_eq!(b.delta_since(Some(&a)), None, "only the build time changed");
+
+        b.notice = None;
+        let d = b.delta_since(Some(&a)).expect("the notice changed");
+        assert_eq!(d.notice, Some(None));
+        assert!(d.contacts.is_none() && d.engine.is_none() && d.history.is_none());
+        ui.apply(d);
+        assert_eq!(ui, b);
+    }
+
+    #[test]
+    fn a_delta_survives_json_both_ways() {
+        let a = sample(2);
+        let mut b = sample(5);
+        b.notice = None;
+        let d = b.delta_since(Some(&a)).expect("changed");
+        let json = serde_json::to_string(&d).expect("serialise");
+        assert!(!json.contains("\"history\""), "unchanged parts are left out: {json}");
+        let back: SnapshotDelta = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, d, "Some(None) must survive as a cleared notice");
+        let mut ui = a.clone();
+        ui.apply(back);
+        assert_eq!(ui, b);
+    }
+
+    #[test]
+    fn every_command_is_listed_once() {
+        let mut names: Vec<&str> = COMMANDS.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len());
+        let phone: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|(_, c)| *c == Caller::Phone)
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(phone, [cmd::PHONE_EVENT, cmd::PHONE_ATTACH]);
+    }
+}

@@ -239,11 +239,11 @@ fn call_end_answered_opens_a_draft() {
     assert!(fx.contains(&Effect::OpenDraft {
         call_log_id: log.id.clone()
     }));
-    assert_eq!(h.engine.view(h.clock()).wrap_up.len(), 1);
+    assert_eq!(h.engine.wrap_up().len(), 1);
     h.intent(Intent::CloseWrapUp {
         call_log_id: log.id.clone(),
     });
-    assert!(h.engine.view(h.clock()).wrap_up.is_empty());
+    assert!(h.engine.wrap_up().is_empty());
 }
 
 #[test]
@@ -259,7 +259,7 @@ fn call_end_missed_and_no_answered_clear_without_a_draft() {
     h.call("ringing", 1, "1003", other);
     let fx = h.call("disconnected", 1, "1003", other);
     assert_eq!(saves(&fx)[0].0.status, CallStatus::NoAnswered);
-    assert!(h.engine.view(h.clock()).wrap_up.is_empty());
+    assert!(h.engine.wrap_up().is_empty());
     assert!(h.engine.view(h.clock()).calls.is_empty());
 }
 
