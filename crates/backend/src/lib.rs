@@ -140,11 +140,18 @@ pub async fn serve_with(
 pub struct Embedded {
     pub addr: SocketAddr,
     pub faults: Faults,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Embedded {
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and ends the server once open requests are answered.
+    /// Dropping `Embedded` does not stop it: tests keep the server while passing its URL on.
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
     }
 }
 
@@ -158,10 +165,14 @@ pub async fn spawn_embedded(db_path: &Path) -> anyhow::Result<Embedded> {
         inner: listener,
         faults: faults.clone(),
     };
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(gate, api::router(state)).await {
+        let serve = axum::serve(gate, api::router(state)).with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        });
+        if let Err(e) = serve.await {
             tracing::error!(error = %e, "embedded backend stopped");
         }
     });
-    Ok(Embedded { addr, faults })
+    Ok(Embedded { addr, faults, stop })
 }

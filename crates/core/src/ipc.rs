@@ -407,7 +407,10 @@ mod tests {
         b.notice = None;
         let d = b.delta_since(Some(&a)).expect("changed");
         let json = serde_json::to_string(&d).expect("serialise");
-        assert!(!json.contains("\"history\""), "unchanged parts are left out: {json}");
+        assert!(
+            !json.contains("\"history\""),
+            "unchanged parts are left out: {json}"
+        );
         let back: SnapshotDelta = serde_json::from_str(&json).expect("parse");
         assert_eq!(back, d, "Some(None) must survive as a cleared notice");
         let mut ui = a.clone();

@@ -25,7 +25,7 @@ pub use engine::{
 };
 pub use ipc::{
     ContactView, Disposition, DraftView, HistoryEntry, IpcError, Language, PauseReason,
-    Preferences, SessionState, SessionView, SettingsView, Snapshot, SyncView, Theme,
+    Preferences, SessionState, SessionView, SettingsView, Snapshot, SnapshotDelta, SyncView, Theme,
 };
 pub use phone::{CallId, RawPhoneEvent};
 pub use transfer::{

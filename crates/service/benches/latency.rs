@@ -7,7 +7,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ringside_backend::faults::FaultSettings;
@@ -131,19 +130,15 @@ async fn main() {
         .unwrap();
     let client = Client::new(&backend.base_url()).unwrap();
     client.login("demo", &Secret("demo".into())).await.unwrap();
-    let (store2, _) = Store::open(&dir.path().join("ack.db"), 0).unwrap();
-    let store2 = Mutex::new(store2);
+    let (mut store2, _) = Store::open(&dir.path().join("ack.db"), 0).unwrap();
     let mut engine = signed_in();
     let mut acked = Vec::new();
     for i in 0..500 {
         for ev in events(100_000 + i) {
             t += 700;
             let start = Instant::now();
-            {
-                let mut s = store2.lock().unwrap();
-                commit(&mut engine, &mut s, ev, t);
-            }
-            drain(&store2, &client, now_ms).await.unwrap();
+            commit(&mut engine, &mut store2, ev, t);
+            drain(&mut store2, &client, now_ms).await.unwrap();
             acked.push(start.elapsed());
         }
     }
@@ -173,9 +168,8 @@ async fn main() {
     }
     assert_eq!(s3.pending_count().unwrap(), 10_000);
     backend.faults.set(FaultSettings::default());
-    let s3 = Mutex::new(s3);
     let start = Instant::now();
-    let report = drain(&s3, &client, now_ms).await.unwrap();
+    let report = drain(&mut s3, &client, now_ms).await.unwrap();
     let drain_time = start.elapsed();
     assert_eq!(report.sent, 10_000, "{report:?}");
     let drain_rate = 10_000.0 / drain_time.as_secs_f64();

@@ -1,67 +1,26 @@
-//! The whole core process (engine + SQLite store + journal + sync to the in-process reference
-//! backend) fed a recorded trace: the backend gets the right call log, the journal replays to
-//! the same outcome, and no secret reaches the journal.
+//! The whole core process (engine + SQLite store + journal + sync to the reference backend
+//! over loopback) fed a recorded trace: the backend gets the right call log, the journal
+//! replays to the same outcome, no secret reaches the journal, and the core shuts down and
+//! starts again in one process without losing or repeating anything.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ringside_core::journal::replay;
-use ringside_core::Snapshot;
-use ringside_service::{Config, Mode, Outlet, Service, WebphoneSource};
-use serde_json::Value;
+use ringside_core::{CallStatus, PhoneCommand, SessionState};
+use serde_json::{json, Value};
 
-#[derive(Default)]
-struct Recorder {
-    commands: Mutex<Vec<Value>>,
-    snapshots: Mutex<u64>,
-}
-
-impl Outlet for Recorder {
-    fn snapshot(&self, _: &Snapshot) {
-        *self.snapshots.lock().unwrap() += 1;
-    }
-    fn phone_command(&self, c: &Value) {
-        self.commands.lock().unwrap().push(c.clone());
-    }
-}
-
-fn config(profile: PathBuf) -> Config {
-    Config {
-        mode: Mode::Demo,
-        backend_url: None,
-        webphone: WebphoneSource::Simulator,
-        username: None,
-        profile_dir: profile,
-        transfer_route: Default::default(),
-        registration_timeout_s: 20,
-        locked: vec![],
-        warnings: vec![],
-    }
-}
-
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("timed out: {what}");
-}
+mod common;
 
 include!("../../../tests/fixtures/fixture_traces.rs");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_call_reaches_the_backend_and_replays_from_the_journal() {
     let dir = tempfile::tempdir().unwrap();
-    let rec = Arc::new(Recorder::default());
-    let svc = Service::start(config(dir.path().to_path_buf()), rec.clone())
-        .await
-        .unwrap();
-    until("signed in", || svc.snapshot().engine.agent.is_some()).await;
+    let backend = common::backend(dir.path()).await;
+    let core = common::start(&dir.path().join("p"), &backend.base_url()).await;
 
     let trace =
         std::fs::read_to_string(fixture_traces().join("mizu-3.6/answer_caller_hangs.1002.jsonl"))
@@ -69,25 +28,33 @@ async fn a_recorded_call_reaches_the_backend_and_replays_from_the_journal() {
     for line in trace.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
         let args = v["args"].as_array().cloned().unwrap();
-        svc.phone_event(v["kind"].as_str().unwrap().to_string(), args);
+        core.handle
+            .phone_event(v["kind"].as_str().unwrap().to_string(), args)
+            .await
+            .unwrap();
     }
     // A library that echoes its parameters must not leak them into the journal.
-    svc.phone_event(
-        "event".into(),
-        vec![
+    core.handle
+        .phone_event(
             "event".into(),
-            "STATUS,-1,setparameter password=demo-sip-secret".into(),
-        ],
-    );
+            vec![
+                "event".into(),
+                "STATUS,-1,setparameter password=demo-sip-secret".into(),
+            ],
+        )
+        .await
+        .unwrap();
 
-    let cmds = rec.commands.lock().unwrap().clone();
-    assert_eq!(cmds[0]["cmd"], "configure", "{cmds:?}");
-    assert_eq!(cmds[0]["params"]["password"], "demo-sip-secret");
-    assert_eq!(cmds[1]["cmd"], "start");
+    let cmds = core.rec.commands.lock().unwrap().clone();
+    let PhoneCommand::Configure { params } = &cmds[0] else {
+        panic!("configure first: {cmds:?}");
+    };
+    assert_eq!(params.password.0, "demo-sip-secret");
+    assert_eq!(cmds[1], PhoneCommand::Start);
 
     let mut logs = Vec::new();
     for _ in 0..200 {
-        logs = svc.client().call_logs().await.unwrap();
+        logs = core.handle.client().call_logs().await.unwrap();
         if logs.len() == 1 && logs[0]["talk_seconds"] == 3 && logs[0]["contact_id"] == "ct-1" {
             break;
         }
@@ -97,13 +64,14 @@ async fn a_recorded_call_reaches_the_backend_and_replays_from_the_journal() {
     assert_eq!(logs[0]["status"], "answered");
     assert_eq!(logs[0]["talk_seconds"], 3, "reconciled with the CDR");
     assert_eq!(logs[0]["contact_id"], "ct-1");
-    assert_eq!(
-        svc.snapshot().engine.wrap_up.len(),
-        1,
-        "after-call work opened"
-    );
+    let snap = core.snapshot().await;
+    assert_eq!(snap.drafts.len(), 1, "after-call work opened");
+    // The UI's copy, rebuilt from deltas alone, is the core's snapshot.
+    let ui = core.rec.ui.lock().unwrap().clone();
+    assert_eq!(ui.drafts, snap.drafts);
+    assert_eq!(ui.history, snap.history);
 
-    let journal_dir = dir.path().join("journal");
+    let journal_dir = dir.path().join("p/journal");
     let mut text = String::new();
     for f in std::fs::read_dir(&journal_dir).unwrap() {
         text.push_str(&std::fs::read_to_string(f.unwrap().path()).unwrap());
@@ -115,88 +83,153 @@ async fn a_recorded_call_reaches_the_backend_and_replays_from_the_journal() {
     assert_eq!(out.calls.len(), 1);
     assert_eq!(out.calls[0].status, "answered");
     assert_eq!(out.calls[0].talk_seconds, 3);
-    assert!(*rec.snapshots.lock().unwrap() > 0);
+    core.handle.shutdown().await;
+}
+
+fn call(name: &str, id: &str) -> Vec<Value> {
+    vec![
+        json!(name),
+        json!(2),
+        json!("1001"),
+        json!("1001"),
+        json!(1),
+        json!(format!("[{id}]")),
+    ]
+}
+
+async fn answered_call(core: &common::Core, id: &str) {
+    for name in ["setup", "connected", "disconnected"] {
+        core.handle
+            .phone_event("call".into(), call(name, id))
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn drafts_survive_a_restart_of_the_core() {
+async fn shut_down_and_restarted_in_one_process_nothing_is_lost_or_done_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let rec = Arc::new(Recorder::default());
-    {
-        let svc = Service::start(config(dir.path().to_path_buf()), rec.clone())
-            .await
-            .unwrap();
-        until("signed in", || svc.snapshot().engine.agent.is_some()).await;
-        for (kind, args) in [
-            (
-                "call",
-                serde_json::json!(["setup", 2, "1001", "1001", 1, "[d-1]"]),
-            ),
-            (
-                "call",
-                serde_json::json!(["connected", 2, "1001", "1001", 1, "[d-1]"]),
-            ),
-            (
-                "call",
-                serde_json::json!(["disconnected", 2, "1001", "1001", 1, "[d-1]"]),
-            ),
-        ] {
-            svc.phone_event(kind.into(), args.as_array().cloned().unwrap());
+    let backend = common::backend(dir.path()).await;
+    let profile = dir.path().join("p");
+    let first = common::start(&profile, &backend.base_url()).await;
+    answered_call(&first, "r-1").await;
+    first
+        .until("delivered", |s| s.sync.pending == 0 && s.drafts.len() == 1)
+        .await;
+    // The backend goes away: the next call and the note typed for the first stay queued.
+    backend.faults.set(ringside_backend::faults::FaultSettings {
+        refuse: true,
+        ..Default::default()
+    });
+    answered_call(&first, "r-2").await;
+    let mut draft = first.snapshot().await.drafts[0].draft.clone();
+    draft.notes = "typed before the restart".into();
+    first.handle.save_draft(draft).await.unwrap();
+    assert!(first.snapshot().await.sync.pending > 0);
+
+    first.handle.shutdown().await;
+    let gone = first.handle.snapshot().await.unwrap_err();
+    assert_eq!(gone.code, "stopped", "the first core must be gone");
+    let commands_before = first.rec.commands.lock().unwrap().len();
+
+    backend.faults.set(Default::default());
+    let second = common::start(&profile, &backend.base_url()).await;
+    let snap = second
+        .until("everything delivered", |s| s.sync.pending == 0)
+        .await;
+    assert_eq!(snap.drafts.len(), 2, "both calls' after-call work is open");
+    assert!(snap
+        .drafts
+        .iter()
+        .any(|d| d.draft.notes == "typed before the restart"));
+    assert!(snap
+        .drafts
+        .iter()
+        .all(|d| d.log.as_ref().unwrap().status == CallStatus::Answered));
+    let logs = second.handle.client().call_logs().await.unwrap();
+    assert_eq!(logs.len(), 2, "each call once: {logs:?}");
+    // Nothing of the first core runs on: it sent no command after it stopped.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(first.rec.commands.lock().unwrap().len(), commands_before);
+    // The journal goes on in the same directory.
+    let out = {
+        let mut text = String::new();
+        for f in std::fs::read_dir(profile.join("journal")).unwrap() {
+            text.push_str(&std::fs::read_to_string(f.unwrap().path()).unwrap());
         }
-        let mut draft = svc.snapshot().drafts[0].draft.clone();
-        draft.notes = "typed before the crash".into();
-        svc.save_draft(draft).unwrap();
-    }
-    let svc = Service::start(config(dir.path().to_path_buf()), rec)
-        .await
-        .unwrap();
-    let drafts = svc.snapshot().drafts;
-    assert_eq!(drafts.len(), 1);
-    assert_eq!(drafts[0].draft.notes, "typed before the crash");
-    assert_eq!(
-        drafts[0].log.as_ref().unwrap().status,
-        ringside_core::CallStatus::Answered
-    );
+        replay(&text, None)
+    };
+    assert_eq!(out.calls.len(), 2);
+    second.handle.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_sent_after_sign_out_and_everything_after_sign_in_again() {
     let dir = tempfile::tempdir().unwrap();
-    let rec = Arc::new(Recorder::default());
-    let svc = Service::start(config(dir.path().to_path_buf()), rec)
-        .await
-        .unwrap();
-    until("signed in", || svc.snapshot().engine.agent.is_some()).await;
-    svc.sign_out().await.unwrap();
+    let backend = common::backend(dir.path()).await;
+    let core = common::start(&dir.path().join("p"), &backend.base_url()).await;
+    core.handle.sign_out().await.unwrap();
+    assert_eq!(core.snapshot().await.session.state, SessionState::SignedOut);
     assert_eq!(
-        svc.snapshot().session.state,
-        ringside_core::SessionState::SignedOut
+        core.rec.commands.lock().unwrap().last(),
+        Some(&PhoneCommand::Stop)
     );
     for name in ["setup", "disconnected"] {
-        svc.phone_event(
-            "call".into(),
-            serde_json::json!([name, 2, "1001", "1001", 1, "[so-1]"])
-                .as_array()
-                .cloned()
-                .unwrap(),
-        );
+        core.handle
+            .phone_event("call".into(), call(name, "so-1"))
+            .await
+            .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
     // Still queued: a signed-out app does not renew its session behind the agent's back.
-    assert!(svc.snapshot().sync.pending > 0);
-    assert!(
-        svc.snapshot().notice.is_none(),
-        "{:?}",
-        svc.snapshot().notice
-    );
-    svc.sign_in("demo".into(), ringside_core::Secret("demo".into()))
+    let snap = core.snapshot().await;
+    assert!(snap.sync.pending > 0);
+    assert!(snap.notice.is_none(), "{:?}", snap.notice);
+    core.handle
+        .sign_in("demo".into(), ringside_core::Secret("demo".into()))
         .await
         .unwrap();
-    until("delivered after sign-in", || {
-        svc.snapshot().sync.pending == 0
-    })
-    .await;
-    let logs = svc.client().call_logs().await.unwrap();
+    core.until("delivered after sign-in", |s| s.sync.pending == 0)
+        .await;
+    let logs = core.handle.client().call_logs().await.unwrap();
     assert_eq!(logs.len(), 1);
     assert_eq!(logs[0]["status"], "missed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_core_sends_the_ui_nothing_and_a_call_sends_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = common::backend(dir.path()).await;
+    let core = common::start(&dir.path().join("p"), &backend.base_url()).await;
+    // Let the directory fetches and the socket settle, then watch an idle second or two.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = core.rec.deltas.lock().unwrap().len();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let idle: Vec<_> = core.rec.deltas.lock().unwrap()[before..].to_vec();
+    assert!(idle.is_empty(), "an idle core re-sent {idle:?}");
+
+    answered_call(&core, "d-1").await;
+    core.until("delivered", |s| s.sync.pending == 0).await;
+    // While talking on a second call, the timer ticks: the engine part goes, history stays.
+    for name in ["setup", "connected"] {
+        core.handle
+            .phone_event("call".into(), call(name, "d-2"))
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = core.rec.deltas.lock().unwrap().len();
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let talking: Vec<_> = core.rec.deltas.lock().unwrap()[before..].to_vec();
+    assert!(!talking.is_empty(), "the talk timer must reach the UI");
+    for d in &talking {
+        assert!(d.engine.is_some());
+        assert!(
+            d.history.is_none() && d.contacts.is_none() && d.drafts.is_none(),
+            "a tick re-sent a list: {d:?}"
+        );
+    }
+    let ui = core.rec.ui.lock().unwrap().clone();
+    assert_eq!(ui.engine.calls.len(), 1);
+    assert_eq!(ui.history, core.snapshot().await.history);
 }

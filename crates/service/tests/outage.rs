@@ -3,42 +3,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringside_backend::faults::FaultSettings;
 use ringside_core::call::call_log_id;
-use ringside_core::{CallDraft, Direction, RawPhoneEvent, Snapshot};
-use ringside_service::{Config, Mode, Outlet, Service, WebphoneSource};
+use ringside_core::{CallDraft, Direction, RawPhoneEvent};
 use serde_json::Value;
 
-struct Quiet;
-impl Outlet for Quiet {
-    fn snapshot(&self, _: &Snapshot) {}
-    fn phone_command(&self, _: &Value) {}
-}
+mod common;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_calls_during_an_outage_arrive_once_after_it() {
     let dir = tempfile::tempdir().unwrap();
-    let backend = ringside_backend::spawn_embedded(&dir.path().join("backend.db"))
-        .await
-        .unwrap();
-    let config = Config {
-        mode: Mode::Demo,
-        backend_url: Some(backend.base_url()),
-        webphone: WebphoneSource::Simulator,
-        username: None,
-        profile_dir: dir.path().join("profile"),
-        transfer_route: Default::default(),
-        registration_timeout_s: 20,
-        locked: vec![],
-        warnings: vec![],
-    };
-    let svc = Service::start(config, Arc::new(Quiet)).await.unwrap();
-    while svc.snapshot().engine.agent.is_none() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let backend = common::backend(dir.path()).await;
+    let core = common::start(&dir.path().join("profile"), &backend.base_url()).await;
+    let svc = &core.handle;
     backend.faults.set(FaultSettings {
         refuse: true,
         ..Default::default()
@@ -47,29 +26,29 @@ async fn two_hundred_calls_during_an_outage_arrive_once_after_it() {
     for i in 0..200 {
         let id = format!("[out-{i}]");
         let ev = |name: &str| RawPhoneEvent::call(name, Direction::Inbound, "1001", &id).args;
-        svc.phone_event("call".into(), ev("setup"));
-        svc.phone_event("call".into(), ev("connected"));
-        svc.phone_event("call".into(), ev("disconnected"));
+        for name in ["setup", "connected", "disconnected"] {
+            svc.phone_event("call".into(), ev(name)).await.unwrap();
+        }
         let draft = CallDraft {
             call_log_id: call_log_id("1002", &format!("out-{i}")),
             notes: format!("offline note {i}"),
             ..CallDraft::default()
         };
-        svc.save_draft(draft.clone()).unwrap();
-        svc.submit_draft(draft).unwrap();
+        svc.save_draft(draft.clone()).await.unwrap();
+        svc.submit_draft(draft).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let snap = svc.snapshot();
+    let snap = svc.snapshot().await.unwrap();
     assert!(!snap.sync.online, "the outage must show: {:?}", snap.sync);
     assert!(snap.sync.pending >= 400, "{:?}", snap.sync);
 
     backend.faults.set(FaultSettings::default());
     let deadline = Instant::now() + Duration::from_secs(90);
-    while svc.snapshot().sync.pending > 0 {
+    while svc.snapshot().await.unwrap().sync.pending > 0 {
         assert!(
             Instant::now() < deadline,
             "not delivered after the outage: {:?}",
-            svc.snapshot().sync
+            svc.snapshot().await.unwrap().sync
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

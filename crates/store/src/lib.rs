@@ -17,7 +17,7 @@ pub mod records;
 
 pub use db::{OpenReport, Store};
 pub use journal::JournalWriter;
-pub use outbox::{EntityKind, OutboxItem, OutboxOp};
+pub use outbox::{EntityKind, OutboxItem};
 
 /// Errors of the store, each with a stable code for the IPC boundary.
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@
 //! entry, so a retry of the same state carries the same key, while a newer state, which is a
 //! different write, carries a new one.
 
+use ringside_core::WriteOp;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
 
@@ -35,12 +36,6 @@ impl EntityKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxOp {
-    Create,
-    Update,
-}
-
 /// One write to send: the entity's current state and how to send it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxItem {
@@ -50,7 +45,7 @@ pub struct OutboxItem {
     pub entity: EntityKind,
     pub entity_id: String,
     /// `Create` when any covered entry is a create that the backend has not acknowledged.
-    pub op: OutboxOp,
+    pub op: WriteOp,
     pub idempotency_key: String,
     pub attempts: u32,
     pub payload: Value,
@@ -60,12 +55,12 @@ pub(crate) fn enqueue(
     tx: &Transaction<'_>,
     entity: EntityKind,
     entity_id: &str,
-    op: OutboxOp,
+    op: WriteOp,
     now_ms: i64,
 ) -> Result<()> {
     let op = match op {
-        OutboxOp::Create => "create",
-        OutboxOp::Update => "update",
+        WriteOp::Create => "create",
+        WriteOp::Update => "update",
     };
     tx.execute(
         "INSERT INTO outbox (idem_key, entity, entity_id, op, created_ms, next_attempt_ms)
@@ -167,9 +162,9 @@ impl Store {
                 entity: kind,
                 entity_id,
                 op: if has_create {
-                    OutboxOp::Create
+                    WriteOp::Create
                 } else {
-                    OutboxOp::Update
+                    WriteOp::Update
                 },
                 idempotency_key: key,
                 attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
@@ -259,7 +254,7 @@ fn mark_failed(tx: &Transaction<'_>, seq: i64, error: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ringside_core::{CallStatus, WriteOp};
+    use ringside_core::CallStatus;
 
     fn log(id: &str, status: CallStatus) -> ringside_core::CallLog {
         crate::records::tests_support::log(id, status)
@@ -273,14 +268,14 @@ mod tests {
         s.save_call_log(&log("a", CallStatus::Talking), WriteOp::Update, 2)
             .unwrap();
         let item = s.next_outbox(10).unwrap().unwrap();
-        assert_eq!(item.op, OutboxOp::Create);
+        assert_eq!(item.op, WriteOp::Create);
         assert_eq!(item.payload["status"], "talking");
         // A change while the send is in flight is not covered by it.
         s.save_call_log(&log("a", CallStatus::Answered), WriteOp::Update, 3)
             .unwrap();
         s.outbox_done(&item).unwrap();
         let next = s.next_outbox(10).unwrap().unwrap();
-        assert_eq!(next.op, OutboxOp::Update);
+        assert_eq!(next.op, WriteOp::Update);
         assert_eq!(next.payload["status"], "answered");
         assert_ne!(next.idempotency_key, item.idempotency_key);
         s.outbox_done(&next).unwrap();

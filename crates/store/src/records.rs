@@ -4,7 +4,7 @@ use ringside_core::{CallDraft, CallLog, DraftState, WriteOp};
 use rusqlite::{params, OptionalExtension};
 use tracing::debug;
 
-use crate::outbox::{enqueue, EntityKind, OutboxOp};
+use crate::outbox::{enqueue, EntityKind};
 use crate::{Result, Store};
 
 impl Store {
@@ -26,10 +26,6 @@ impl Store {
                 now_ms
             ],
         )?;
-        let op = match op {
-            WriteOp::Create => OutboxOp::Create,
-            WriteOp::Update => OutboxOp::Update,
-        };
         enqueue(&tx, EntityKind::CallLog, &log.id, op, now_ms)?;
         tx.commit()?;
         debug!(call_log_id = %log.id, status = log.status.as_str(), "call log committed");
@@ -159,7 +155,7 @@ impl Store {
             &tx,
             EntityKind::Draft,
             &draft.call_log_id,
-            OutboxOp::Update,
+            WriteOp::Update,
             now_ms,
         )?;
         tx.commit()?;

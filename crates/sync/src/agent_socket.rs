@@ -98,14 +98,15 @@ impl Drop for AgentSocket {
     }
 }
 
-/// Reconnect delay after `attempt` failures: 0.5 s doubling to 30 s, plus up to 25 % jitter.
+/// Reconnect delay after `attempt` failures: the outbox's rule, with the clock's nanoseconds
+/// as the jitter seed (sockets have no record to derive one from).
 fn backoff(attempt: u32) -> Duration {
-    let base = 500u64.saturating_mul(1 << attempt.min(6)).min(30_000);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    Duration::from_millis(base + u64::from(nanos) % (base / 4 + 1))
+    let ms = crate::outbox::backoff_ms(attempt, i64::from(nanos));
+    Duration::from_millis(u64::try_from(ms).unwrap_or(30_000))
 }
 
 impl AgentSocket {

@@ -6,9 +6,9 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use ringside_core::{
     Agent, AgentStatus, ContactView, Disposition, PauseReason, PbxTransferRequest, Secret,
-    SipAccount,
+    SipAccount, WriteOp,
 };
-use ringside_store::{EntityKind, OutboxItem, OutboxOp};
+use ringside_store::{EntityKind, OutboxItem};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -77,13 +77,6 @@ pub struct Session {
     pub agent: Agent,
     pub sip: SipAccount,
     pub ws_url: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Contact {
-    pub id: String,
-    pub phone: String,
-    pub name: String,
 }
 
 #[derive(Debug)]
@@ -271,10 +264,10 @@ impl Client {
     }
 
     #[instrument(skip(self), err(Debug))]
-    pub async fn resolve_contact(&self, phone: &str) -> Result<Contact> {
+    pub async fn resolve_contact(&self, phone: &str) -> Result<ContactView> {
         #[derive(Deserialize)]
         struct Body {
-            contact: Contact,
+            contact: ContactView,
         }
         let body = json!({ "phone": phone });
         let r: Body = self
@@ -338,8 +331,8 @@ impl Client {
     pub async fn send(&self, item: &OutboxItem) -> Result<()> {
         let key = Some(item.idempotency_key.as_str());
         let (method, path) = match (item.entity, item.op) {
-            (EntityKind::CallLog, OutboxOp::Create) => (Method::POST, "/api/call-logs".to_string()),
-            (EntityKind::CallLog, OutboxOp::Update) => {
+            (EntityKind::CallLog, WriteOp::Create) => (Method::POST, "/api/call-logs".to_string()),
+            (EntityKind::CallLog, WriteOp::Update) => {
                 (Method::PATCH, format!("/api/call-logs/{}", item.entity_id))
             }
             (EntityKind::Draft, _) => (Method::PUT, format!("/api/call-drafts/{}", item.entity_id)),
@@ -349,7 +342,7 @@ impl Client {
             Ok(_) => Ok(()),
             // A create that the backend already has (sent before a crash, under an older key)
             // is done: the state we hold is sent again as an update right after.
-            Err(SyncError::Rejected { status: 409, .. }) if item.op == OutboxOp::Create => {
+            Err(SyncError::Rejected { status: 409, .. }) if item.op == WriteOp::Create => {
                 debug!("create already known to the backend; sending as update");
                 let path = format!("/api/call-logs/{}", item.entity_id);
                 let _: Value = self

@@ -14,5 +14,5 @@ pub mod client;
 pub mod outbox;
 
 pub use agent_socket::{AgentSocket, ServerFrame, SocketEvent};
-pub use client::{Client, Contact, Session, SyncError};
-pub use outbox::{drain, DrainReport};
+pub use client::{Client, Session, SyncError};
+pub use outbox::{drain, send_batch, settle, DrainReport, Outbox};

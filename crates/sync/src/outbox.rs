@@ -1,12 +1,40 @@
 //! The outbox sender: drains the store's pending writes to the backend.
-
-use std::sync::Mutex;
+//!
+//! Sending and settling are separate steps so that the owner of the store (the service's
+//! event loop) never waits on the network: it takes a batch, hands it to a worker that calls
+//! [`send_batch`], and settles the answers with [`settle`] when they come back. [`drain`]
+//! chains the steps for callers that own an outbox outright (tests, benchmarks).
 
 use futures_util::future::join_all;
-use ringside_store::{Store, StoreError};
+use ringside_store::{OutboxItem, Store, StoreError};
 use tracing::{info, warn};
 
 use crate::client::{Client, SyncError};
+
+/// What the sender needs from the store, and nothing more.
+pub trait Outbox {
+    /// Up to `limit` due writes, at most one per record.
+    fn next_batch(&mut self, now_ms: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
+    fn done(&mut self, items: &[&OutboxItem]) -> Result<(), StoreError>;
+    fn retry(&mut self, item: &OutboxItem, at_ms: i64, error: &str) -> Result<(), StoreError>;
+    /// The backend refused the write for good (4xx): kept, marked failed, never re-sent.
+    fn failed(&mut self, item: &OutboxItem, error: &str) -> Result<(), StoreError>;
+}
+
+impl Outbox for Store {
+    fn next_batch(&mut self, now_ms: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        self.next_outbox_batch(now_ms, limit)
+    }
+    fn done(&mut self, items: &[&OutboxItem]) -> Result<(), StoreError> {
+        self.outbox_done_many(items)
+    }
+    fn retry(&mut self, item: &OutboxItem, at_ms: i64, error: &str) -> Result<(), StoreError> {
+        self.outbox_retry(item, at_ms, error)
+    }
+    fn failed(&mut self, item: &OutboxItem, error: &str) -> Result<(), StoreError> {
+        self.outbox_failed(item, error)
+    }
+}
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DrainReport {
@@ -20,7 +48,8 @@ pub struct DrainReport {
 }
 
 /// Delay before retry `attempts` (0-based): 0.5 s doubling to 30 s, plus up to 25 % jitter
-/// derived from the entry so that many clients coming back at once do not stampede.
+/// derived from `seed` so that many clients coming back at once do not stampede. Every retry
+/// in Ringside (outbox entries, sign-in, the agent socket) waits by this rule.
 pub fn backoff_ms(attempts: u32, seed: i64) -> i64 {
     let base = 500i64.saturating_mul(1i64 << attempts.min(6)).min(30_000);
     let jitter = (seed.unsigned_abs() % 1000) as i64 * base / 4000;
@@ -32,56 +61,69 @@ pub fn backoff_ms(attempts: u32, seed: i64) -> i64 {
 /// after an outage fast even when the backend is far away.
 pub const IN_FLIGHT: usize = 8;
 
+/// Sends a batch, all at once; the answers come back in the batch's order.
+pub async fn send_batch(client: &Client, batch: &[OutboxItem]) -> Vec<Result<(), SyncError>> {
+    join_all(batch.iter().map(|item| client.send(item))).await
+}
+
+/// Records the backend's answers to a batch in the outbox and in `report`. Returns whether
+/// the drain must stop here (a transient failure or a refused session).
+pub fn settle(
+    outbox: &mut impl Outbox,
+    batch: &[OutboxItem],
+    results: Vec<Result<(), SyncError>>,
+    now_ms: i64,
+    report: &mut DrainReport,
+) -> Result<bool, StoreError> {
+    let mut done = Vec::new();
+    let mut stop = false;
+    for (item, result) in batch.iter().zip(results) {
+        match result {
+            Ok(()) => done.push(item),
+            Err(SyncError::Unauthorized) => {
+                report.unauthorized = true;
+                report.stopped_on = Some(SyncError::Unauthorized.to_string());
+                stop = true;
+            }
+            Err(e) if e.is_transient() => {
+                let wait = match &e {
+                    SyncError::RateLimited { retry_after_ms } => {
+                        i64::try_from(*retry_after_ms).unwrap_or(60_000)
+                    }
+                    _ => backoff_ms(item.attempts, item.head_seq),
+                };
+                warn!(error = %e, wait_ms = wait, "write not delivered; will retry");
+                outbox.retry(item, now_ms + wait, &e.to_string())?;
+                report.stopped_on = Some(e.to_string());
+                report.pause_ms = report.pause_ms.max(wait);
+                stop = true;
+            }
+            Err(e) => {
+                warn!(error = %e, entity_id = %item.entity_id, "write refused by the backend; kept as failed");
+                outbox.failed(item, &e.to_string())?;
+                report.failed += 1;
+            }
+        }
+    }
+    outbox.done(&done)?;
+    report.sent += done.len() as u64;
+    Ok(stop)
+}
+
 /// Sends due entries until the outbox is empty or the backend stops answering.
 pub async fn drain(
-    store: &Mutex<Store>,
+    outbox: &mut impl Outbox,
     client: &Client,
     now_ms: impl Fn() -> i64,
 ) -> Result<DrainReport, StoreError> {
     let mut report = DrainReport::default();
     loop {
-        let batch = {
-            let mut s = store.lock().map_err(|_| poisoned())?;
-            s.next_outbox_batch(now_ms(), IN_FLIGHT)?
-        };
+        let batch = outbox.next_batch(now_ms(), IN_FLIGHT)?;
         if batch.is_empty() {
             break;
         }
-        let results = join_all(batch.iter().map(|item| client.send(item))).await;
-        let mut done = Vec::new();
-        let mut stop = false;
-        let mut s = store.lock().map_err(|_| poisoned())?;
-        for (item, result) in batch.iter().zip(results) {
-            match result {
-                Ok(()) => done.push(item),
-                Err(SyncError::Unauthorized) => {
-                    report.unauthorized = true;
-                    report.stopped_on = Some(SyncError::Unauthorized.to_string());
-                    stop = true;
-                }
-                Err(e) if e.is_transient() => {
-                    let wait = match &e {
-                        SyncError::RateLimited { retry_after_ms } => {
-                            i64::try_from(*retry_after_ms).unwrap_or(60_000)
-                        }
-                        _ => backoff_ms(item.attempts, item.head_seq),
-                    };
-                    warn!(error = %e, wait_ms = wait, "write not delivered; will retry");
-                    s.outbox_retry(item, now_ms() + wait, &e.to_string())?;
-                    report.stopped_on = Some(e.to_string());
-                    report.pause_ms = report.pause_ms.max(wait);
-                    stop = true;
-                }
-                Err(e) => {
-                    warn!(error = %e, entity_id = %item.entity_id, "write refused by the backend; kept as failed");
-                    s.outbox_failed(item, &e.to_string())?;
-                    report.failed += 1;
-                }
-            }
-        }
-        s.outbox_done_many(&done)?;
-        report.sent += done.len() as u64;
-        if stop {
+        let results = send_batch(client, &batch).await;
+        if settle(outbox, &batch, results, now_ms(), &mut report)? {
             break;
         }
     }
@@ -89,10 +131,6 @@ pub async fn drain(
         info!(sent = report.sent, "outbox drained");
     }
     Ok(report)
-}
-
-fn poisoned() -> StoreError {
-    StoreError::Corrupt("store lock poisoned".into())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Mutex;
+
 
 use ringside_backend::faults::FaultSettings;
 use ringside_core::{CallDraft, CallStatus, Secret, WriteOp};
@@ -14,7 +14,7 @@ use ringside_sync::{drain, Client, SyncError};
 
 struct Setup {
     _dir: tempfile::TempDir,
-    store: Mutex<Store>,
+    store: Store,
     client: Client,
     backend: ringside_backend::Embedded,
 }
@@ -30,7 +30,7 @@ async fn setup() -> Setup {
     assert_eq!(session.agent.extension, "1002");
     Setup {
         _dir: dir,
-        store: Mutex::new(store),
+        store,
         client,
         backend,
     }
@@ -38,9 +38,9 @@ async fn setup() -> Setup {
 
 #[tokio::test]
 async fn a_call_log_lifecycle_arrives_once_with_its_final_state() {
-    let s = setup().await;
+    let mut s = setup().await;
     {
-        let mut st = s.store.lock().unwrap();
+        let st = &mut s.store;
         st.save_call_log(&log("l1", CallStatus::Ringing, 0), WriteOp::Create, 1)
             .unwrap();
         st.save_call_log(&log("l1", CallStatus::Talking, 0), WriteOp::Update, 2)
@@ -57,12 +57,12 @@ async fn a_call_log_lifecycle_arrives_once_with_its_final_state() {
         )
         .unwrap();
     }
-    let report = drain(&s.store, &s.client, now).await.unwrap();
+    let report = drain(&mut s.store, &s.client, now).await.unwrap();
     assert_eq!(
         report.sent, 2,
         "{report:?}: one call log write, one draft write"
     );
-    assert_eq!(s.store.lock().unwrap().pending_count().unwrap(), 0);
+    assert_eq!(s.store.pending_count().unwrap(), 0);
     let logs = s.client.call_logs().await.unwrap();
     assert_eq!(logs.len(), 1);
     assert_eq!(logs[0]["status"], "answered");
@@ -72,25 +72,21 @@ async fn a_call_log_lifecycle_arrives_once_with_its_final_state() {
 
 #[tokio::test]
 async fn a_resent_write_is_not_applied_twice() {
-    let s = setup().await;
+    let mut s = setup().await;
     s.store
-        .lock()
-        .unwrap()
         .save_call_log(&log("l2", CallStatus::Ringing, 0), WriteOp::Create, 1)
         .unwrap();
     s.store
-        .lock()
-        .unwrap()
         .save_call_log(&log("l2", CallStatus::Missed, 0), WriteOp::Update, 2)
         .unwrap();
     // Send the head but "crash" before acknowledging it locally.
-    let item = s.store.lock().unwrap().next_outbox(now()).unwrap().unwrap();
+    let item = s.store.next_outbox(now()).unwrap().unwrap();
     s.client.send(&item).await.unwrap();
     // After restart the same state goes again, under the same key.
-    let again = s.store.lock().unwrap().next_outbox(now()).unwrap().unwrap();
+    let again = s.store.next_outbox(now()).unwrap().unwrap();
     assert_eq!(again.idempotency_key, item.idempotency_key);
     s.client.send(&again).await.unwrap();
-    s.store.lock().unwrap().outbox_done(&again).unwrap();
+    s.store.outbox_done(&again).unwrap();
     let logs = s.client.call_logs().await.unwrap();
     assert_eq!(logs.len(), 1);
     assert_eq!(
@@ -102,27 +98,27 @@ async fn a_resent_write_is_not_applied_twice() {
 
 #[tokio::test]
 async fn an_outage_keeps_everything_and_delivers_it_after() {
-    let s = setup().await;
+    let mut s = setup().await;
     s.backend.faults.set(FaultSettings {
         down: true,
         ..FaultSettings::default()
     });
     for i in 0..20 {
-        let mut st = s.store.lock().unwrap();
+        let st = &mut s.store;
         let id = format!("o{i}");
         st.save_call_log(&log(&id, CallStatus::Ringing, 0), WriteOp::Create, i)
             .unwrap();
         st.save_call_log(&log(&id, CallStatus::Missed, 0), WriteOp::Update, i)
             .unwrap();
     }
-    let report = drain(&s.store, &s.client, now).await.unwrap();
+    let report = drain(&mut s.store, &s.client, now).await.unwrap();
     assert_eq!(report.sent, 0);
     assert!(report.stopped_on.is_some());
-    assert_eq!(s.store.lock().unwrap().pending_count().unwrap(), 40);
+    assert_eq!(s.store.pending_count().unwrap(), 40);
 
     s.backend.faults.set(FaultSettings::default());
-    s.store.lock().unwrap().outbox_wake().unwrap();
-    let report = drain(&s.store, &s.client, now).await.unwrap();
+    s.store.outbox_wake().unwrap();
+    let report = drain(&mut s.store, &s.client, now).await.unwrap();
     assert_eq!(report.sent, 20, "{report:?}");
     let logs = s.client.call_logs().await.unwrap();
     assert_eq!(logs.len(), 20);
@@ -142,7 +138,7 @@ async fn refused_connections_are_transient() {
 
 #[tokio::test]
 async fn no_token_is_unauthorized_and_bad_writes_are_kept_as_failed() {
-    let s = setup().await;
+    let mut s = setup().await;
     let anon = Client::new(&s.backend.base_url()).unwrap();
     assert!(matches!(
         anon.call_logs().await.unwrap_err(),
@@ -151,13 +147,11 @@ async fn no_token_is_unauthorized_and_bad_writes_are_kept_as_failed() {
     let mut bad = log("bad", CallStatus::Ringing, 0);
     bad.call_id = String::new();
     s.store
-        .lock()
-        .unwrap()
         .save_call_log(&bad, WriteOp::Create, 1)
         .unwrap();
-    let report = drain(&s.store, &s.client, now).await.unwrap();
+    let report = drain(&mut s.store, &s.client, now).await.unwrap();
     assert_eq!(report.failed, 1);
-    let st = s.store.lock().unwrap();
+    let st = s.store;
     assert_eq!(st.failed_count().unwrap(), 1);
     assert!(st.last_outbox_error().unwrap().unwrap().contains("422"));
 }

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Mutex;
+
 use std::time::Duration;
 
 use ringside_backend::faults::FaultSettings;
@@ -15,7 +15,7 @@ use ringside_sync::{drain, Client, SyncError};
 
 struct Rig {
     _dir: tempfile::TempDir,
-    store: Mutex<Store>,
+    store: Store,
     client: Client,
     backend: ringside_backend::Embedded,
 }
@@ -32,15 +32,15 @@ async fn rig(request_timeout: Duration) -> Rig {
     client.login("demo", &Secret("demo".into())).await.unwrap();
     Rig {
         _dir: dir,
-        store: Mutex::new(store),
+        store,
         client,
         backend,
     }
 }
 
 impl Rig {
-    fn calls(&self, n: usize) {
-        let mut s = self.store.lock().unwrap();
+    fn calls(&mut self, n: usize) {
+        let s = &mut self.store;
         for i in 0..n {
             let id = format!("f{i}");
             s.save_call_log(&log(&id, CallStatus::Ringing, 0), WriteOp::Create, 1)
@@ -52,16 +52,16 @@ impl Rig {
 
     /// Drains until the outbox is empty, waking retries as if their time had come; returns
     /// how many drains it took.
-    async fn drain_all(&self, max_rounds: usize) -> usize {
+    async fn drain_all(&mut self, max_rounds: usize) -> usize {
         for round in 1..=max_rounds {
-            let report = drain(&self.store, &self.client, now).await.unwrap();
+            let report = drain(&mut self.store, &self.client, now).await.unwrap();
             if report.unauthorized {
                 self.client.refresh().await.unwrap();
             }
-            if self.store.lock().unwrap().pending_count().unwrap() == 0 {
+            if self.store.pending_count().unwrap() == 0 {
                 return round;
             }
-            self.store.lock().unwrap().outbox_wake().unwrap();
+            self.store.outbox_wake().unwrap();
         }
         panic!("outbox not empty after {max_rounds} drains");
     }
@@ -77,7 +77,7 @@ impl Rig {
 
 #[tokio::test]
 async fn bursts_of_500s() {
-    let r = rig(Duration::from_secs(5)).await;
+    let mut r = rig(Duration::from_secs(5)).await;
     r.calls(30);
     r.backend.faults.set(FaultSettings {
         error_per_mille: 500,
@@ -91,13 +91,13 @@ async fn bursts_of_500s() {
 
 #[tokio::test]
 async fn rate_limited_with_retry_after() {
-    let r = rig(Duration::from_secs(5)).await;
+    let mut r = rig(Duration::from_secs(5)).await;
     r.calls(5);
     r.backend.faults.set(FaultSettings {
         rate_limit_every: 2,
         ..Default::default()
     });
-    let report = drain(&r.store, &r.client, now).await.unwrap();
+    let report = drain(&mut r.store, &r.client, now).await.unwrap();
     let err = report.stopped_on.expect("stopped on the 429");
     assert!(err.contains("retry after 1000 ms"), "{err}");
     // Retry-After is honoured: the whole outbox pauses for a second, not just one entry.
@@ -109,13 +109,13 @@ async fn rate_limited_with_retry_after() {
 
 #[tokio::test]
 async fn timeouts_after_the_backend_applied_the_write() {
-    let r = rig(Duration::from_millis(300)).await;
+    let mut r = rig(Duration::from_millis(300)).await;
     r.calls(3);
     r.backend.faults.set(FaultSettings {
         latency_ms: 600,
         ..Default::default()
     });
-    let report = drain(&r.store, &r.client, now).await.unwrap();
+    let report = drain(&mut r.store, &r.client, now).await.unwrap();
     assert_eq!(report.sent, 0);
     assert!(report.stopped_on.is_some());
     // The slow request still completed on the server: the retry must not duplicate it.
@@ -129,13 +129,13 @@ async fn timeouts_after_the_backend_applied_the_write() {
 
 #[tokio::test]
 async fn garbage_bodies_on_success() {
-    let r = rig(Duration::from_secs(5)).await;
+    let mut r = rig(Duration::from_secs(5)).await;
     r.calls(4);
     r.backend.faults.set(FaultSettings {
         garbage_every: 1,
         ..Default::default()
     });
-    let report = drain(&r.store, &r.client, now).await.unwrap();
+    let report = drain(&mut r.store, &r.client, now).await.unwrap();
     let err = report
         .stopped_on
         .expect("garbage is not an acknowledgement");
@@ -149,7 +149,7 @@ async fn garbage_bodies_on_success() {
 
 #[tokio::test]
 async fn slow_bodies_within_and_beyond_the_timeout() {
-    let r = rig(Duration::from_millis(800)).await;
+    let mut r = rig(Duration::from_millis(800)).await;
     r.calls(2);
     r.backend.faults.set(FaultSettings {
         slow_body_ms: 200,
@@ -162,13 +162,13 @@ async fn slow_bodies_within_and_beyond_the_timeout() {
     );
     r.assert_exactly_once(2).await;
 
-    let r = rig(Duration::from_millis(300)).await;
+    let mut r = rig(Duration::from_millis(300)).await;
     r.calls(2);
     r.backend.faults.set(FaultSettings {
         slow_body_ms: 600,
         ..Default::default()
     });
-    let report = drain(&r.store, &r.client, now).await.unwrap();
+    let report = drain(&mut r.store, &r.client, now).await.unwrap();
     assert!(report.stopped_on.is_some());
     r.backend.faults.set(FaultSettings::default());
     r.drain_all(10).await;
@@ -177,17 +177,17 @@ async fn slow_bodies_within_and_beyond_the_timeout() {
 
 #[tokio::test]
 async fn expired_token_then_refresh() {
-    let r = rig(Duration::from_secs(5)).await;
+    let mut r = rig(Duration::from_secs(5)).await;
     r.calls(3);
     reqwest::Client::new()
         .post(format!("{}/admin/expire-tokens", r.backend.base_url()))
         .send()
         .await
         .unwrap();
-    let report = drain(&r.store, &r.client, now).await.unwrap();
+    let report = drain(&mut r.store, &r.client, now).await.unwrap();
     assert!(report.unauthorized);
     assert_eq!(
-        r.store.lock().unwrap().pending_count().unwrap(),
+        r.store.pending_count().unwrap(),
         6,
         "nothing lost on 401"
     );
@@ -203,7 +203,7 @@ async fn expired_token_then_refresh() {
 
 #[tokio::test]
 async fn refused_connections_then_recovery() {
-    let r = rig(Duration::from_secs(2)).await;
+    let mut r = rig(Duration::from_secs(2)).await;
     r.calls(10);
     r.backend.faults.set(FaultSettings {
         refuse: true,
@@ -217,7 +217,7 @@ async fn refused_connections_then_recovery() {
     )
     .unwrap();
     fresh.set_token(r.client.token());
-    let report = drain(&r.store, &fresh, now).await.unwrap();
+    let report = drain(&mut r.store, &fresh, now).await.unwrap();
     assert_eq!(report.sent, 0);
     let err = report.stopped_on.unwrap();
     assert!(err.contains("unreachable"), "{err}");

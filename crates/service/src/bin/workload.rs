@@ -8,19 +8,11 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use ringside_core::{CallDraft, Direction, RawPhoneEvent, Snapshot};
-use ringside_service::{Config, Mode, Outlet, Service, WebphoneSource};
-use serde_json::{json, Value};
-
-struct Quiet;
-
-impl Outlet for Quiet {
-    fn snapshot(&self, _: &Snapshot) {}
-    fn phone_command(&self, _: &Value) {}
-}
+use ringside_core::{CallDraft, Direction, RawPhoneEvent};
+use ringside_service::{Config, Mode, WebphoneSource};
+use serde_json::json;
 
 fn say(line: String) {
     let mut out = std::io::stdout().lock();
@@ -59,20 +51,26 @@ async fn main() {
         locked: vec![],
         warnings: vec![],
     };
-    let svc = match Service::start(config, Arc::new(Quiet)).await {
+    let svc = match ringside_service::start(config).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("ringside-workload: {e}");
             std::process::exit(1);
         }
     };
-    while svc.snapshot().engine.agent.is_none() {
+    while svc
+        .snapshot()
+        .await
+        .map_or(true, |s| s.engine.agent.is_none())
+    {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     if drain_only {
         loop {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let snap = svc.snapshot();
+            let Ok(snap) = svc.snapshot().await else {
+                continue;
+            };
             if snap.sync.pending == 0 && snap.sync.online {
                 say("drained".into());
                 return;
@@ -82,33 +80,35 @@ async fn main() {
     for i in from.. {
         let id = format!("[w-{i}]");
         let event = |name: &str| RawPhoneEvent::call(name, Direction::Inbound, "1001", &id).args;
-        svc.phone_event("call".into(), event("setup"));
+        let _ = svc.phone_event("call".into(), event("setup")).await;
         say(format!("created {i}"));
-        svc.phone_event("call".into(), event("ringing"));
-        svc.phone_event("call".into(), event("connected"));
+        let _ = svc.phone_event("call".into(), event("ringing")).await;
+        let _ = svc.phone_event("call".into(), event("connected")).await;
         tokio::time::sleep(Duration::from_millis(2)).await;
-        svc.phone_event("call".into(), event("disconnected"));
-        svc.phone_event(
-            "cdr".into(),
-            vec![
-                json!("1001"),
-                json!("1002"),
-                json!("800"),
-                json!("2000"),
-                json!(2),
-                json!("1001"),
-                json!("Call terminated"),
-                json!(1),
-                json!(format!("w-{i}")),
-            ],
-        );
+        let _ = svc.phone_event("call".into(), event("disconnected")).await;
+        let _ = svc
+            .phone_event(
+                "cdr".into(),
+                vec![
+                    json!("1001"),
+                    json!("1002"),
+                    json!("800"),
+                    json!("2000"),
+                    json!(2),
+                    json!("1001"),
+                    json!("Call terminated"),
+                    json!(1),
+                    json!(format!("w-{i}")),
+                ],
+            )
+            .await;
         let call_log_id = ringside_core::call::call_log_id("1002", &format!("w-{i}"));
         let draft = CallDraft {
             call_log_id,
             notes: format!("note {i}"),
             ..CallDraft::default()
         };
-        if svc.save_draft(draft.clone()).is_ok() && svc.submit_draft(draft).is_ok() {
+        if svc.save_draft(draft.clone()).await.is_ok() && svc.submit_draft(draft).await.is_ok() {
             say(format!("completed {i}"));
         }
     }

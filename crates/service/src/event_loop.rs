@@ -1,0 +1,1019 @@
+//! The event loop: the one owner of the engine, the store, the journal and the UI's state.
+//! See the crate docs for the picture; this file is the loop, its state, and the engine's
+//! effects carried out in order.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ringside_core::journal::{JournalLine, INTENT_KIND};
+use ringside_core::{
+    CallDraft, CallStatus, Clock, ContactView, Disposition, DraftState, DraftView, Effect, Engine,
+    EngineError, HistoryEntry, Input, Intent, IpcError, Language, PauseReason, PbxTransferState,
+    PhoneCommand, Preferences, RawPhoneEvent, Secret, SessionState, SessionView, SettingsView,
+    Snapshot, SyncView, Theme, WriteOp,
+};
+use ringside_store::{JournalWriter, Store};
+use ringside_sync::{
+    AgentSocket, Client, DrainReport, ServerFrame, Session, SocketEvent, SyncError,
+};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, error, info, info_span, warn};
+
+use crate::handle::Msg;
+use crate::workers::{Done, Workers};
+use crate::{config, wall_ms, Config, Mode, PhoneSink, ServiceError, UiSink, WebphoneSource};
+
+/// Commands for the webphone kept while its window has not attached yet (it loads after the
+/// core starts); beyond this the oldest are dropped, and said so in the log.
+const PHONE_BACKLOG: usize = 256;
+/// Outside messages handled before one snapshot goes out: a burst of callbacks renders once.
+const BATCH: usize = 64;
+/// How long shutdown waits for an outbox batch already sent; unanswered, it stays queued.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// The day's history: the last 24 hours, at most this many calls.
+const HISTORY_ROWS: u32 = 200;
+const HISTORY_SPAN_MS: i64 = 24 * 3600 * 1000;
+
+pub(crate) struct Core {
+    engine: Engine,
+    store: Store,
+    journal: Option<JournalWriter>,
+    /// The agent's extension, written on every journal line.
+    extension: String,
+    config: Config,
+    demo: bool,
+    /// Demo mode: the credentials to sign in again when a refresh is refused.
+    demo_login: Option<(String, Secret)>,
+    #[cfg(feature = "demo")]
+    _demo_backend: Option<crate::demo::DemoBackend>,
+    started: Instant,
+    workers: Workers,
+    stop_workers: watch::Sender<bool>,
+    agent_socket: Option<AgentSocket>,
+    ws_url: String,
+
+    // What the UI is shown, kept current by the loop.
+    session: SessionView,
+    sync: SyncView,
+    notice: Option<IpcError>,
+    webrtc_missing: bool,
+    pause_reasons: Vec<PauseReason>,
+    dispositions: Vec<Disposition>,
+    contacts: Vec<ContactView>,
+    preferences: Preferences,
+    settings: SettingsView,
+    drafts: Vec<DraftView>,
+    history: Vec<HistoryEntry>,
+    /// A write made these stale: they are re-read from SQLite before the next snapshot.
+    stale: Stale,
+
+    ui: Option<UiSink>,
+    last_sent: Option<Snapshot>,
+    phone: Option<PhoneSink>,
+    phone_backlog: VecDeque<PhoneCommand>,
+
+    draining: bool,
+    drain_paused_until: i64,
+    reauthenticating: bool,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Stale {
+    history: bool,
+    drafts: bool,
+    pending: bool,
+}
+
+impl Stale {
+    fn all() -> Self {
+        Self {
+            history: true,
+            drafts: true,
+            pending: true,
+        }
+    }
+}
+
+fn store_error(e: &ringside_store::StoreError) -> IpcError {
+    IpcError::new(e.code(), e.to_string())
+}
+
+/// A call still ringing or talking in the store belongs to a run that crashed or was killed:
+/// the webphone that carried it is gone, so the call is over. It gets its terminal status
+/// (by the same rule as any call) and the reason says what happened, so that it still reaches
+/// the backend instead of staying "ringing" forever.
+fn recover_interrupted_calls(store: &mut Store, now_ms: i64) {
+    let unfinished = match store.unfinished_call_logs() {
+        Ok(u) => u,
+        Err(e) => {
+            error!(error = %e, "unfinished calls unreadable");
+            return;
+        }
+    };
+    for mut log in unfinished {
+        let connected = log.status == CallStatus::Talking;
+        log.status = CallStatus::ended(log.direction, connected);
+        log.ended_at_ms = Some(now_ms);
+        log.end_reason = Some("interrupted: Ringside stopped during the call".into());
+        warn!(call_id = %log.call_id, status = log.status.as_str(), "call interrupted by a restart closed");
+        if let Err(e) = store.save_call_log(&log, WriteOp::Update, now_ms) {
+            error!(error = %e, "interrupted call not closed");
+        }
+    }
+}
+
+impl Core {
+    /// Opens the profile and everything the loop will own. Nothing runs yet.
+    pub async fn open(
+        config: Config,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<Done>), ServiceError> {
+        let (mut store, report) = Store::open(&config.profile_dir.join("ringside.db"), wall_ms())?;
+        let mut notice = report.moved_aside.map(|aside| {
+            IpcError::new(
+                "store_recovered",
+                format!(
+                    "The local database was damaged. It was kept at {} and a new one was started.",
+                    aside.display()
+                ),
+            )
+        });
+        if let Some(w) = config.warnings.first() {
+            notice.get_or_insert_with(|| IpcError::new("config", w.clone()));
+        }
+        let journal = match JournalWriter::open(&config.profile_dir.join("journal"), 8 << 20, 10) {
+            Ok(j) => Some(j),
+            Err(e) => {
+                warn!(error = %e, "event journal unavailable");
+                None
+            }
+        };
+        let demo = config.mode == Mode::Demo;
+        #[cfg(feature = "demo")]
+        let mut demo_backend = None;
+        let base_url = match (&config.backend_url, demo) {
+            (Some(url), _) => url.clone(),
+            #[cfg(feature = "demo")]
+            (None, true) => {
+                let backend = crate::demo::DemoBackend::start(&config.profile_dir).await?;
+                let url = backend.base_url();
+                demo_backend = Some(backend);
+                url
+            }
+            #[cfg(not(feature = "demo"))]
+            (None, true) => return Err(ServiceError::NoDemoBackend),
+            (None, false) => return Err(config::ConfigError::NoBackend.into()),
+        };
+        recover_interrupted_calls(&mut store, wall_ms());
+        let username = if demo {
+            "demo".to_string()
+        } else {
+            store
+                .setting("username")
+                .ok()
+                .flatten()
+                .or_else(|| config.username.clone())
+                .unwrap_or_default()
+        };
+        let setting = |key: &str| store.setting(key).ok().flatten().unwrap_or_default();
+        let preferences = Preferences {
+            theme: Theme::parse(&setting("theme")),
+            language: Language::parse(&setting("language")),
+        };
+        let mut engine = Engine::new();
+        engine.set_transfer_route(config.transfer_route);
+        engine.set_registration_timeout_ms(config.registration_timeout_s.saturating_mul(1000));
+        let client = Arc::new(Client::new(&base_url)?);
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let (stop_workers, stop_rx) = watch::channel(false);
+        let settings = SettingsView {
+            webphone: match &config.webphone {
+                WebphoneSource::Simulator => String::new(),
+                WebphoneSource::Folder(p) => p.display().to_string(),
+                WebphoneSource::Url(u) => u.clone(),
+            },
+            webphone_locked: config.locked.iter().any(|k| k == "webphone"),
+            backend_locked: config.locked.iter().any(|k| k == "backend_url"),
+            audio_devices: Vec::new(),
+        };
+        let demo_login = demo.then(|| {
+            (
+                "demo".to_string(),
+                Secret(std::env::var("RINGSIDE_PASSWORD").unwrap_or_else(|_| "demo".into())),
+            )
+        });
+        let core = Self {
+            engine,
+            store,
+            journal,
+            extension: String::new(),
+            demo,
+            demo_login,
+            #[cfg(feature = "demo")]
+            _demo_backend: demo_backend,
+            started: Instant::now(),
+            workers: Workers::new(client, done_tx, stop_rx),
+            stop_workers,
+            agent_socket: None,
+            ws_url: String::new(),
+            session: SessionView {
+                state: SessionState::SignedOut,
+                username,
+                backend_url: base_url,
+                error: None,
+            },
+            sync: SyncView::default(),
+            notice,
+            webrtc_missing: false,
+            pause_reasons: Vec::new(),
+            dispositions: Vec::new(),
+            contacts: Vec::new(),
+            preferences,
+            settings,
+            drafts: Vec::new(),
+            history: Vec::new(),
+            stale: Stale::all(),
+            ui: None,
+            last_sent: None,
+            phone: None,
+            phone_backlog: VecDeque::new(),
+            draining: false,
+            drain_paused_until: 0,
+            reauthenticating: false,
+            config,
+        };
+        Ok((core, done_rx))
+    }
+
+    pub fn client(&self) -> &Arc<Client> {
+        &self.workers.client
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.demo
+    }
+
+    fn clock(&self) -> Clock {
+        Clock {
+            mono_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            wall_ms: wall_ms(),
+        }
+    }
+
+    /// Demo mode signs in by itself; live mode waits for the sign-in screen unless an
+    /// unattended run gives a password in the environment.
+    fn sign_in_unattended(&mut self) {
+        let password = std::env::var("RINGSIDE_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty());
+        let username = self.session.username.clone();
+        let password = match (self.demo, password) {
+            (true, p) => Secret(p.unwrap_or_else(|| "demo".into())),
+            (false, Some(p)) if !username.is_empty() => Secret(p),
+            _ => return,
+        };
+        self.session.state = SessionState::SigningIn;
+        self.workers.sign_in_until_answered(username, password);
+    }
+
+    // ---- inputs from outside -------------------------------------------------------------
+
+    fn on_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Phone { kind, args, reply } => {
+                self.phone_event(kind, args);
+                let _ = reply.send(Ok(()));
+            }
+            Msg::Intent { intent, reply } => {
+                if let Ok(v) = serde_json::to_value(&intent) {
+                    self.journal(INTENT_KIND, &[v]);
+                }
+                let result = self.handle(Input::User(intent)).map_err(IpcError::from);
+                let _ = reply.send(result);
+            }
+            Msg::SaveDraft { draft, reply } => {
+                let _ = reply.send(self.save_draft(draft));
+            }
+            Msg::SubmitDraft { draft, reply } => {
+                let _ = reply.send(self.submit_draft(draft));
+            }
+            Msg::SignIn {
+                username,
+                password,
+                reply,
+            } => {
+                let username = username.trim().to_string();
+                if username.is_empty() || password.0.is_empty() {
+                    let _ = reply.send(Err(IpcError::new(
+                        "sign_in_incomplete",
+                        "Enter your username and password.",
+                    )));
+                    return;
+                }
+                self.session.state = SessionState::SigningIn;
+                self.session.username.clone_from(&username);
+                self.session.error = None;
+                self.workers.sign_in(username, password, reply);
+            }
+            Msg::SignOut { reply } => self.workers.log_out(reply),
+            Msg::SetAgentStatus { status, reply } => {
+                if status.state == ringside_core::AgentState::Paused && status.reason.is_none() {
+                    let _ = reply.send(Err(IpcError::new(
+                        "pause_reason_required",
+                        "Choose why you are pausing.",
+                    )));
+                    return;
+                }
+                self.workers.set_agent_status(status, reply);
+            }
+            Msg::SetPreferences { preferences, reply } => {
+                let saved = self
+                    .store
+                    .set_setting("theme", preferences.theme.as_str())
+                    .and_then(|()| {
+                        self.store
+                            .set_setting("language", preferences.language.as_str())
+                    })
+                    .map_err(|e| store_error(&e));
+                if saved.is_ok() {
+                    self.preferences = preferences;
+                }
+                let _ = reply.send(saved);
+            }
+            Msg::SetWebphoneLocation { location, reply } => {
+                let _ = reply.send(self.set_webphone_location(&location));
+            }
+            Msg::Simulate {
+                action,
+                call_id,
+                reply,
+            } => {
+                let result = self.demo_only().and_then(|()| match action.as_str() {
+                    "remote_hangup" => Ok(PhoneCommand::SimRemoteHangup { call_id }),
+                    "remote_answer" => Ok(PhoneCommand::SimRemoteAnswer { call_id }),
+                    other => Err(IpcError::new(
+                        "unknown_simulation",
+                        format!("no simulation `{other}`"),
+                    )),
+                });
+                let _ = reply.send(result.map(|cmd| self.send_phone(cmd)));
+            }
+            Msg::SimulateIncoming { number, reply } => {
+                let result = self.demo_only().map(|()| {
+                    self.send_phone(PhoneCommand::SimIncoming {
+                        number: number.clone(),
+                    });
+                    self.workers.push_demo_queue_call(number);
+                });
+                let _ = reply.send(result);
+            }
+            Msg::DismissNotice { reply } => {
+                self.notice = None;
+                let _ = reply.send(Ok(()));
+            }
+            Msg::Subscribe { sink, reply } => {
+                self.ui = Some(sink);
+                self.last_sent = None;
+                let _ = reply.send(Ok(()));
+            }
+            Msg::AttachPhone { sink, reply } => {
+                info!(
+                    backlog = self.phone_backlog.len(),
+                    "webphone bridge attached"
+                );
+                self.phone = Some(sink);
+                let backlog = std::mem::take(&mut self.phone_backlog);
+                for cmd in backlog {
+                    self.send_phone(cmd);
+                }
+                let _ = reply.send(Ok(()));
+            }
+            Msg::Snapshot { reply } => {
+                let snapshot = self.snapshot();
+                let _ = reply.send(Ok(snapshot));
+            }
+            // Handled by `run`, which owns the ending.
+            Msg::Shutdown { .. } => {}
+        }
+    }
+
+    fn demo_only(&self) -> Result<(), IpcError> {
+        if self.demo {
+            Ok(())
+        } else {
+            Err(IpcError::new(
+                "not_demo",
+                "the call simulator exists only in demo mode",
+            ))
+        }
+    }
+
+    /// A raw webphone callback from the bridge: journaled first, then handled.
+    fn phone_event(&mut self, kind: String, args: Vec<Value>) {
+        let raw = RawPhoneEvent::new(kind, args);
+        self.journal(&raw.kind, &raw.args);
+        match raw.kind.as_str() {
+            "bridge_error" => {
+                let detail: Vec<String> = raw.args.iter().map(|a| a.to_string()).collect();
+                error!(detail = %detail.join(" "), "webphone bridge error");
+                self.notice = Some(IpcError::new(
+                    "webphone_failed",
+                    format!(
+                        "The webphone library could not be used ({}). Calls cannot be made or received until this is fixed: check the webphone location in Settings.",
+                        detail.join(": ").replace('"', "")
+                    ),
+                ));
+            }
+            "env" => {
+                let webrtc = raw.args.first().and_then(|e| e["webrtc"].as_bool());
+                if webrtc == Some(false) && self.config.webphone != WebphoneSource::Simulator {
+                    warn!("this web engine has no WebRTC");
+                    self.webrtc_missing = true;
+                    self.notice = Some(IpcError::new(
+                        "no_webrtc",
+                        "This system's web engine has no WebRTC, so the webphone cannot carry calls here. Ask IT for a system with WebRTC support (Windows and macOS have it; on Linux, WebKitGTK must be built with WebRTC).",
+                    ));
+                }
+            }
+            _ => self.handle_logged(Input::Phone(raw)),
+        }
+    }
+
+    fn journal(&mut self, kind: &str, args: &[Value]) {
+        if let Some(j) = &mut self.journal {
+            let line = JournalLine {
+                t_ms: wall_ms(),
+                agent: self.extension.clone(),
+                kind: kind.to_string(),
+                args: args.to_vec(),
+            };
+            if let Err(e) = j.append(&line) {
+                warn!(error = %e, "journal append failed");
+            }
+        }
+    }
+
+    fn save_draft(&mut self, mut draft: CallDraft) -> Result<(), IpcError> {
+        draft.updated_at_ms = wall_ms();
+        draft.state = DraftState::Editing;
+        self.store.save_draft(&draft).map_err(|e| store_error(&e))?;
+        // Kept in place: the form being typed in must not be re-read under the agent.
+        if let Some(view) = self
+            .drafts
+            .iter_mut()
+            .find(|v| v.draft.call_log_id == draft.call_log_id)
+        {
+            view.draft = draft;
+        } else {
+            self.stale.drafts = true;
+        }
+        Ok(())
+    }
+
+    fn submit_draft(&mut self, draft: CallDraft) -> Result<(), IpcError> {
+        let id = draft.call_log_id.clone();
+        self.store
+            .submit_draft(&draft, wall_ms())
+            .map_err(|e| store_error(&e))?;
+        self.stale = Stale::all();
+        self.drain();
+        self.handle(Input::User(Intent::CloseWrapUp { call_log_id: id }))
+            .map_err(IpcError::from)
+    }
+
+    fn set_webphone_location(&mut self, value: &str) -> Result<(), IpcError> {
+        if self.config.locked.iter().any(|k| k == "webphone") {
+            return Err(IpcError::new(
+                "locked",
+                "Your IT department has locked the webphone location.",
+            ));
+        }
+        let value = value.trim();
+        if !value.is_empty()
+            && !value.starts_with("https://")
+            && !value.starts_with("http://")
+            && !std::path::Path::new(value).is_absolute()
+        {
+            return Err(IpcError::new(
+                "invalid_webphone_location",
+                "Give the full path of the folder that holds webphone_api.js, or an https:// address.",
+            ));
+        }
+        config::save_user_value("webphone", value).map_err(|e| IpcError::new("config", e))?;
+        self.notice = Some(IpcError::new(
+            "restart_needed",
+            "The webphone location is saved. Restart Ringside to use it.",
+        ));
+        Ok(())
+    }
+
+    // ---- worker results ------------------------------------------------------------------
+
+    fn on_done(&mut self, done: Done) {
+        match done {
+            Done::SignedIn {
+                result,
+                password,
+                reply,
+            } => {
+                let outcome = match result {
+                    Ok(session) => {
+                        self.on_signed_in(session, &password);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let err = self.sign_in_error(&e);
+                        error!(error = %e, "sign-in refused");
+                        self.session.state = SessionState::SignedOut;
+                        self.session.error = Some(err.clone());
+                        Err(err)
+                    }
+                };
+                if let Some(reply) = reply {
+                    let _ = reply.send(outcome);
+                }
+            }
+            Done::SignInRetrying(error) => self.set_online(false, Some(error)),
+            Done::Reauthenticated(result) => {
+                self.reauthenticating = false;
+                match result {
+                    Ok(session) => {
+                        info!("session renewed");
+                        if let Some(j) = &mut self.journal {
+                            j.add_secret(session.token.0.clone());
+                        }
+                        self.drain_paused_until = 0;
+                        self.drain();
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "session could not be renewed");
+                        self.notice = Some(IpcError::new(
+                            "session_expired",
+                            "Your session with the backend has expired. Sign in again to sync.",
+                        ));
+                    }
+                }
+            }
+            Done::LoggedOutSent { reply } => {
+                self.send_phone(PhoneCommand::Stop);
+                self.agent_socket = None;
+                self.sync.agent_socket = false;
+                self.workers.client.clear_session();
+                self.handle_logged(Input::SessionEnded);
+                self.session.state = SessionState::SignedOut;
+                self.session.error = None;
+                info!("signed out");
+                let _ = reply.send(Ok(()));
+            }
+            Done::StatusApplied { result, reply } => {
+                let result = result.map(|applied| self.handle_logged(Input::AgentStatus(applied)));
+                let _ = reply.send(result);
+            }
+            Done::AgentStatus(status) => self.handle_logged(Input::AgentStatus(status)),
+            Done::PauseReasons(r) => self.pause_reasons = r,
+            Done::Dispositions(d) => self.dispositions = d,
+            Done::Contacts(c) => self.contacts = c,
+            Done::ContactResolved {
+                call_log_id,
+                contact,
+            } => {
+                self.handle_logged(Input::ContactResolved {
+                    call_log_id,
+                    contact_id: contact.id,
+                    name: contact.name,
+                });
+                // Resolving may have created the contact: the list shows it.
+                self.workers.fetch_contacts();
+            }
+            Done::Pbx { call_id, answer } => {
+                self.handle_logged(Input::PbxAnswer { call_id, answer });
+            }
+            Done::Delivered { batch, results } => self.on_delivered(&batch, results),
+            Done::Socket(event) => self.on_socket_event(event),
+        }
+    }
+
+    fn sign_in_error(&self, e: &SyncError) -> IpcError {
+        match e {
+            SyncError::Unauthorized | SyncError::Rejected { status: 401, .. } => {
+                IpcError::new("bad_credentials", "Wrong username or password.")
+            }
+            SyncError::Offline(_) => IpcError::new(
+                "backend_unreachable",
+                format!(
+                    "Cannot reach the backend at {}. Check the network, or ask IT whether the address is right.",
+                    self.workers.client.base_url()
+                ),
+            ),
+            other => IpcError::new(other.code(), format!("Sign-in failed: {other}")),
+        }
+    }
+
+    /// Everything that follows a successful sign-in, whoever started it.
+    fn on_signed_in(&mut self, session: Session, password: &Secret) {
+        self.ws_url.clone_from(&session.ws_url);
+        self.extension.clone_from(&session.agent.extension);
+        if let Some(j) = &mut self.journal {
+            j.set_secrets(vec![
+                session.sip.password.0.clone(),
+                session.token.0.clone(),
+                password.0.clone(),
+            ]);
+        }
+        self.session.state = SessionState::SignedIn;
+        self.session.error = None;
+        if let Err(e) = self.store.set_setting("username", &self.session.username) {
+            warn!(error = %e, "username not remembered");
+        }
+        self.set_online(true, None);
+        self.workers.fetch_directory();
+        self.handle_logged(Input::SessionStarted {
+            agent: session.agent,
+            sip: Some(session.sip),
+        });
+        self.drain_paused_until = 0;
+        self.drain();
+    }
+
+    fn set_online(&mut self, online: bool, error: Option<String>) {
+        self.sync.online = online;
+        if error.is_some() || online {
+            self.sync.last_error = error;
+        }
+    }
+
+    fn reauthenticate(&mut self) {
+        if self.session.state != SessionState::SignedIn || self.reauthenticating {
+            return;
+        }
+        self.reauthenticating = true;
+        self.workers.reauthenticate(self.demo_login.clone());
+    }
+
+    fn on_socket_event(&mut self, event: SocketEvent) {
+        match event {
+            SocketEvent::Connected => self.sync.agent_socket = true,
+            SocketEvent::Disconnected {
+                reason,
+                unauthorized,
+            } => {
+                debug!(%reason, "agent socket down");
+                self.sync.agent_socket = false;
+                if unauthorized {
+                    self.reauthenticate();
+                }
+            }
+            SocketEvent::Frame(ServerFrame::AgentStatus(status)) => {
+                self.handle_logged(Input::AgentStatus(status));
+            }
+            SocketEvent::Frame(ServerFrame::QueueInfo(q)) => {
+                self.handle_logged(Input::QueueInfo(q))
+            }
+            SocketEvent::Frame(ServerFrame::QueueCleared { yeastar_call_id }) => {
+                self.handle_logged(Input::QueueCleared { yeastar_call_id });
+            }
+            SocketEvent::Frame(ServerFrame::TransferUpdate(update)) => {
+                let completed = update.state == PbxTransferState::Completed;
+                let leg = self
+                    .engine
+                    .call_for_pbx(&update.yeastar_call_id)
+                    .map(str::to_string);
+                self.handle_logged(Input::TransferUpdate(update));
+                if completed && self.config.webphone == WebphoneSource::Simulator {
+                    if let Some(call_id) = leg {
+                        // A real PBX ends the agent's leg (BYE) once it has moved the caller.
+                        // The simulator's calls never reach the reference backend's PBX, so
+                        // this stands in for that BYE.
+                        self.send_phone(PhoneCommand::SimRemoteHangup {
+                            call_id: Some(call_id),
+                        });
+                    }
+                }
+            }
+            SocketEvent::Frame(_) => {}
+        }
+    }
+
+    // ---- the outbox ----------------------------------------------------------------------
+
+    /// Hands the next due batch to a sender, unless one is out already, the session is not
+    /// signed in (the outbox keeps everything for the next sign-in), or a 429 or an outage
+    /// paused the whole outbox.
+    fn drain(&mut self) {
+        if self.draining
+            || self.session.state != SessionState::SignedIn
+            || wall_ms() < self.drain_paused_until
+        {
+            return;
+        }
+        match self
+            .store
+            .next_outbox_batch(wall_ms(), ringside_sync::outbox::IN_FLIGHT)
+        {
+            Ok(batch) if batch.is_empty() => {}
+            Ok(batch) => {
+                self.draining = true;
+                self.workers.deliver(batch);
+            }
+            Err(e) => {
+                error!(error = %e, "outbox unreadable");
+                self.sync.last_error = Some(e.to_string());
+            }
+        }
+    }
+
+    fn on_delivered(
+        &mut self,
+        batch: &[ringside_store::OutboxItem],
+        results: Vec<Result<(), SyncError>>,
+    ) {
+        self.draining = false;
+        self.stale.pending = true;
+        self.stale.history = true;
+        let mut report = DrainReport::default();
+        match ringside_sync::settle(&mut self.store, batch, results, wall_ms(), &mut report) {
+            Ok(stop) => {
+                if report.unauthorized {
+                    self.reauthenticate();
+                }
+                if report.pause_ms > 0 {
+                    self.drain_paused_until = wall_ms() + report.pause_ms;
+                }
+                if let Some(reason) = report.stopped_on {
+                    self.sync.online = false;
+                    self.sync.last_error = Some(reason);
+                } else if report.sent > 0 {
+                    self.set_online(true, None);
+                }
+                if report.failed > 0 {
+                    self.stale.drafts = true;
+                }
+                if !stop {
+                    self.drain();
+                }
+            }
+            Err(e) => {
+                error!(error = %e, "outbox answers not recorded; they will be sent again");
+                self.sync.last_error = Some(e.to_string());
+            }
+        }
+    }
+
+    // ---- the engine and its effects ------------------------------------------------------
+
+    fn handle_logged(&mut self, input: Input) {
+        if let Err(e) = self.handle(input) {
+            warn!(error = %e, "input not used");
+        }
+    }
+
+    fn handle(&mut self, input: Input) -> Result<(), EngineError> {
+        let clock = self.clock();
+        let effects = self.engine.handle(input, clock)?;
+        for fx in effects {
+            self.carry_out(fx, clock);
+        }
+        Ok(())
+    }
+
+    fn carry_out(&mut self, fx: Effect, clock: Clock) {
+        match fx {
+            Effect::SaveCallLog { log, op } => {
+                let span = info_span!("call", call_id = %log.call_id);
+                let _e = span.enter();
+                if let Err(e) = self.store.save_call_log(&log, op, clock.wall_ms) {
+                    error!(error = %e, "call log NOT committed");
+                    self.notice = Some(store_error(&e));
+                }
+                self.stale = Stale::all();
+                self.drain();
+            }
+            Effect::OpenDraft { call_log_id } => {
+                if let Err(e) = self.store.open_draft(&call_log_id, clock.wall_ms) {
+                    error!(error = %e, "draft NOT opened");
+                    self.notice = Some(store_error(&e));
+                }
+                self.stale.drafts = true;
+                self.stale.history = true;
+            }
+            Effect::Phone(cmd) => self.send_phone(cmd),
+            Effect::ResolveContact { call_log_id, phone } => {
+                self.workers.resolve_contact(call_log_id, phone);
+            }
+            Effect::FetchAgentStatus => self.workers.fetch_agent_status(),
+            Effect::SendAgentInfo(info) => {
+                info!(?info, "agent info");
+                if let Some(socket) = &self.agent_socket {
+                    socket.send_agent_info(json!({
+                        "type": "agent_info",
+                        "extension": info.extension,
+                        "registration": info.registration,
+                        "state": info.state,
+                    }));
+                }
+            }
+            Effect::OpenAgentSocket => self.open_agent_socket(),
+            Effect::PbxTransfer {
+                call_id,
+                yeastar_call_id,
+                request,
+            } => self.workers.pbx_transfer(call_id, yeastar_call_id, request),
+            Effect::Notice { code, message } => {
+                self.notice = Some(IpcError::new(code, message));
+            }
+        }
+    }
+
+    fn open_agent_socket(&mut self) {
+        if self.ws_url.is_empty() {
+            return;
+        }
+        let client = self.workers.client.clone();
+        self.agent_socket = Some(AgentSocket::spawn(
+            &tokio::runtime::Handle::current(),
+            self.ws_url.clone(),
+            move || client.token(),
+            self.workers.socket_events(),
+        ));
+    }
+
+    /// Delivers a command to the bridge, or keeps it until the bridge attaches.
+    fn send_phone(&mut self, cmd: PhoneCommand) {
+        if let Some(sink) = &self.phone {
+            if sink(&cmd) {
+                return;
+            }
+            warn!("webphone window gone; commands wait for it to attach again");
+            self.phone = None;
+        }
+        if self.phone_backlog.len() >= PHONE_BACKLOG {
+            warn!("webphone command backlog full; the oldest command is dropped");
+            self.phone_backlog.pop_front();
+        }
+        self.phone_backlog.push_back(cmd);
+    }
+
+    // ---- output --------------------------------------------------------------------------
+
+    /// Re-reads from SQLite what a write made stale, and nothing else.
+    fn refresh_stale(&mut self, now_ms: i64) {
+        let stale = std::mem::take(&mut self.stale);
+        if stale.pending {
+            match self.store.pending_count() {
+                Ok(n) => self.sync.pending = n,
+                Err(e) => warn!(error = %e, "pending count unreadable"),
+            }
+        }
+        if stale.drafts {
+            match self.store.open_drafts() {
+                Ok(drafts) => {
+                    self.drafts = drafts
+                        .into_iter()
+                        .map(|draft| {
+                            let log = self.store.call_log(&draft.call_log_id).ok().flatten();
+                            DraftView { draft, log }
+                        })
+                        .collect();
+                }
+                Err(e) => warn!(error = %e, "drafts unreadable"),
+            }
+        }
+        if stale.history {
+            match self
+                .store
+                .history_since(now_ms - HISTORY_SPAN_MS, HISTORY_ROWS)
+            {
+                Ok(rows) => {
+                    self.history = rows
+                        .into_iter()
+                        .map(|(log, draft, synced)| HistoryEntry { log, draft, synced })
+                        .collect();
+                }
+                Err(e) => warn!(error = %e, "history unreadable"),
+            }
+        }
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        let clock = self.clock();
+        self.refresh_stale(clock.wall_ms);
+        Snapshot {
+            built_at_ms: clock.wall_ms,
+            engine: self.engine.view(clock),
+            sync: self.sync.clone(),
+            drafts: self.drafts.clone(),
+            session: self.session.clone(),
+            preferences: self.preferences,
+            dispositions: self.dispositions.clone(),
+            contacts: self.contacts.clone(),
+            history: self.history.clone(),
+            settings: self.settings.clone(),
+            demo: self.demo,
+            notice: self.notice.clone(),
+            pause_reasons: self.pause_reasons.clone(),
+            webrtc_missing: self.webrtc_missing,
+        }
+    }
+
+    /// Sends the UI what changed since it last heard from us; nothing when nothing did.
+    fn publish(&mut self) {
+        if self.ui.is_none() {
+            return;
+        }
+        let snapshot = self.snapshot();
+        let Some(delta) = snapshot.delta_since(self.last_sent.as_ref()) else {
+            return;
+        };
+        if self.ui.as_ref().is_some_and(|ui| ui(&delta)) {
+            self.last_sent = Some(snapshot);
+        } else {
+            debug!("UI gone; nothing is sent until it subscribes again");
+            self.ui = None;
+            self.last_sent = None;
+        }
+    }
+
+    fn tick(&mut self) {
+        self.handle_logged(Input::Tick);
+        // Retries whose time has come, and anything a pause held back.
+        self.drain();
+    }
+
+    /// Lets a batch already sent settle, then stops everything the loop started.
+    async fn close(mut self, done_rx: &mut mpsc::UnboundedReceiver<Done>) {
+        if self.draining {
+            let deadline = tokio::time::sleep(SHUTDOWN_GRACE);
+            tokio::pin!(deadline);
+            while self.draining {
+                tokio::select! {
+                    next = done_rx.recv() => match next {
+                        Some(Done::Delivered { batch, results }) => {
+                            self.draining = false;
+                            let mut report = DrainReport::default();
+                            if let Err(e) = ringside_sync::settle(&mut self.store, &batch, results, wall_ms(), &mut report) {
+                                warn!(error = %e, "last answers not recorded; those writes will be sent again (the backend dedupes them)");
+                            }
+                        }
+                        Some(_) => {}
+                        None => break,
+                    },
+                    () = &mut deadline => {
+                        warn!("an outbox batch was still in flight at shutdown; it stays queued");
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = self.stop_workers.send(true);
+        self.agent_socket = None;
+        info!("core stopped");
+        // The store, the journal (flushed on every line) and the demo backend close on drop.
+    }
+}
+
+/// The loop. Ends on [`Msg::Shutdown`] or when every [`crate::Handle`] is gone.
+pub(crate) async fn run(
+    mut core: Core,
+    mut msgs: mpsc::Receiver<Msg>,
+    mut done_rx: mpsc::UnboundedReceiver<Done>,
+) {
+    core.sign_in_unattended();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ended: Option<oneshot::Sender<()>> = None;
+    'run: loop {
+        tokio::select! {
+            biased;
+            Some(done) = done_rx.recv() => core.on_done(done),
+            msg = msgs.recv() => match msg {
+                Some(Msg::Shutdown { done }) => { ended = Some(done); break 'run; }
+                Some(msg) => {
+                    core.on_msg(msg);
+                    // What is already waiting is handled before one snapshot goes out.
+                    for _ in 1..BATCH {
+                        match msgs.try_recv() {
+                            Ok(Msg::Shutdown { done }) => { ended = Some(done); break 'run; }
+                            Ok(msg) => core.on_msg(msg),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                None => break 'run,
+            },
+            _ = tick.tick() => core.tick(),
+        }
+        core.publish();
+    }
+    core.close(&mut done_rx).await;
+    if let Some(done) = ended {
+        let _ = done.send(());
+    }
+    // Anyone still asking learns the core has stopped.
+    msgs.close();
+    while let Ok(msg) = msgs.try_recv() {
+        if let Msg::Shutdown { done } = msg {
+            let _ = done.send(());
+        }
+    }
+}

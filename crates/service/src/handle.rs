@@ -1,0 +1,219 @@
+//! The way into the event loop: every call is a message, answered once the loop handled it.
+
+use std::sync::Arc;
+
+use ringside_core::{AgentStatus, CallDraft, Intent, IpcError, Preferences, Secret, Snapshot};
+use ringside_sync::Client;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{PhoneSink, UiSink};
+
+pub(crate) type Reply<T = ()> = oneshot::Sender<Result<T, IpcError>>;
+
+/// What the outside asks of the loop.
+pub(crate) enum Msg {
+    Phone {
+        kind: String,
+        args: Vec<Value>,
+        reply: Reply,
+    },
+    Intent {
+        intent: Intent,
+        reply: Reply,
+    },
+    SaveDraft {
+        draft: CallDraft,
+        reply: Reply,
+    },
+    SubmitDraft {
+        draft: CallDraft,
+        reply: Reply,
+    },
+    SignIn {
+        username: String,
+        password: Secret,
+        reply: Reply,
+    },
+    SignOut {
+        reply: Reply,
+    },
+    SetAgentStatus {
+        status: AgentStatus,
+        reply: Reply,
+    },
+    SetPreferences {
+        preferences: Preferences,
+        reply: Reply,
+    },
+    SetWebphoneLocation {
+        location: String,
+        reply: Reply,
+    },
+    Simulate {
+        action: String,
+        call_id: Option<String>,
+        reply: Reply,
+    },
+    SimulateIncoming {
+        number: String,
+        reply: Reply,
+    },
+    DismissNotice {
+        reply: Reply,
+    },
+    Subscribe {
+        sink: UiSink,
+        reply: Reply,
+    },
+    AttachPhone {
+        sink: PhoneSink,
+        reply: Reply,
+    },
+    Snapshot {
+        reply: Reply<Snapshot>,
+    },
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// A cheap, clonable handle on the running core. Every method waits until the loop has
+/// handled the request (a webphone callback is journaled and committed when its call
+/// returns), and fails with `stopped` once the core has shut down.
+#[derive(Clone)]
+pub struct Handle {
+    tx: mpsc::Sender<Msg>,
+    client: Arc<Client>,
+    demo: bool,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").field("demo", &self.demo).finish()
+    }
+}
+
+fn stopped() -> IpcError {
+    IpcError::new("stopped", "Ringside's core has stopped.")
+}
+
+impl Handle {
+    pub(crate) fn new(tx: mpsc::Sender<Msg>, client: Arc<Client>, demo: bool) -> Self {
+        Self { tx, client, demo }
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Msg) -> Result<T, IpcError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// A raw webphone callback from the bridge: journaled, then handled.
+    pub async fn phone_event(&self, kind: String, args: Vec<Value>) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::Phone { kind, args, reply }).await
+    }
+
+    /// An agent's intent from the UI.
+    pub async fn intent(&self, intent: Intent) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::Intent { intent, reply }).await
+    }
+
+    /// Autosave of the after-call form (the UI debounces keystrokes).
+    pub async fn save_draft(&self, draft: CallDraft) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::SaveDraft { draft, reply }).await
+    }
+
+    pub async fn submit_draft(&self, draft: CallDraft) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::SubmitDraft { draft, reply }).await
+    }
+
+    /// Sign-in from the sign-in screen: one attempt, and a plain answer.
+    pub async fn sign_in(&self, username: String, password: Secret) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::SignIn {
+            username,
+            password,
+            reply,
+        })
+        .await
+    }
+
+    /// The agent leaves the queues (best effort), the webphone stops, the backend link
+    /// closes. Unsynced work stays in the outbox for the next sign-in.
+    pub async fn sign_out(&self) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::SignOut { reply }).await
+    }
+
+    /// Available, paused with a reason, or logged out; answered once the backend applied it.
+    pub async fn set_agent_status(&self, status: AgentStatus) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::SetAgentStatus { status, reply })
+            .await
+    }
+
+    pub async fn set_preferences(&self, preferences: Preferences) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::SetPreferences { preferences, reply })
+            .await
+    }
+
+    /// Saves the webphone location to the user's config file; used from the next start.
+    pub async fn set_webphone_location(&self, location: String) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::SetWebphoneLocation { location, reply })
+            .await
+    }
+
+    /// Demo mode only: the other party's side of a call (`remote_hangup`, `remote_answer`).
+    pub async fn simulate(&self, action: String, call_id: Option<String>) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::Simulate {
+            action,
+            call_id,
+            reply,
+        })
+        .await
+    }
+
+    /// Demo mode only: the simulator rings with a queue call from `number`.
+    pub async fn simulate_incoming(&self, number: String) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::SimulateIncoming { number, reply })
+            .await
+    }
+
+    /// Clears the banner the agent dismissed.
+    pub async fn dismiss_notice(&self) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::DismissNotice { reply }).await
+    }
+
+    /// Makes `sink` the UI: it receives every part at once, then only what changes. A new
+    /// subscription (the window reloaded) replaces the previous one.
+    pub async fn subscribe(&self, sink: UiSink) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::Subscribe { sink, reply }).await
+    }
+
+    /// Makes `sink` the webphone bridge; commands produced before it attached are delivered
+    /// now, in order.
+    pub async fn attach_phone(&self, sink: PhoneSink) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::AttachPhone { sink, reply }).await
+    }
+
+    /// The whole current snapshot (tests, diagnostics).
+    pub async fn snapshot(&self) -> Result<Snapshot, IpcError> {
+        self.ask(|reply| Msg::Snapshot { reply }).await
+    }
+
+    /// Stops the workers, lets an outbox batch in flight settle (or stay queued), closes the
+    /// journal and the store, and returns once the loop has ended. Safe to call twice.
+    pub async fn shutdown(&self) {
+        let (done, ended) = oneshot::channel();
+        if self.tx.send(Msg::Shutdown { done }).await.is_ok() {
+            let _ = ended.await;
+        }
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.demo
+    }
+
+    /// The backend client, for tests and tools that check what reached the backend.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
