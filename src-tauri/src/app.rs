@@ -1,43 +1,31 @@
-//! The Tauri application: windows, state, and the outlet that turns service output into
-//! events for the two webviews.
+//! The Tauri application: windows, the core's handle as managed state, and the shutdown
+//! that lets the core finish its work when the app quits. Output reaches the two webviews
+//! through the channels they hand over (`subscribe`, `phone_attach`), never as app events.
 
-use std::sync::Arc;
-
-use ringside_core::ipc::{PHONE_COMMAND_EVENT, SNAPSHOT_EVENT};
-use ringside_core::Snapshot;
-use ringside_service::{Config, Outlet, Service, WebphoneSource};
-use serde_json::Value;
-use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+use ringside_service::{Config, Handle, WebphoneSource};
+use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 use tracing::{error, info};
 
 use crate::{commands, logs, webphone};
 
-struct TauriOutlet {
-    app: AppHandle,
-}
-
-impl Outlet for TauriOutlet {
-    fn snapshot(&self, snapshot: &Snapshot) {
-        if let Err(e) = self.app.emit_to("main", SNAPSHOT_EVENT, snapshot) {
-            tracing::debug!(error = %e, "snapshot not delivered");
-        }
-    }
-
-    fn phone_command(&self, command: &Value) {
-        if let Err(e) = self
-            .app
-            .emit_to(webphone::WINDOW, PHONE_COMMAND_EVENT, command)
-        {
-            error!(error = %e, "webphone command not delivered");
-        }
-    }
-}
-
 fn usage() -> i32 {
     eprintln!(
-        "usage: ringside [--temp-profile] [--profile DIR]\n       ringside replay FILE [--extension EXT]"
+        "usage: ringside [--temp-profile] [--profile DIR]\n       ringside replay FILE [--extension EXT]\n       ringside --version"
     );
     2
+}
+
+/// What support asks first: the version, and whether this build can run demo mode alone.
+pub fn version() -> String {
+    format!(
+        "ringside {} (demo backend: {})",
+        env!("CARGO_PKG_VERSION"),
+        if ringside_service::HAS_DEMO_BACKEND {
+            "included"
+        } else {
+            "not included"
+        }
+    )
 }
 
 pub fn run(args: &[String]) -> i32 {
@@ -48,6 +36,10 @@ pub fn run(args: &[String]) -> i32 {
         match a.as_str() {
             "--temp-profile" => temp_profile = true,
             "--profile" => profile = it.next().cloned(),
+            "-V" | "--version" => {
+                println!("{}", version());
+                return 0;
+            }
             "-h" | "--help" => return usage(),
             _ => return usage(),
         }
@@ -73,32 +65,15 @@ pub fn run(args: &[String]) -> i32 {
     let source: WebphoneSource = config.webphone.clone();
     let protocol_source = source.clone();
 
-    let result = tauri::Builder::default()
+    let built = tauri::Builder::default()
         .register_uri_scheme_protocol(webphone::SCHEME, move |ctx, request| {
             webphone::serve(&protocol_source, ctx.webview_label(), &request)
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::phone_event,
-            commands::get_snapshot,
-            commands::intent,
-            commands::save_draft,
-            commands::submit_draft,
-            commands::simulate_incoming,
-            commands::sign_in,
-            commands::sign_out,
-            commands::set_agent_status,
-            commands::set_preferences,
-            commands::set_webphone_location,
-            commands::simulate,
-            commands::dismiss_notice,
-        ])
+        .invoke_handler(commands::ipc_commands!(handlers))
         .setup(move |app| {
-            let outlet = Arc::new(TauriOutlet {
-                app: app.handle().clone(),
-            });
-            match tauri::async_runtime::block_on(Service::start(config.clone(), outlet)) {
-                Ok(service) => {
-                    app.manage(service);
+            match tauri::async_runtime::block_on(ringside_service::start(config.clone())) {
+                Ok(handle) => {
+                    app.manage(handle);
                 }
                 Err(e) => {
                     // The window still opens, and says what is wrong.
@@ -120,16 +95,35 @@ pub fn run(args: &[String]) -> i32 {
                 .build()?;
             Ok(())
         })
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => 0,
+        .build(tauri::generate_context!());
+    let app = match built {
+        Ok(app) => app,
         Err(e) => {
-            error!(error = %e, "Ringside stopped");
+            error!(error = %e, "Ringside could not start");
             eprintln!("ringside: {e}");
-            1
+            return 1;
         }
-    }
+    };
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            // The core finishes what it can (a write in flight, the journal) before the
+            // process ends; the outbox keeps the rest for the next start.
+            if let Some(handle) = app.try_state::<Handle>() {
+                let handle = handle.inner().clone();
+                tauri::async_runtime::block_on(handle.shutdown());
+            }
+        }
+    });
+    0
 }
+
+/// `generate_handler!` over the command list in `commands`.
+macro_rules! handlers {
+    ($($name:ident),*) => {
+        tauri::generate_handler![$(commands::$name),*]
+    };
+}
+use handlers;
 
 /// Removes a `--temp-profile` directory when the app exits.
 struct TempDir(std::path::PathBuf);

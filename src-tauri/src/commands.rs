@@ -1,12 +1,18 @@
-//! The IPC surface. Every command returns `Result<_, IpcError>`, i.e. `{code, message}`.
+//! The IPC surface. Every command is async (Tauri runs synchronous commands on the main
+//! thread, where a SQLite write would stall the window) and only forwards to the core's
+//! event loop; every error reaches the UI as `{code, message}`.
+//!
+//! The names live once, in `ringside_core::ipc::COMMANDS`: `build.rs` declares them, and
+//! the tests below check this handler list and both capability files against it.
 
-use std::sync::Arc;
-
-use ringside_core::{AgentStatus, CallDraft, Intent, IpcError, Preferences, Secret, Snapshot};
-use ringside_service::Service;
+use ringside_core::{
+    AgentStatus, CallDraft, Intent, IpcError, PhoneCommand, Preferences, Secret, SnapshotDelta,
+};
+use ringside_service::Handle;
 use serde_json::Value;
-use tauri::{State, Webview};
-use tracing::instrument;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, Webview};
+use tracing::{debug, instrument};
 
 use crate::webphone;
 
@@ -14,20 +20,64 @@ use crate::webphone;
 /// library must not fill the journal.
 const MAX_ARGS: usize = 32;
 
-/// Ingress for the webphone's callbacks: the only command the webphone window may call.
+/// The list `tauri::generate_handler!` gets, written once; the test compares it with core's.
+macro_rules! ipc_commands {
+    ($callback:ident) => {
+        $callback![
+            phone_event,
+            phone_attach,
+            subscribe,
+            intent,
+            save_draft,
+            submit_draft,
+            simulate_incoming,
+            sign_in,
+            sign_out,
+            set_agent_status,
+            set_preferences,
+            set_webphone_location,
+            simulate,
+            dismiss_notice
+        ]
+    };
+}
+pub(crate) use ipc_commands;
+
+/// Why the core could not start (a damaged or read-only profile, a bad config...), kept so
+/// that the window can say it in plain words instead of staying blank.
+pub struct StartupFailure(pub IpcError);
+
+/// The running core, or why there is none.
+fn core(app: &AppHandle) -> Result<Handle, IpcError> {
+    if let Some(handle) = app.try_state::<Handle>() {
+        return Ok(handle.inner().clone());
+    }
+    Err(app
+        .try_state::<StartupFailure>()
+        .map(|f| f.0.clone())
+        .unwrap_or_else(|| IpcError::new("starting", "Ringside is still starting.")))
+}
+
+fn from_phone_window(webview: &Webview) -> Result<(), IpcError> {
+    if webview.label() == webphone::WINDOW {
+        Ok(())
+    } else {
+        Err(IpcError::new(
+            "forbidden",
+            "only the webphone window may do this",
+        ))
+    }
+}
+
+/// Ingress for the webphone's callbacks: answered once the core journaled and handled it.
 #[tauri::command]
-pub fn phone_event(
+pub async fn phone_event(
+    app: AppHandle,
     webview: Webview,
-    service: State<'_, Arc<Service>>,
     kind: String,
     args: Vec<Value>,
 ) -> Result<(), IpcError> {
-    if webview.label() != webphone::WINDOW {
-        return Err(IpcError::new(
-            "forbidden",
-            "phone events come from the webphone window only",
-        ));
-    }
+    from_phone_window(&webview)?;
     if kind.len() > 32 {
         return Err(IpcError::new(
             "phone_event_invalid",
@@ -36,106 +86,169 @@ pub fn phone_event(
     }
     let mut args = args;
     args.truncate(MAX_ARGS);
-    service.phone_event(kind, args);
-    Ok(())
+    core(&app)?.phone_event(kind, args).await
 }
 
-/// Why the core could not start (a damaged or read-only profile, a bad config...), kept so
-/// that the window can say it in plain words instead of staying blank.
-pub struct StartupFailure(pub IpcError);
-
+/// The bridge hands over the channel its commands arrive on; the webphone window listens to
+/// no event at all.
 #[tauri::command]
-pub fn get_snapshot(app: tauri::AppHandle) -> Result<Snapshot, IpcError> {
-    use tauri::Manager;
-    if let Some(service) = app.try_state::<Arc<Service>>() {
-        return Ok(service.snapshot());
-    }
-    Err(app
-        .try_state::<StartupFailure>()
-        .map(|f| f.0.clone())
-        .unwrap_or_else(|| IpcError::new("starting", "Ringside is still starting.")))
+pub async fn phone_attach(
+    app: AppHandle,
+    webview: Webview,
+    commands: Channel<PhoneCommand>,
+) -> Result<(), IpcError> {
+    from_phone_window(&webview)?;
+    core(&app)?
+        .attach_phone(Box::new(move |cmd| match commands.send(cmd.clone()) {
+            Ok(()) => true,
+            Err(e) => {
+                debug!(error = %e, "webphone channel closed");
+                false
+            }
+        }))
+        .await
+}
+
+/// The main window hands over the channel its snapshot deltas arrive on.
+#[tauri::command]
+pub async fn subscribe(app: AppHandle, updates: Channel<SnapshotDelta>) -> Result<(), IpcError> {
+    core(&app)?
+        .subscribe(Box::new(move |delta| match updates.send(delta.clone()) {
+            Ok(()) => true,
+            Err(e) => {
+                debug!(error = %e, "UI channel closed");
+                false
+            }
+        }))
+        .await
 }
 
 #[tauri::command]
-#[instrument(skip(service), err(Debug))]
-pub fn intent(service: State<'_, Arc<Service>>, intent: Intent) -> Result<(), IpcError> {
-    service.intent(intent)
+#[instrument(skip(app), err(Debug))]
+pub async fn intent(app: AppHandle, intent: Intent) -> Result<(), IpcError> {
+    core(&app)?.intent(intent).await
 }
 
 #[tauri::command]
-pub fn save_draft(service: State<'_, Arc<Service>>, draft: CallDraft) -> Result<(), IpcError> {
-    service.save_draft(draft)
+pub async fn save_draft(app: AppHandle, draft: CallDraft) -> Result<(), IpcError> {
+    core(&app)?.save_draft(draft).await
 }
 
 #[tauri::command]
-#[instrument(skip(service, draft), fields(call_log_id = %draft.call_log_id), err(Debug))]
-pub fn submit_draft(service: State<'_, Arc<Service>>, draft: CallDraft) -> Result<(), IpcError> {
-    service.submit_draft(draft)
+#[instrument(skip(app, draft), fields(call_log_id = %draft.call_log_id), err(Debug))]
+pub async fn submit_draft(app: AppHandle, draft: CallDraft) -> Result<(), IpcError> {
+    core(&app)?.submit_draft(draft).await
 }
 
 #[tauri::command]
-#[instrument(skip(service), err(Debug))]
-pub fn simulate_incoming(service: State<'_, Arc<Service>>, number: String) -> Result<(), IpcError> {
-    service.simulate_incoming(&number)
+#[instrument(skip(app), err(Debug))]
+pub async fn simulate_incoming(app: AppHandle, number: String) -> Result<(), IpcError> {
+    core(&app)?.simulate_incoming(number).await
 }
 
 /// The password crosses IPC once, into a `Secret`, and is never logged.
 #[tauri::command]
-#[instrument(skip(service, password), err(Debug))]
-pub async fn sign_in(
-    service: State<'_, Arc<Service>>,
-    username: String,
-    password: String,
-) -> Result<(), IpcError> {
-    let service = service.inner().clone();
-    service.sign_in(username, Secret(password)).await
+#[instrument(skip(app, password), err(Debug))]
+pub async fn sign_in(app: AppHandle, username: String, password: String) -> Result<(), IpcError> {
+    core(&app)?.sign_in(username, Secret(password)).await
 }
 
 #[tauri::command]
-#[instrument(skip(service), err(Debug))]
-pub async fn sign_out(service: State<'_, Arc<Service>>) -> Result<(), IpcError> {
-    let service = service.inner().clone();
-    service.sign_out().await
+#[instrument(skip(app), err(Debug))]
+pub async fn sign_out(app: AppHandle) -> Result<(), IpcError> {
+    core(&app)?.sign_out().await
 }
 
 #[tauri::command]
-#[instrument(skip(service), err(Debug))]
-pub async fn set_agent_status(
-    service: State<'_, Arc<Service>>,
-    status: AgentStatus,
-) -> Result<(), IpcError> {
-    let service = service.inner().clone();
-    service.set_agent_status(status).await
+#[instrument(skip(app), err(Debug))]
+pub async fn set_agent_status(app: AppHandle, status: AgentStatus) -> Result<(), IpcError> {
+    core(&app)?.set_agent_status(status).await
 }
 
 #[tauri::command]
-pub fn set_preferences(
-    service: State<'_, Arc<Service>>,
-    preferences: Preferences,
-) -> Result<(), IpcError> {
-    service.set_preferences(preferences)
+pub async fn set_preferences(app: AppHandle, preferences: Preferences) -> Result<(), IpcError> {
+    core(&app)?.set_preferences(preferences).await
 }
 
 #[tauri::command]
-#[instrument(skip(service), err(Debug))]
-pub fn set_webphone_location(
-    service: State<'_, Arc<Service>>,
-    location: String,
-) -> Result<(), IpcError> {
-    service.set_webphone_location(&location)
+#[instrument(skip(app), err(Debug))]
+pub async fn set_webphone_location(app: AppHandle, location: String) -> Result<(), IpcError> {
+    core(&app)?.set_webphone_location(location).await
 }
 
 #[tauri::command]
-#[instrument(skip(service), err(Debug))]
-pub fn simulate(
-    service: State<'_, Arc<Service>>,
+#[instrument(skip(app), err(Debug))]
+pub async fn simulate(
+    app: AppHandle,
     action: String,
     call_id: Option<String>,
 ) -> Result<(), IpcError> {
-    service.simulate(&action, call_id.as_deref())
+    core(&app)?.simulate(action, call_id).await
 }
 
 #[tauri::command]
-pub fn dismiss_notice(service: State<'_, Arc<Service>>) {
-    service.dismiss_notice();
+pub async fn dismiss_notice(app: AppHandle) -> Result<(), IpcError> {
+    core(&app)?.dismiss_notice().await
+}
+
+#[cfg(test)]
+mod tests {
+    use ringside_core::ipc::{Caller, COMMANDS};
+
+    macro_rules! names {
+        ($($name:ident),*) => { vec![$(stringify!($name)),*] };
+    }
+
+    fn expected(caller: Caller) -> Vec<String> {
+        COMMANDS
+            .iter()
+            .filter(|(_, c)| *c == caller)
+            .map(|(n, _)| format!("allow-{}", n.replace('_', "-")))
+            .collect()
+    }
+
+    fn granted(file: &str) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("capabilities")
+            .join(file);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        json["permissions"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str())
+                    .filter(|p| p.starts_with("allow-"))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_handler_list_is_core_s_command_list() {
+        let handlers: Vec<&str> = super::ipc_commands!(names);
+        let core: Vec<&str> = COMMANDS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(handlers, core);
+    }
+
+    #[test]
+    fn each_window_is_granted_exactly_its_commands() {
+        assert_eq!(granted("main.json"), expected(Caller::Main));
+        assert_eq!(granted("phone.json"), expected(Caller::Phone));
+    }
+
+    #[test]
+    fn the_webphone_window_cannot_listen_to_events() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("capabilities/phone.json");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            text.contains("allow-phone-event"),
+            "capability file unreadable"
+        );
+        assert!(
+            !text.contains("core:event") && !text.contains("core:default"),
+            "the vendor script must not hear what the app emits: {text}"
+        );
+    }
 }

@@ -43,7 +43,7 @@ function show(a) {
  *   do: no exception reaches the caller).
  * @param {number} [o.t0] the virtual clock's start, in ms.
  */
-export async function createPage({ csp = false, t0 = 0 } = {}) {
+export async function createPage({ csp = false, t0 = 0, eventApi = false } = {}) {
   const clock = { now: t0 };
   const timers = new Map(); // id -> {due, seq, fn, args, every}
   let seq = 0;
@@ -85,22 +85,39 @@ export async function createPage({ csp = false, t0 = 0 } = {}) {
   sandbox.clearTimeout = (id) => timers.delete(id);
   sandbox.clearInterval = (id) => timers.delete(id);
 
+  // As Tauri's: a channel object whose `onmessage` the core's messages reach. The webphone
+  // window has no `event` API: its capability grants no event listening.
+  class Channel {
+    constructor() {
+      this.onmessage = () => {};
+    }
+  }
   sandbox.__TAURI__ = {
     core: {
+      Channel,
       invoke(cmd, payload) {
         if (cmd === "phone_event") {
           events.push({ t: clock.now, kind: payload.kind, args: JSON.parse(JSON.stringify(payload.args)) });
         }
+        if (cmd === "phone_attach") {
+          if (!(payload.commands instanceof Channel)) {
+            return Promise.reject({ code: "ipc", message: "phone_attach needs a Channel" });
+          }
+          commandListener = (cmd) => payload.commands.onmessage(cmd);
+        }
         return Promise.resolve(null);
       },
     },
-    event: {
+  };
+  // Only for the frozen bridge that made the recordings, which heard commands as app events.
+  if (eventApi) {
+    sandbox.__TAURI__.event = {
       listen(name, cb) {
-        if (name === "ringside://phone-command") commandListener = cb;
+        if (name === "ringside://phone-command") commandListener = (cmd) => cb({ payload: cmd });
         return Promise.resolve(() => {});
       },
-    },
-  };
+    };
+  }
 
   vm.createContext(sandbox, { codeGeneration: { strings: !csp, wasm: true } });
   vm.runInContext("Date.now = function () { return __clockNow(); };", sandbox);
@@ -157,10 +174,10 @@ export async function createPage({ csp = false, t0 = 0 } = {}) {
     transfers() {
       return plain(sandbox.webphone_api.__sim.transfers());
     },
-    /** Sends a command as the core does (the bridge's `ringside://phone-command` listener). */
+    /** Sends a command as the core does (over the channel the bridge attached). */
     command(cmd) {
-      if (!commandListener) throw new Error("the bridge has not registered its command listener");
-      commandListener({ event: "ringside://phone-command", payload: JSON.parse(JSON.stringify(cmd)) });
+      if (!commandListener) throw new Error("the bridge has not attached its command channel");
+      commandListener(JSON.parse(JSON.stringify(cmd)));
     },
     async advance(ms) {
       await runDue(clock.now + ms);

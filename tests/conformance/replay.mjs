@@ -43,7 +43,7 @@ export async function replay(name, { csp = false, bridge = RECORDED_BRIDGE, extr
   const rec = loadRecording(name);
   const t0 = Math.min(...rec.events.map((e) => e.t_ms), ...rec.commands.map((c) => c.t_ms));
   const end = Math.max(...rec.events.map((e) => e.t_ms));
-  const page = await createPage({ csp, t0 });
+  const page = await createPage({ csp, t0, eventApi: bridge === RECORDED_BRIDGE });
   await page.load(SIM);
   page.sim.configure(rec.remote.configure || {});
   await page.load(bridge);

@@ -1,16 +1,20 @@
 //! # Ringside UI
 //!
-//! A view of the core's state: it renders the snapshots the core pushes and sends the agent's
-//! intents back. It keeps no call state of its own, only what the agent is typing.
+//! A view of the core's state: it renders the snapshot the core's deltas build and sends the
+//! agent's intents back. It keeps no call state of its own, only what the agent is typing.
 //!
 //! ## Layout
-//! - [`tauri`]: the two calls into the shell (`invoke`, `listen`), typed.
+//! - [`tauri`]: the calls into the shell (`call`, `subscribe`), typed.
+//! - [`state`]: the snapshot as the UI holds it, one `Rc` per part, and how a delta updates it.
 //! - [`i18n`]: every string, per language (English, French).
 //! - [`view`]: pure presentation logic (labels, filters, shortcuts), unit-tested without a browser.
-//! - [`app`]: the Yew components.
+//! - [`app`]: the root component: the subscription, the layout, the keyboard shortcuts.
+//! - [`components`]: the components it lays out, one per file.
 
 mod app;
+mod components;
 mod i18n;
+mod state;
 mod tauri;
 mod view;
 

@@ -10,8 +10,16 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
     async fn invoke_raw(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
 
-    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "event"], js_name = listen)]
-    async fn listen_raw(event: &str, handler: &Closure<dyn FnMut(JsValue)>) -> JsValue;
+    /// Tauri's IPC channel: handed to a command as an argument, it carries that command's
+    /// messages to `onmessage`, in the order they were sent.
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"])]
+    type Channel;
+
+    #[wasm_bindgen(constructor, js_namespace = ["window", "__TAURI__", "core"])]
+    fn new() -> Channel;
+
+    #[wasm_bindgen(method, setter)]
+    fn set_onmessage(this: &Channel, f: &Closure<dyn FnMut(JsValue)>);
 }
 
 fn to_ipc_error(e: JsValue) -> IpcError {
@@ -24,15 +32,7 @@ fn to_ipc_error(e: JsValue) -> IpcError {
     })
 }
 
-/// Calls a command; its error arrives as `{code, message}`.
-pub async fn invoke<A: Serialize, T: DeserializeOwned>(cmd: &str, args: &A) -> Result<T, IpcError> {
-    let args =
-        serde_wasm_bindgen::to_value(args).map_err(|e| IpcError::new("ipc", e.to_string()))?;
-    let out = invoke_raw(cmd, args).await.map_err(to_ipc_error)?;
-    serde_wasm_bindgen::from_value(out).map_err(|e| IpcError::new("ipc", e.to_string()))
-}
-
-/// Calls a command whose success carries nothing.
+/// Calls a command whose success carries nothing; its error arrives as `{code, message}`.
 pub async fn call<A: Serialize>(cmd: &str, args: &A) -> Result<(), IpcError> {
     let args =
         serde_wasm_bindgen::to_value(args).map_err(|e| IpcError::new("ipc", e.to_string()))?;
@@ -42,16 +42,30 @@ pub async fn call<A: Serialize>(cmd: &str, args: &A) -> Result<(), IpcError> {
         .map_err(to_ipc_error)
 }
 
-/// Subscribes to an event for the page's lifetime.
-pub async fn listen<T: DeserializeOwned + 'static>(event: &str, mut f: impl FnMut(T) + 'static) {
-    let closure = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-        if let Ok(payload) = js_sys::Reflect::get(&e, &JsValue::from_str("payload")) {
-            if let Ok(v) = serde_wasm_bindgen::from_value::<T>(payload) {
-                f(v);
-            }
-        }
+/// Calls `cmd` with a new channel as its argument `arg`, for the page's lifetime: every
+/// message the channel carries goes to `on_message`, deserialised. The first messages may
+/// arrive before the command returns.
+pub async fn subscribe<T: DeserializeOwned + 'static>(
+    cmd: &str,
+    arg: &str,
+    mut on_message: impl FnMut(Result<T, IpcError>) + 'static,
+) -> Result<(), IpcError> {
+    let channel = Channel::new();
+    let closure = Closure::<dyn FnMut(JsValue)>::new(move |msg: JsValue| {
+        on_message(
+            serde_wasm_bindgen::from_value(msg).map_err(|e| IpcError::new("ipc", e.to_string())),
+        );
     });
-    listen_raw(event, &closure).await;
-    // The subscription lives as long as the page.
+    channel.set_onmessage(&closure);
+    // The channel calls it as long as the page lives; dropping it would make a late message
+    // throw in JavaScript.
     closure.forget();
+    // Built by hand: the channel is a JavaScript object that serde cannot carry, and Tauri
+    // needs the object itself to hand its id to the core.
+    let args = js_sys::Object::new();
+    js_sys::Reflect::set(&args, &JsValue::from_str(arg), &channel).map_err(to_ipc_error)?;
+    invoke_raw(cmd, args.into())
+        .await
+        .map(|_| ())
+        .map_err(to_ipc_error)
 }

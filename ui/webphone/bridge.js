@@ -27,10 +27,12 @@
           console.error("ringside bridge: phone_event failed", e);
         });
     },
+    // Commands arrive on a channel this page hands to the core: the webphone window may not
+    // listen to app events (every listener would hear the agent's snapshots).
     onCommand: function (fn) {
-      return window.__TAURI__.event.listen("ringside://phone-command", function (e) {
-        fn(e.payload);
-      });
+      var channel = new window.__TAURI__.core.Channel();
+      channel.onmessage = fn;
+      return window.__TAURI__.core.invoke("phone_attach", { commands: channel });
     },
   };
 
@@ -43,9 +45,9 @@
     return out;
   }
 
-  // Callbacks are held back until the command listener is registered: the core answers
-  // `loaded` with `configure` and `start` at once, and an event emitted before `listen` has
-  // resolved is lost, which would leave the phone unstarted.
+  // Callbacks are held back until the command channel is attached: the core answers `loaded`
+  // with `configure` and `start` at once (it also keeps commands until a channel attaches, so
+  // the order holds either way).
   var ready = false;
   var held = [];
   function send(kind, args) {

@@ -276,6 +276,10 @@ fn build_app(release: bool) -> Result<Vec<(String, PathBuf)>> {
         "-p",
         "ringside-backend",
         "--message-format=json-render-diagnostics",
+        // Demo mode's in-process backend: `run` and the end-to-end tests need it; the
+        // bundle (`cargo tauri build`) leaves it out.
+        "--features",
+        "ringside/demo",
     ]);
     if release {
         cmd.args(["--release", "--features", "ringside/custom-protocol"]);
@@ -346,6 +350,8 @@ fn test(args: &[String]) -> Result {
         "clippy",
         "--workspace",
         "--all-targets",
+        "--features",
+        "ringside/demo",
         "--",
         "-D",
         "warnings",

@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
-
 use ringside_backend::faults::FaultSettings;
 use ringside_core::{CallDraft, CallStatus, Secret, WriteOp};
 use ringside_store::Store;
@@ -146,9 +144,7 @@ async fn no_token_is_unauthorized_and_bad_writes_are_kept_as_failed() {
     ));
     let mut bad = log("bad", CallStatus::Ringing, 0);
     bad.call_id = String::new();
-    s.store
-        .save_call_log(&bad, WriteOp::Create, 1)
-        .unwrap();
+    s.store.save_call_log(&bad, WriteOp::Create, 1).unwrap();
     let report = drain(&mut s.store, &s.client, now).await.unwrap();
     assert_eq!(report.failed, 1);
     let st = s.store;

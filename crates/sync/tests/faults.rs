@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::time::Duration;
 
 use ringside_backend::faults::FaultSettings;
@@ -186,11 +185,7 @@ async fn expired_token_then_refresh() {
         .unwrap();
     let report = drain(&mut r.store, &r.client, now).await.unwrap();
     assert!(report.unauthorized);
-    assert_eq!(
-        r.store.pending_count().unwrap(),
-        6,
-        "nothing lost on 401"
-    );
+    assert_eq!(r.store.pending_count().unwrap(), 6, "nothing lost on 401");
     r.client.refresh().await.unwrap();
     // A refresh token is single-use.
     assert!(matches!(

@@ -1,0 +1,232 @@
+//! One call on screen: its state, its controls (answer, hold, mute, keypad, transfers) and a
+//! PBX transfer under way.
+
+use ringside_core::ipc::cmd;
+use ringside_core::{
+    CallStatus, Direction, Intent, IpcError, LiveCall, PbxTransfer, PbxTransferState, TalkingTo,
+};
+use serde_json::json;
+use yew::prelude::*;
+
+use super::{field_value, input_value, run, Tx, KEYPAD};
+use crate::view;
+
+#[derive(Properties, PartialEq)]
+pub struct CallCardProps {
+    pub t: Tx,
+    pub call: LiveCall,
+    pub waiting: bool,
+    /// A consultation for this call is under way (attended transfer).
+    pub consulting: bool,
+    pub demo: bool,
+    pub on_intent: Callback<Intent>,
+    pub on_error: Callback<IpcError>,
+}
+
+#[function_component(CallCard)]
+pub fn call_card(p: &CallCardProps) -> Html {
+    let t = p.t;
+    let log = &p.call.log;
+    let id = log.call_id.clone();
+    let keypad = use_state(|| false);
+    let intent = |make: fn(String) -> Intent| {
+        let on = p.on_intent.clone();
+        let id = id.clone();
+        Callback::from(move |_: MouseEvent| on.emit(make(id.clone())))
+    };
+    let hold = {
+        let on = p.on_intent.clone();
+        let (id, held) = (id.clone(), log.on_hold);
+        Callback::from(move |_| {
+            on.emit(Intent::Hold {
+                call_id: id.clone(),
+                on: !held,
+            })
+        })
+    };
+    let mute = {
+        let on = p.on_intent.clone();
+        let (id, muted) = (id.clone(), log.muted);
+        Callback::from(move |_| {
+            on.emit(Intent::Mute {
+                call_id: id.clone(),
+                on: !muted,
+            })
+        })
+    };
+    let toggle_keypad = {
+        let k = keypad.clone();
+        Callback::from(move |_| k.set(!*k))
+    };
+    let transfer_open = use_state(|| false);
+    let transfer_number = use_state(String::new);
+    let transfer_ref = use_node_ref();
+    let toggle_transfer = {
+        let t = transfer_open.clone();
+        Callback::from(move |_| t.set(!*t))
+    };
+    let transfer = |attended: bool| {
+        let (on, id, field, open) = (
+            p.on_intent.clone(),
+            id.clone(),
+            transfer_ref.clone(),
+            transfer_open.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let number = field_value(&field);
+            if number.trim().is_empty() {
+                return;
+            }
+            open.set(false);
+            on.emit(if attended {
+                Intent::ConsultStart {
+                    call_id: id.clone(),
+                    number,
+                }
+            } else {
+                Intent::BlindTransfer {
+                    call_id: id.clone(),
+                    number,
+                }
+            });
+        })
+    };
+    let is_consult = log.consult_for.is_some();
+    let pbx = p.call.pbx_transfer.clone();
+    let remote_hangup = {
+        let on_error = p.on_error.clone();
+        let id = id.clone();
+        Callback::from(move |_| {
+            run(
+                cmd::SIMULATE,
+                json!({"action": "remote_hangup", "callId": id}),
+                on_error.clone(),
+            )
+        })
+    };
+    let name = log.contact_name.clone().filter(|n| *n != log.peer);
+    let label = if p.waiting {
+        t.call_waiting
+    } else if is_consult && !log.on_hold {
+        t.consultation
+    } else {
+        view::status_label(t, log.status, log.direction, log.on_hold)
+    };
+    html! {
+        <article class={classes!("call-card", log.status.as_str(), log.on_hold.then_some("held"))}
+            data-status={log.status.as_str()} data-call-id={id.clone()} aria-label={label}>
+            <div class="call-head">
+                <span class="call-label">{ label }</span>
+                if log.status == CallStatus::Talking {
+                    <span class="talk-timer" role="timer" aria-label={t.talk_time}>{ view::timer(p.call.talk_seconds_now) }</span>
+                }
+            </div>
+            <div class="peer">
+                <span class="contact-name">{ name.clone().unwrap_or_else(|| log.peer.clone()) }</span>
+                if name.is_some() { <span class="peer-number">{ log.peer.clone() }</span> }
+            </div>
+            if let Some(q) = &log.queue {
+                <div class="queue" data-queue={q.queue_number.clone()}>{ format!("{} {} · {}", t.queue, q.queue_number, q.queue_name) }</div>
+            }
+            <div class="actions">
+                { match (log.status, log.direction) {
+                    (CallStatus::Ringing, Direction::Inbound) => html! { <>
+                        <button class="accept" data-action="accept" aria-keyshortcuts="Alt+A" onclick={intent(|call_id| Intent::Accept { call_id })}>{ t.accept }</button>
+                        <button class="reject" data-action="reject" aria-keyshortcuts="Alt+R" onclick={intent(|call_id| Intent::Reject { call_id })}>{ t.reject }</button>
+                    </> },
+                    (CallStatus::Ringing, Direction::Outbound) => html! {
+                        <button class="reject" data-action="hangup" aria-keyshortcuts="Alt+H" onclick={intent(|call_id| Intent::Hangup { call_id })}>{ t.cancel }</button>
+                    },
+                    _ if let Some(pt) = &pbx => html! { <>
+                        { pbx_controls(t, pt, &intent) }
+                        <button class="reject" data-action="hangup" aria-keyshortcuts="Alt+H" onclick={intent(|call_id| Intent::Hangup { call_id })}>{ t.hang_up }</button>
+                    </> },
+                    _ if is_consult => html! { <>
+                        <button class="accept" data-action="consult-complete" onclick={intent(|call_id| Intent::ConsultComplete { call_id })}>{ t.complete_transfer }</button>
+                        <button data-action="consult-swap" onclick={intent(|call_id| Intent::ConsultSwap { call_id })}>{ t.swap }</button>
+                        <button class="reject" data-action="consult-cancel" onclick={intent(|call_id| Intent::ConsultCancel { call_id })}>{ t.cancel_consult }</button>
+                    </> },
+                    _ => html! { <>
+                        <button data-action="hold" aria-keyshortcuts="Alt+O" aria-pressed={log.on_hold.to_string()} onclick={hold}>{ if log.on_hold { t.resume } else { t.hold } }</button>
+                        <button data-action="mute" aria-keyshortcuts="Alt+M" aria-pressed={log.muted.to_string()} onclick={mute}>{ if log.muted { t.unmute } else { t.mute } }</button>
+                        <button data-action="keypad" aria-expanded={keypad.to_string()} onclick={toggle_keypad}>{ t.keypad }</button>
+                        if !p.consulting {
+                            <button data-action="transfer" aria-expanded={transfer_open.to_string()} onclick={toggle_transfer}>{ t.transfer }</button>
+                        }
+                        <button class="reject" data-action="hangup" aria-keyshortcuts="Alt+H" onclick={intent(|call_id| Intent::Hangup { call_id })}>{ t.hang_up }</button>
+                    </> },
+                } }
+                if p.demo && log.direction == Direction::Inbound {
+                    <button class="link" data-action="remote-hangup" onclick={remote_hangup}>{ t.demo_hangup }</button>
+                }
+            </div>
+            if let Some(pt) = &pbx {
+                <div class="pbx-transfer" role="status" data-pbx-state={format!("{:?}", pt.state).to_lowercase()}>
+                    { pbx_line(t, pt) }
+                </div>
+            }
+            if *transfer_open && log.status == CallStatus::Talking && !is_consult && pbx.is_none() {
+                <div class="transfer-form">
+                    <label for={format!("transfer-{id}")}>{ t.transfer_to }</label>
+                    <div class="row">
+                        <input id={format!("transfer-{id}")} ref={transfer_ref.clone()} class="transfer-number" type="tel" value={(*transfer_number).clone()}
+                            oninput={{ let n = transfer_number.clone(); Callback::from(move |e: InputEvent| n.set(input_value(&e))) }} />
+                        <button data-action="transfer-blind" onclick={transfer(false)}>{ t.transfer_now }</button>
+                        <button data-action="transfer-consult" onclick={transfer(true)}>{ t.consult_first }</button>
+                    </div>
+                </div>
+            }
+            if *keypad && log.status == CallStatus::Talking {
+                <div class="keypad dtmf" role="group" aria-label={t.keypad}>
+                    { for KEYPAD.iter().map(|d| {
+                        let on = p.on_intent.clone();
+                        let id = id.clone();
+                        let digit = d.to_string();
+                        html! { <button data-dtmf={*d} onclick={Callback::from(move |_| on.emit(Intent::Dtmf { call_id: id.clone(), digits: digit.clone() }))}>{ *d }</button> }
+                    }) }
+                </div>
+            }
+        </article>
+    }
+}
+
+/// What the agent sees of a PBX transfer under way.
+fn pbx_line(t: Tx, pt: &PbxTransfer) -> String {
+    let n = pt.number.as_str();
+    let text = match (pt.state, pt.talking_to) {
+        (PbxTransferState::Pending, _) => t.pbx_transferring,
+        (PbxTransferState::Threeway, _) => t.three_way_members,
+        (_, Some(TalkingTo::Caller)) => t.pbx_consulting_caller,
+        _ => t.pbx_consulting_target,
+    };
+    let mut line = text.replace("{n}", n);
+    if pt.requested.is_some() {
+        line = format!("{line} {}", t.pbx_step_pending);
+    }
+    line
+}
+
+/// The buttons of a PBX consultation: complete, swap, three-way, back to the caller. While
+/// the transfer is only asked for, or a step is waiting for the PBX, none is offered.
+fn pbx_controls(
+    t: Tx,
+    pt: &PbxTransfer,
+    intent: &dyn Fn(fn(String) -> Intent) -> Callback<MouseEvent>,
+) -> Html {
+    let ready = pt.requested.is_none()
+        && matches!(
+            pt.state,
+            PbxTransferState::Consulting | PbxTransferState::Threeway
+        );
+    if !ready {
+        return html! {};
+    }
+    html! { <>
+        <button class="accept" data-action="consult-complete" onclick={intent(|call_id| Intent::ConsultComplete { call_id })}>{ t.complete_transfer }</button>
+        if pt.state == PbxTransferState::Consulting {
+            <button data-action="consult-swap" onclick={intent(|call_id| Intent::ConsultSwap { call_id })}>{ t.swap }</button>
+            <button data-action="consult-threeway" onclick={intent(|call_id| Intent::ConsultThreeway { call_id })}>{ t.three_way }</button>
+        }
+        <button class="reject" data-action="consult-cancel" onclick={intent(|call_id| Intent::ConsultCancel { call_id })}>{ t.cancel_consult }</button>
+    </> }
+}

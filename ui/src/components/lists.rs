@@ -1,0 +1,147 @@
+//! The day's history and the contacts, as two tabs with a search field.
+//!
+//! Each row is its own keyed component with props compared by value: when a call adds a row,
+//! the list renders once, every other row compares equal and keeps its DOM, and only the new
+//! row is built.
+
+use std::rc::Rc;
+
+use ringside_core::{ContactView, Direction, DraftState, HistoryEntry, Intent};
+use yew::prelude::*;
+
+use super::{input_value, select_value, Tx};
+use crate::view::{self, HistoryFilter};
+
+/// History rows shown at most: the day's history can reach hundreds of calls.
+const HISTORY_ROWS: usize = 100;
+
+#[derive(Properties, PartialEq)]
+pub struct ListsProps {
+    pub t: Tx,
+    pub history: Rc<Vec<HistoryEntry>>,
+    pub contacts: Rc<Vec<ContactView>>,
+    pub on_intent: Callback<Intent>,
+}
+
+#[function_component(Lists)]
+pub fn lists(p: &ListsProps) -> Html {
+    let t = p.t;
+    let tab = use_state(|| "history");
+    let filter = use_state(|| HistoryFilter::All);
+    let query = use_state(String::new);
+    let select_tab = |name: &'static str| {
+        let tab = tab.clone();
+        Callback::from(move |_| tab.set(name))
+    };
+    let q = query.to_lowercase();
+    html! {
+        <div class="panel lists">
+            <div class="tabs" role="tablist">
+                <button role="tab" id="tab-history" aria-selected={(*tab == "history").to_string()} onclick={select_tab("history")}>{ t.history }</button>
+                <button role="tab" id="tab-contacts" aria-selected={(*tab == "contacts").to_string()} onclick={select_tab("contacts")}>{ t.contacts }</button>
+            </div>
+            <div class="row filters">
+                <input id="list-search" type="search" aria-label={t.search} placeholder={t.search} value={(*query).clone()}
+                    oninput={{ let q = query.clone(); Callback::from(move |e: InputEvent| q.set(input_value(&e))) }} />
+                if *tab == "history" {
+                    <select id="history-filter" aria-label={t.filter_all}
+                        onchange={{ let f = filter.clone(); Callback::from(move |e: Event| f.set(HistoryFilter::parse(&select_value(&e)))) }}>
+                        <option value="all">{ t.filter_all }</option>
+                        <option value="missed">{ t.filter_missed }</option>
+                        <option value="inbound">{ t.filter_inbound }</option>
+                        <option value="outbound">{ t.filter_outbound }</option>
+                    </select>
+                }
+            </div>
+            if *tab == "history" {
+                { {
+                    let rows = view::filter_history(&p.history, *filter, &query);
+                    if rows.is_empty() {
+                        html! { <p class="muted">{ t.no_history }</p> }
+                    } else {
+                        html! { <ul role="tabpanel" aria-labelledby="tab-history">
+                            { for rows.into_iter().take(HISTORY_ROWS).map(|r| html! {
+                                <HistoryRow key={r.log.id.clone()} t={t} entry={r.clone()} on_intent={p.on_intent.clone()} />
+                            }) }
+                        </ul> }
+                    }
+                } }
+            } else {
+                { {
+                    let rows: Vec<&ContactView> = p.contacts.iter()
+                        .filter(|c| q.is_empty() || c.name.to_lowercase().contains(&q) || c.phone.contains(&q))
+                        .collect();
+                    if rows.is_empty() {
+                        html! { <p class="muted">{ t.no_contacts }</p> }
+                    } else {
+                        html! { <ul role="tabpanel" aria-labelledby="tab-contacts">
+                            { for rows.into_iter().map(|c| html! {
+                                <ContactRow key={c.id.clone()} t={t} contact={c.clone()} on_intent={p.on_intent.clone()} />
+                            }) }
+                        </ul> }
+                    }
+                } }
+            }
+        </div>
+    }
+}
+
+/// Dials `number`: the rows' call buttons.
+fn dial(on_intent: &Callback<Intent>, number: &str) -> Callback<MouseEvent> {
+    let (on, number) = (on_intent.clone(), number.to_string());
+    Callback::from(move |_| {
+        on.emit(Intent::Dial {
+            number: number.clone(),
+        })
+    })
+}
+
+#[derive(Properties, PartialEq)]
+struct HistoryRowProps {
+    t: Tx,
+    entry: HistoryEntry,
+    on_intent: Callback<Intent>,
+}
+
+#[function_component(HistoryRow)]
+fn history_row(p: &HistoryRowProps) -> Html {
+    let t = p.t;
+    let r = &p.entry;
+    let c = &r.log;
+    let (badge, badge_class) = match (r.draft, r.synced) {
+        (Some(DraftState::Editing), _) => (t.notes_open, "warn"),
+        (Some(DraftState::Submitted), false) => (t.notes_waiting, "warn"),
+        (_, true) => (t.synced, "ok"),
+        (None, false) => (t.not_synced, "warn"),
+    };
+    let inbound = c.direction == Direction::Inbound;
+    html! {
+        <li class={classes!("recent-call", c.status.as_str())} data-status={c.status.as_str()} data-direction={if inbound { "inbound" } else { "outbound" }}>
+            <span class="dir" aria-label={if inbound { t.inbound } else { t.outbound }}>{ if inbound { "↙" } else { "↗" } }</span>
+            <span class="who">{ c.contact_name.clone().unwrap_or_else(|| c.peer.clone()) }</span>
+            <span class="status">{ view::status_label(t, c.status, c.direction, false) }</span>
+            <span class="talk">{ view::timer(c.talk_seconds) }</span>
+            <span class={classes!("badge", badge_class)}>{ badge }</span>
+            <button class="link call-back" data-action="call-back" aria-label={format!("{} {}", t.call_back, c.peer)} onclick={dial(&p.on_intent, &c.peer)}>{ t.call_back }</button>
+        </li>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ContactRowProps {
+    t: Tx,
+    contact: ContactView,
+    on_intent: Callback<Intent>,
+}
+
+#[function_component(ContactRow)]
+fn contact_row(p: &ContactRowProps) -> Html {
+    let (t, c) = (p.t, &p.contact);
+    html! {
+        <li class="contact-row">
+            <span class="who">{ c.name.clone() }</span>
+            <span class="muted">{ c.phone.clone() }</span>
+            <button class="link" data-action="call-contact" aria-label={format!("{} {}", t.call, c.name)} onclick={dial(&p.on_intent, &c.phone)}>{ t.call }</button>
+        </li>
+    }
+}
