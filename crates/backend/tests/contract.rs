@@ -1,5 +1,6 @@
 //! The reference backend binary, started as IT or a test would start it, answers the contract
-//! of docs/backend-api.md.
+//! of docs/backend-api.md. One test per route or route group, each on its own backend and
+//! database, so that one broken route does not hide the others.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,61 +8,97 @@ mod common;
 
 use serde_json::{json, Value};
 
-#[tokio::test]
-async fn the_binary_answers_the_contract() {
-    let server = common::start(&[]);
-    let url = &server.url;
-    let http = reqwest::Client::new();
+/// A call log as the app sends it on `POST /api/call-logs`.
+fn call_log() -> Value {
+    json!({"id": "l-1", "call_id": "c-1", "direction": "inbound", "status": "ringing",
+           "talk_seconds": 0, "from": "1001", "to": "1002", "peer": "1001", "started_at_ms": 1})
+}
 
-    // 401 without a token, with the error body.
-    let r = http
-        .get(format!("{url}/api/call-logs"))
+#[tokio::test]
+async fn a_request_without_a_token_is_401_with_the_error_body() {
+    let server = common::start(&[]);
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/call-logs", server.url))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "unauthorized");
+}
 
+#[tokio::test]
+async fn login_rejects_a_wrong_password_and_opens_a_session() {
     // Wrong password: 401 bad_credentials. demo/demo: a session.
-    let (status, _) = common::login(url, "demo", "nope").await;
+    let server = common::start(&[]);
+    let (status, _) = common::login(&server.url, "demo", "nope").await;
     assert_eq!(status, 401);
-    let (_, login) = common::login(url, "demo", "demo").await;
-    let token = login["token"].as_str().unwrap().to_string();
-    assert_eq!(login["agent"]["extension_number"], "1002");
-    assert!(login["refresh_token"].is_string());
-    assert!(login["sip"]["password"].is_string());
+    let s = common::sign_in(server).await;
+    assert_eq!(s.session["agent"]["extension_number"], "1002");
+    assert!(s.session["refresh_token"].is_string());
+    assert!(s.session["sip"]["password"].is_string());
+}
 
-    // Contact resolve: created once, found after.
-    let first: Value = http
-        .post(format!("{url}/api/contacts/resolve"))
-        .bearer_auth(&token)
-        .json(&json!({"phone": "+4930111222"}))
+#[tokio::test]
+async fn a_refresh_token_works_once() {
+    let s = common::signed_in().await;
+    let refresh = s.session["refresh_token"].as_str().unwrap();
+    let r = s
+        .http
+        .post(format!("{}/api/auth/refresh", s.url()))
+        .json(&json!({"refresh_token": refresh}))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
-    let again: Value = http
-        .post(format!("{url}/api/contacts/resolve"))
-        .bearer_auth(&token)
-        .json(&json!({"phone": "+4930111222"}))
+    assert_eq!(r.status(), 200);
+    let r = s
+        .http
+        .post(format!("{}/api/auth/refresh", s.url()))
+        .json(&json!({"refresh_token": refresh}))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn contact_resolve_creates_once_and_finds_after() {
+    let s = common::signed_in().await;
+    let resolve = || async {
+        s.post("/api/contacts/resolve")
+            .json(&json!({"phone": "+4930111222"}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let first = resolve().await;
+    let again = resolve().await;
     assert_eq!(first["created"], true);
     assert_eq!(again["created"], false);
     assert_eq!(first["contact"]["id"], again["contact"]["id"]);
+}
 
-    // Call-log create: the same key twice is one record, the second answer a replay.
-    let log = json!({"id": "l-1", "call_id": "c-1", "direction": "inbound", "status": "ringing",
-                     "talk_seconds": 0, "from": "1001", "to": "1002", "peer": "1001", "started_at_ms": 1});
+#[tokio::test]
+async fn contact_resolve_rejects_an_invalid_body() {
+    let s = common::signed_in().await;
+    let r = s
+        .post("/api/contacts/resolve")
+        .json(&json!({"phone": 42}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+}
+
+#[tokio::test]
+async fn call_log_create_is_one_record_per_id_and_a_replay_per_key() {
+    // The same key twice is one record, the second answer a replay.
+    let s = common::signed_in().await;
+    let log = call_log();
     let post = |key: &str| {
-        http.post(format!("{url}/api/call-logs"))
-            .bearer_auth(&token)
+        s.post("/api/call-logs")
             .header("Idempotency-Key", key)
             .json(&log)
             .send()
@@ -77,9 +114,8 @@ async fn the_binary_answers_the_contract() {
         409,
         "a new key for an existing id is a conflict, not a second record"
     );
-    let logs: Value = http
-        .get(format!("{url}/api/call-logs"))
-        .bearer_auth(&token)
+    let logs: Value = s
+        .get("/api/call-logs")
         .send()
         .await
         .unwrap()
@@ -87,23 +123,33 @@ async fn the_binary_answers_the_contract() {
         .await
         .unwrap();
     assert_eq!(logs.as_array().unwrap().len(), 1);
+}
 
-    // Writes without a key, garbage and invalid bodies.
-    let r = http
-        .post(format!("{url}/api/call-logs"))
-        .bearer_auth(&token)
+#[tokio::test]
+async fn call_log_writes_need_a_key_and_a_valid_body() {
+    // As in the app: the record exists already, and a bad write of it is rejected for what
+    // is wrong with the request, not answered as a conflict.
+    let s = common::signed_in().await;
+    let log = call_log();
+    let r = s
+        .post("/api/call-logs")
+        .header("Idempotency-Key", "k-1")
         .json(&log)
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // Without a key.
+    let r = s.post("/api/call-logs").json(&log).send().await.unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(
         r.json::<Value>().await.unwrap()["code"],
         "idempotency_key_required"
     );
-    let r = http
-        .post(format!("{url}/api/call-logs"))
-        .bearer_auth(&token)
+    // Garbage.
+    let r = s
+        .post("/api/call-logs")
         .header("Idempotency-Key", "k-3")
         .header("content-type", "application/json")
         .body("{not json")
@@ -112,11 +158,11 @@ async fn the_binary_answers_the_contract() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "bad_json");
+    // An invalid body.
     let mut bad = log.clone();
     bad["status"] = json!("exploded");
-    let r = http
-        .post(format!("{url}/api/call-logs"))
-        .bearer_auth(&token)
+    let r = s
+        .post("/api/call-logs")
         .header("Idempotency-Key", "k-4")
         .json(&bad)
         .send()
@@ -124,19 +170,13 @@ async fn the_binary_answers_the_contract() {
         .unwrap();
     assert_eq!(r.status(), 422);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid");
-    let r = http
-        .post(format!("{url}/api/contacts/resolve"))
-        .bearer_auth(&token)
-        .json(&json!({"phone": 42}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
+}
 
-    // Pause reasons and a pause with an unknown reason.
-    let reasons: Value = http
-        .get(format!("{url}/api/agent/pause-reasons"))
-        .bearer_auth(&token)
+#[tokio::test]
+async fn pause_reasons_are_listed() {
+    let s = common::signed_in().await;
+    let reasons: Value = s
+        .get("/api/agent/pause-reasons")
         .send()
         .await
         .unwrap()
@@ -144,44 +184,38 @@ async fn the_binary_answers_the_contract() {
         .await
         .unwrap();
     assert_eq!(reasons[0], json!({"code": "*01", "reason": "Lunch"}));
-    let r = http
-        .put(format!("{url}/api/agent/status"))
-        .bearer_auth(&token)
+}
+
+#[tokio::test]
+async fn a_pause_needs_a_known_reason() {
+    // An unknown reason is refused; a known code answers with its reason.
+    let s = common::signed_in().await;
+    let r = s
+        .put("/api/agent/status")
         .header("Idempotency-Key", "s-1")
         .json(&json!({"state": "paused", "reason": "Nap"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    let r = http
-        .put(format!("{url}/api/agent/status"))
-        .bearer_auth(&token)
+    let r = s
+        .put("/api/agent/status")
         .header("Idempotency-Key", "s-2")
         .json(&json!({"state": "paused", "reason": "*02"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["reason"], "Break");
+}
 
-    // Refresh tokens work once.
-    let refresh = login["refresh_token"].as_str().unwrap();
-    let r = http
-        .post(format!("{url}/api/auth/refresh"))
-        .json(&json!({"refresh_token": refresh}))
+#[tokio::test]
+async fn an_unknown_route_answers_in_the_error_model() {
+    let server = common::start(&[]);
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/nope", server.url))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = http
-        .post(format!("{url}/api/auth/refresh"))
-        .json(&json!({"refresh_token": refresh}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
-
-    // Unknown routes answer in the error model too.
-    let r = http.get(format!("{url}/api/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "not_found");
 }

@@ -374,7 +374,7 @@ mod tests {
                     phone: format!("+3310000{i}"),
                 })
                 .collect(),
-            notice: (n % 2 == 0).then(|| IpcError::new("x", "y")),
+            notice: n.is_multiple_of(2).then(|| IpcError::new("x", "y")),
             ..Snapshot::default()
         }
     }

@@ -211,20 +211,31 @@ mod tests {
     }
 
     #[test]
-    fn a_read_only_directory_is_a_clear_error() {
-        use std::os::unix::fs::PermissionsExt;
+    fn a_database_that_cannot_be_created_is_a_clear_error() {
+        // What an unwritable profile folder means for the store: SQLite cannot create or open
+        // the database file. Permission bits do not show it when run as root (CI is), so the
+        // path is taken by a directory instead, which no one can open as a database file.
         let dir = tempfile::tempdir().unwrap();
-        let ro = dir.path().join("ro");
-        std::fs::create_dir(&ro).unwrap();
-        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
-        let result = Store::open(&ro.join("ringside.db"), 1);
-        // Root ignores directory permissions; the check only means something for others.
-        if std::fs::write(ro.join("probe"), b"x").is_err() {
-            let err = result.unwrap_err();
-            assert!(
-                matches!(err, StoreError::Open { .. } | StoreError::ReadOnly(_)),
-                "{err}"
-            );
-        }
+        let path = dir.path().join("ringside.db");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("keep.txt"), b"an agent's file").unwrap();
+
+        let err = Store::open(&path, 7).unwrap_err();
+        assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+        assert_eq!(err.code(), "store_open", "{err}");
+        assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
+
+        // Not mistaken for a corrupt file: nothing was moved aside, renamed or created.
+        assert!(path.is_dir(), "the path was moved away");
+        assert_eq!(
+            std::fs::read(path.join("keep.txt")).unwrap(),
+            b"an agent's file"
+        );
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["ringside.db"]);
     }
 }

@@ -72,6 +72,60 @@ pub async fn login(url: &str, username: &str, password: &str) -> (StatusCode, Va
     (r.status(), r.json().await.unwrap())
 }
 
+/// A backend with the demo agent signed in: where most contract tests start.
+pub struct SignedIn {
+    pub server: Server,
+    pub http: reqwest::Client,
+    pub token: String,
+    /// The whole `POST /api/auth/login` answer (refresh token, agent, SIP account).
+    pub session: Value,
+}
+
+/// A fresh backend (its own database) with the demo agent signed in.
+pub async fn signed_in() -> SignedIn {
+    sign_in(start(&[])).await
+}
+
+/// Signs the demo agent in on `server`; fails the test unless that answers 200 with a token.
+pub async fn sign_in(server: Server) -> SignedIn {
+    let (status, session) = login(&server.url, "demo", "demo").await;
+    assert_eq!(status, 200, "{session}");
+    let token = session["token"].as_str().unwrap().to_string();
+    SignedIn {
+        server,
+        http: reqwest::Client::new(),
+        token,
+        session,
+    }
+}
+
+impl SignedIn {
+    pub fn url(&self) -> &str {
+        &self.server.url
+    }
+
+    /// `GET {path}` with the session's bearer token.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.url()))
+            .bearer_auth(&self.token)
+    }
+
+    /// `POST {path}` with the session's bearer token.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.url()))
+            .bearer_auth(&self.token)
+    }
+
+    /// `PUT {path}` with the session's bearer token.
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .put(format!("{}{path}", self.url()))
+            .bearer_auth(&self.token)
+    }
+}
+
 type Stream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
