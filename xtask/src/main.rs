@@ -356,10 +356,23 @@ fn test(args: &[String]) -> Result {
         "-D",
         "warnings",
     ]))?;
+    // The same crate without demo mode's backend, as release bundles build it.
+    status(Command::new(cargo()).args([
+        "clippy",
+        "-p",
+        "ringside-service",
+        "--lib",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     done("fmt + clippy", t);
     let t = step("tests (end-to-end ones under Xvfb)");
     let mut cmd = Command::new(cargo());
-    cmd.args(["test", "--workspace"]).args(args);
+    // With the features the app was built with, so that the binary the end-to-end tests start
+    // is not rebuilt (and replaced) without demo mode's backend.
+    cmd.args(["test", "--workspace", "--features", "ringside/demo"])
+        .args(args);
     cmd.env("RINGSIDE_APP_BIN", exe(&exes, "ringside")?);
     cmd.env("RINGSIDE_BACKEND_BIN", exe(&exes, "ringside-backend")?);
     status(&mut with_display(cmd))?;
