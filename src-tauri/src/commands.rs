@@ -98,29 +98,28 @@ pub async fn phone_attach(
     commands: Channel<PhoneCommand>,
 ) -> Result<(), IpcError> {
     from_phone_window(&webview)?;
-    core(&app)?
-        .attach_phone(Box::new(move |cmd| match commands.send(cmd.clone()) {
-            Ok(()) => true,
-            Err(e) => {
-                debug!(error = %e, "webphone channel closed");
-                false
-            }
-        }))
-        .await
+    core(&app)?.attach_phone(sink(commands, "webphone")).await
+}
+
+/// A window's channel as the core's sink: `false` once the window is gone, and the core
+/// stops sending until that window attaches again.
+fn sink<T>(channel: Channel<T>, window: &'static str) -> Box<dyn Fn(&T) -> bool + Send>
+where
+    T: tauri::ipc::IpcResponse + Clone + Send + 'static,
+{
+    Box::new(move |item| match channel.send(item.clone()) {
+        Ok(()) => true,
+        Err(e) => {
+            debug!(error = %e, window, "channel closed");
+            false
+        }
+    })
 }
 
 /// The main window hands over the channel its snapshot deltas arrive on.
 #[tauri::command]
 pub async fn subscribe(app: AppHandle, updates: Channel<SnapshotDelta>) -> Result<(), IpcError> {
-    core(&app)?
-        .subscribe(Box::new(move |delta| match updates.send(delta.clone()) {
-            Ok(()) => true,
-            Err(e) => {
-                debug!(error = %e, "UI channel closed");
-                false
-            }
-        }))
-        .await
+    core(&app)?.subscribe(sink(updates, "main")).await
 }
 
 #[tauri::command]

@@ -211,55 +211,58 @@ impl Workers {
         });
     }
 
-    pub fn fetch_agent_status(&self) {
-        let client = self.client.clone();
+    /// One read whose answer goes straight to the loop. A failure is logged and posts
+    /// nothing: the view keeps what it had, and the next sign-in or lookup reads again.
+    fn fetch<T, Fut>(
+        &self,
+        what: &'static str,
+        read: impl FnOnce(Arc<Client>) -> Fut,
+        done: fn(T) -> Done,
+    ) where
+        T: Send + 'static,
+        Fut: std::future::Future<Output = Result<T, SyncError>> + Send + 'static,
+    {
+        let answer = read(self.client.clone());
         self.spawn(async move {
-            match client.agent_status().await {
-                Ok(status) => Some(Done::AgentStatus(status)),
+            match answer.await {
+                Ok(v) => Some(done(v)),
                 Err(e) => {
-                    warn!(error = %e, "agent status not fetched");
+                    warn!(error = %e, "{what} not fetched");
                     None
                 }
             }
         });
+    }
+
+    pub fn fetch_agent_status(&self) {
+        self.fetch(
+            "agent status",
+            |c| async move { c.agent_status().await },
+            Done::AgentStatus,
+        );
     }
 
     /// What the forms need after sign-in: pause reasons, dispositions, contacts.
     pub fn fetch_directory(&self) {
-        let client = self.client.clone();
-        self.spawn(async move {
-            match client.pause_reasons().await {
-                Ok(r) => Some(Done::PauseReasons(r)),
-                Err(e) => {
-                    warn!(error = %e, "pause reasons not fetched");
-                    None
-                }
-            }
-        });
-        let client = self.client.clone();
-        self.spawn(async move {
-            match client.dispositions().await {
-                Ok(d) => Some(Done::Dispositions(d)),
-                Err(e) => {
-                    warn!(error = %e, "dispositions not fetched");
-                    None
-                }
-            }
-        });
+        self.fetch(
+            "pause reasons",
+            |c| async move { c.pause_reasons().await },
+            Done::PauseReasons,
+        );
+        self.fetch(
+            "dispositions",
+            |c| async move { c.dispositions().await },
+            Done::Dispositions,
+        );
         self.fetch_contacts();
     }
 
     pub fn fetch_contacts(&self) {
-        let client = self.client.clone();
-        self.spawn(async move {
-            match client.contacts().await {
-                Ok(c) => Some(Done::Contacts(c)),
-                Err(e) => {
-                    warn!(error = %e, "contacts not fetched");
-                    None
-                }
-            }
-        });
+        self.fetch(
+            "contacts",
+            |c| async move { c.contacts().await },
+            Done::Contacts,
+        );
     }
 
     pub fn resolve_contact(&self, call_log_id: String, phone: String) {

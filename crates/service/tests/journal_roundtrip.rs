@@ -97,13 +97,18 @@ fn call(name: &str, id: &str) -> Vec<Value> {
     ]
 }
 
-async fn answered_call(core: &common::Core, id: &str) {
-    for name in ["setup", "connected", "disconnected"] {
+/// The webphone reports these `call` events, in order, for call `id`.
+async fn events(core: &common::Core, names: &[&str], id: &str) {
+    for name in names {
         core.handle
             .phone_event("call".into(), call(name, id))
             .await
             .unwrap();
     }
+}
+
+async fn answered_call(core: &common::Core, id: &str) {
+    events(core, &["setup", "connected", "disconnected"], id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,12 +179,7 @@ async fn nothing_is_sent_after_sign_out_and_everything_after_sign_in_again() {
         core.rec.commands.lock().unwrap().last(),
         Some(&PhoneCommand::Stop)
     );
-    for name in ["setup", "disconnected"] {
-        core.handle
-            .phone_event("call".into(), call(name, "so-1"))
-            .await
-            .unwrap();
-    }
+    events(&core, &["setup", "disconnected"], "so-1").await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     // Still queued: a signed-out app does not renew its session behind the agent's back.
     let snap = core.snapshot().await;
@@ -211,12 +211,7 @@ async fn an_idle_core_sends_the_ui_nothing_and_a_call_sends_only_what_changed() 
     answered_call(&core, "d-1").await;
     core.until("delivered", |s| s.sync.pending == 0).await;
     // While talking on a second call, the timer ticks: the engine part goes, history stays.
-    for name in ["setup", "connected"] {
-        core.handle
-            .phone_event("call".into(), call(name, "d-2"))
-            .await
-            .unwrap();
-    }
+    events(&core, &["setup", "connected"], "d-2").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = core.rec.deltas.lock().unwrap().len();
     tokio::time::sleep(Duration::from_millis(2200)).await;
