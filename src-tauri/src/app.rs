@@ -6,7 +6,7 @@ use ringside_service::{Config, Handle, WebphoneSource};
 use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 use tracing::{error, info};
 
-use crate::{commands, logs, webphone};
+use crate::{commands, logs, probe, webphone};
 
 fn usage() -> i32 {
     eprintln!(
@@ -71,6 +71,7 @@ pub fn run(args: &[String]) -> i32 {
         })
         .invoke_handler(commands::ipc_commands!(handlers))
         .setup(move |app| {
+            probe::start(app.handle());
             match tauri::async_runtime::block_on(ringside_service::start(config.clone())) {
                 Ok(handle) => {
                     app.manage(handle);

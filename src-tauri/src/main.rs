@@ -9,6 +9,7 @@
 //! - [`webphone`]: the `webphone://` scheme that serves the host page, the bridge and the
 //!   library (the customer's folder or the simulator), under a strict CSP.
 //! - [`logs`]: rolling log files in the profile for support.
+//! - [`probe`]: the main-thread stall probe that measurement runs turn on.
 //! - [`replay`]: `ringside replay FILE`, which needs no display and no network.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -16,6 +17,7 @@
 mod app;
 mod commands;
 mod logs;
+mod probe;
 mod replay;
 mod webphone;
 

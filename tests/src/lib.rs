@@ -180,6 +180,89 @@ impl Backend {
     }
 }
 
+/// The `ringside` executable under test: `RINGSIDE_APP_BIN`, or the one next to this binary.
+pub fn app_binary() -> PathBuf {
+    let app = std::env::var_os("RINGSIDE_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| bin_dir().join("ringside"));
+    assert!(
+        app.exists(),
+        "{} missing: run `cargo xtask test`",
+        app.display()
+    );
+    app
+}
+
+/// A WebDriver session on any Tauri app binary, started through its own `tauri-driver`, which
+/// takes the app's environment (`configure`) and stops the app when the session drops.
+pub struct Session {
+    pub client: Client,
+    driver: Killed,
+}
+
+impl Session {
+    pub async fn start(
+        app: &std::path::Path,
+        log_dir: &std::path::Path,
+        configure: impl FnOnce(&mut Command),
+    ) -> Session {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no DISPLAY: run under `xvfb-run -a` (cargo xtask test does)"
+        );
+        init_crypto();
+        let port = free_port();
+        let native = free_port();
+        let mut cmd = Command::new("tauri-driver");
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ]);
+        configure(&mut cmd);
+        let driver = cmd
+            .stdout(Stdio::null())
+            .stderr(log_file(log_dir, "driver.log"))
+            .spawn()
+            .expect("start tauri-driver (cargo xtask setup installs it)");
+        let driver = Killed(driver);
+        let caps = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app.to_string_lossy() },
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("no WebDriver session: {e}"),
+            }
+        };
+        Session { client, driver }
+    }
+
+    /// The pid of `tauri-driver`: the root of the app's process tree.
+    pub fn driver_pid(&self) -> u32 {
+        self.driver.0.id()
+    }
+
+    /// Ends the session and waits for tauri-driver (and so the app) to exit.
+    pub async fn stop(self) {
+        let _ = self.client.close().await;
+        drop(self.driver);
+    }
+}
+
 /// The app, launched by tauri-driver, with a WebDriver session on its main window.
 pub struct App {
     pub client: Client,
@@ -214,73 +297,55 @@ impl App {
         mode: Mode,
         env: &[(&str, &str)],
     ) -> App {
-        let app = std::env::var_os("RINGSIDE_APP_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| bin_dir().join("ringside"));
-        assert!(
-            app.exists(),
-            "{} missing: run `cargo xtask test`",
-            app.display()
-        );
-        assert!(
-            std::env::var_os("DISPLAY").is_some(),
-            "no DISPLAY: run under `xvfb-run -a` (cargo xtask test does)"
-        );
-        let port = free_port();
-        let native = free_port();
-        let driver = Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native.to_string(),
-            ])
-            .env("RINGSIDE_BACKEND_URL", &backend.url)
-            .env("RINGSIDE_PROFILE_DIR", &profile)
-            .env("RINGSIDE_CONFIG", profile.join("no-user-config.toml"))
-            .env(
-                "RINGSIDE_SYSTEM_CONFIG",
-                profile.join("no-system-config.toml"),
-            )
-            .env(
-                "RINGSIDE_MODE",
-                if mode == Mode::Demo { "demo" } else { "live" },
-            )
-            .env_remove("RINGSIDE_PASSWORD")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(log_file(&profile, "driver.log"))
-            .spawn()
-            .expect("start tauri-driver (cargo xtask setup installs it)");
-        let driver = Killed(driver);
-        let caps = json!({
-            "browserName": "wry",
-            "tauri:options": { "application": app.to_string_lossy() },
-        });
-        let caps = caps.as_object().unwrap().clone();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let client = loop {
-            match ClientBuilder::rustls()
-                .expect("tls")
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(c) => break c,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                Err(e) => panic!("no WebDriver session: {e}"),
+        Self::start(Some(&backend.url), profile, mode, env).await
+    }
+
+    /// Demo mode as `cargo xtask run` starts it: no backend URL, so the app runs its own
+    /// in-process reference backend (the `demo` feature).
+    pub async fn launch_embedded(profile: PathBuf, env: &[(&str, &str)]) -> App {
+        Self::start(None, profile, Mode::Demo, env).await
+    }
+
+    async fn start(
+        backend_url: Option<&str>,
+        profile: PathBuf,
+        mode: Mode,
+        env: &[(&str, &str)],
+    ) -> App {
+        let session = Session::start(&app_binary(), &profile, |driver| {
+            if let Some(url) = backend_url {
+                driver.env("RINGSIDE_BACKEND_URL", url);
+            } else {
+                driver.env_remove("RINGSIDE_BACKEND_URL");
             }
-        };
+            driver
+                .env("RINGSIDE_PROFILE_DIR", &profile)
+                .env("RINGSIDE_CONFIG", profile.join("no-user-config.toml"))
+                .env(
+                    "RINGSIDE_SYSTEM_CONFIG",
+                    profile.join("no-system-config.toml"),
+                )
+                .env(
+                    "RINGSIDE_MODE",
+                    if mode == Mode::Demo { "demo" } else { "live" },
+                )
+                .env_remove("RINGSIDE_PASSWORD")
+                .envs(env.iter().copied());
+        })
+        .await;
         let app = App {
-            client,
-            _driver: driver,
+            client: session.client,
+            _driver: session.driver,
             profile,
         };
         app.focus_main().await;
         app
+    }
+
+    /// The pid of `tauri-driver`, whose descendants are WebKitWebDriver, the app and its web
+    /// processes.
+    pub fn driver_pid(&self) -> u32 {
+        self._driver.0.id()
     }
 
     /// Runs `script` in the hidden webphone window (its value is returned), then comes back

@@ -21,8 +21,8 @@ use crate::state::Held;
 use crate::tauri;
 use crate::view::{self, Shortcut};
 
-/// How many core → screen lags `window.ringsideLag` keeps.
-const LAG_SAMPLES: u32 = 1000;
+/// How many core → screen lags `window.ringsideLag` keeps (40 KB of numbers at most).
+const LAG_SAMPLES: u32 = 5000;
 
 #[function_component(App)]
 pub fn app() -> Html {
@@ -115,9 +115,28 @@ pub fn app() -> Html {
     // kept (last 1,000) in `window.ringsideLag` for measurement runs; the figures are read by
     // the end-to-end test, not asserted. Runs after every render: deltas that arrived together
     // are rendered together, and each still counts once.
+    //
+    // Two launch stamps (Unix ms) for the bench: `window.ringsideFirstRender` after the first
+    // render of the core's state, `window.ringsideInteractive` after the first that shows the
+    // phone registered.
     {
         let unrendered = unrendered.clone();
+        let shown = held.parts.is_some();
+        let registered =
+            held.parts.as_ref().map(|s| s.engine.registration) == Some(Some(RegState::Registered));
         use_effect(move || {
+            if let Some(w) = web_sys::window() {
+                for (name, reached) in [
+                    ("ringsideFirstRender", shown),
+                    ("ringsideInteractive", registered),
+                ] {
+                    let key = wasm_bindgen::JsValue::from_str(name);
+                    if reached && js_sys::Reflect::get(&w, &key).is_ok_and(|v| v.is_undefined()) {
+                        let at = wasm_bindgen::JsValue::from_f64(js_sys::Date::now());
+                        let _ = js_sys::Reflect::set(&w, &key, &at);
+                    }
+                }
+            }
             let built: Vec<i64> = std::mem::take(&mut *unrendered.borrow_mut());
             if let (false, Some(w)) = (built.is_empty(), web_sys::window()) {
                 let now = js_sys::Date::now();

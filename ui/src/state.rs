@@ -67,7 +67,11 @@ impl Parts {
         replace(&mut self.session, session);
         replace(&mut self.dispositions, dispositions);
         replace(&mut self.contacts, contacts);
-        replace(&mut self.history, history);
+        if let Some(h) = history {
+            let mut rows = (*self.history).clone();
+            h.apply_to(&mut rows);
+            self.history = Rc::new(rows);
+        }
         replace(&mut self.settings, settings);
         replace(&mut self.pause_reasons, pause_reasons);
         if let Some(v) = preferences {
@@ -124,7 +128,7 @@ mod tests {
                 preferences: self.preferences,
                 dispositions: (*self.dispositions).clone(),
                 contacts: (*self.contacts).clone(),
-                history: (*self.history).clone(),
+                history: std::sync::Arc::new((*self.history).clone()),
                 settings: (*self.settings).clone(),
                 demo: self.demo,
                 notice: self.notice.clone(),
@@ -135,21 +139,23 @@ mod tests {
     }
 
     fn snapshot(calls: usize, built_at_ms: i64) -> Snapshot {
-        Snapshot {
+        let mut s = Snapshot {
             built_at_ms,
-            history: (0..calls)
-                .map(|i| HistoryEntry {
-                    log: CallLog::new(
-                        format!("log-{i}"),
-                        format!("call-{i}"),
-                        Direction::Inbound,
-                        "+15550100",
-                        CallStatus::Answered,
-                    ),
-                    draft: None,
-                    synced: true,
-                })
-                .collect(),
+            history: std::sync::Arc::new(
+                (0..calls)
+                    .map(|i| HistoryEntry {
+                        log: CallLog::new(
+                            format!("log-{i}"),
+                            format!("call-{i}"),
+                            Direction::Inbound,
+                            "+15550100",
+                            CallStatus::Answered,
+                        ),
+                        draft: None,
+                        synced: true,
+                    })
+                    .collect(),
+            ),
             contacts: vec![ContactView {
                 id: "c1".into(),
                 name: "Alice Martin".into(),
@@ -158,7 +164,10 @@ mod tests {
             notice: Some(IpcError::new("webphone_failed", "no webphone")),
             demo: true,
             ..Snapshot::default()
-        }
+        };
+        // As the core keeps it.
+        std::sync::Arc::make_mut(&mut s.history).sort_by(ringside_core::ipc::history_order);
+        s
     }
 
     #[test]

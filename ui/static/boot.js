@@ -11,4 +11,9 @@ function fail(what) {
 }
 
 window.addEventListener("error", (e) => fail(e.message));
-init().catch((e) => fail(String(e)));
+init()
+  .then((wasm) => {
+    // Read by `cargo xtask bench`: how much linear memory the app's wasm holds.
+    window.ringsideWasmMemory = wasm.memory;
+  })
+  .catch((e) => fail(String(e)));

@@ -76,7 +76,8 @@
   var aline = 1; // the library's current ("active") line; back to 1 when nothing is up
   var started = false;
   var registered = false;
-  var apiLog = [];
+  var apiLog = []; // what the host asked of the library, newest API_LOG_MAX calls
+  var API_LOG_MAX = 2000;
   var transfers = []; // REFERs sent: {call_id, peer, to, type, at}
   var pendingTransfers = []; // transfertype 7: legs waiting for the target to answer
   var simConfig = {
@@ -593,6 +594,8 @@
     api[name] = function () {
       var args = Array.prototype.slice.call(arguments);
       apiLog.push({ t: Date.now(), fn: name, args: args.map(function (a) { return typeof a === "function" ? "[function]" : a; }) });
+      // Bounded: a whole shift in demo mode must not grow the page without end.
+      if (apiLog.length > API_LOG_MAX) apiLog.splice(0, apiLog.length - API_LOG_MAX);
       return fn.apply(api, args);
     };
   });

@@ -5,7 +5,9 @@
 //! - `run [ARGS]`: setup, ui, build, then start Ringside (demo mode unless configured).
 //! - `test`: setup, the conformance tests (node), ui, build, fmt and clippy checks, then
 //!   every cargo test, under Xvfb.
-//! - `bench`: the engine and store benchmarks.
+//! - `bench [-- ARGS]`: release builds, the engine and store benchmarks, then the whole app
+//!   against a bare Tauri app (footprint, launch, a 1,000-call soak, bursts of webphone
+//!   callbacks); writes `docs/performance.md`. ARGS go to `app-bench` (e.g. `soak --calls 200`).
 //! - `bundle`: release .deb and .rpm (installs tauri-cli on first use).
 
 #![allow(clippy::print_stdout)]
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
         "ui" => setup().and_then(|_| ui()),
         "run" => run(&rest),
         "test" => test(&rest),
-        "bench" => bench(),
+        "bench" => bench(&rest),
         "bundle" => bundle(),
         _ => {
             println!("usage: cargo xtask setup|ui|run [-- APP ARGS]|test|bench|bundle");
@@ -268,25 +270,32 @@ fn ui() -> Result {
 /// dir, the copy at `target/debug/<name>` can be the other checkout's.
 fn build_app(release: bool) -> Result<Vec<(String, PathBuf)>> {
     let t = step("build app");
-    let mut cmd = Command::new(cargo());
-    cmd.args([
-        "build",
+    let mut args = vec![
         "-p",
         "ringside",
         "-p",
         "ringside-backend",
-        "--message-format=json-render-diagnostics",
         // Demo mode's in-process backend: `run` and the end-to-end tests need it; the
         // bundle (`cargo tauri build`) leaves it out.
         "--features",
         "ringside/demo",
-    ]);
+    ];
     if release {
-        cmd.args(["--release", "--features", "ringside/custom-protocol"]);
+        args.extend(["--release", "--features", "ringside/custom-protocol"]);
     }
-    cmd.current_dir(root())
-        .stderr(std::process::Stdio::inherit());
-    let out = cmd
+    let exes = build(&args)?;
+    done("build app", t);
+    Ok(exes)
+}
+
+/// `cargo build ARGS`; the executables it produced, by target name.
+fn build(args: &[&str]) -> Result<Vec<(String, PathBuf)>> {
+    let out = Command::new(cargo())
+        .arg("build")
+        .args(args)
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(root())
+        .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run cargo build: {e}"))?;
     if !out.status.success() {
@@ -303,7 +312,6 @@ fn build_app(release: bool) -> Result<Vec<(String, PathBuf)>> {
             exes.push((name.to_string(), PathBuf::from(exe)));
         }
     }
-    done("build app", t);
     Ok(exes)
 }
 
@@ -390,8 +398,62 @@ fn conformance() -> Result {
     Ok(())
 }
 
-fn bench() -> Result {
-    status(Command::new(cargo()).args(["bench", "-p", "ringside-core", "-p", "ringside-service"]))
+/// Release builds of Ringside (demo mode) and of the bare Tauri app it is measured against,
+/// the core's benches, then the whole-app bench (`tests/src/bin/app-bench.rs`) under Xvfb,
+/// which prints the tables and writes `docs/performance.md` with its plots.
+fn bench(args: &[String]) -> Result {
+    setup()?;
+    ui()?;
+    let t = step("bench: release builds");
+    let apps = build(&[
+        "--release",
+        "-p",
+        "ringside",
+        "-p",
+        "ringside-bench-bare",
+        "--features",
+        "ringside/demo,ringside/custom-protocol,ringside-bench-bare/custom-protocol",
+    ])?;
+    let driver = build(&["-p", "ringside-e2e", "--bin", "app-bench"])?;
+    done("bench: release builds", t);
+    let ringside = exe(&apps, "ringside")?;
+    let work = ringside
+        .parent()
+        .and_then(Path::parent)
+        .map(|target| target.join("bench"))
+        .ok_or("no target dir above the release build")?;
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+
+    let t = step("bench: engine and store (cargo bench)");
+    let core = Command::new(cargo())
+        .args(["bench", "-p", "ringside-core", "-p", "ringside-service"])
+        .current_dir(root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    let core_text = String::from_utf8_lossy(&core.stdout).into_owned();
+    print!("{core_text}");
+    if !core.status.success() {
+        return Err(format!("cargo bench exited with {}", core.status));
+    }
+    let core_file = work.join("core.txt");
+    std::fs::write(&core_file, core_text).map_err(|e| format!("{}: {e}", core_file.display()))?;
+    done("bench: engine and store (cargo bench)", t);
+
+    let t = step("bench: the whole app");
+    let mut cmd = Command::new(exe(&driver, "app-bench")?);
+    cmd.env("RINGSIDE_APP_BIN", ringside)
+        .env("RINGSIDE_BARE_BIN", exe(&apps, "bare-tauri")?)
+        .env("RINGSIDE_BENCH_DIR", &work)
+        .arg("--page")
+        .arg(root().join("docs").join("performance.md"))
+        .arg("--core")
+        .arg(&core_file)
+        .args(args.iter().filter(|a| *a != "--"))
+        .current_dir(root());
+    status(&mut with_display(cmd))?;
+    done("bench: the whole app", t);
+    Ok(())
 }
 
 fn bundle() -> Result {

@@ -1,5 +1,7 @@
 //! Types that cross the IPC boundary between the core process and the UI.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::call::{CallDraft, CallLog, DraftState};
@@ -183,8 +185,10 @@ pub struct Snapshot {
     pub dispositions: Vec<Disposition>,
     #[serde(default)]
     pub contacts: Vec<ContactView>,
-    #[serde(default)]
-    pub history: Vec<HistoryEntry>,
+    /// Shared, not copied: the core builds a snapshot per change (a keystroke in the notes
+    /// is one), and the day's history rarely changes with it.
+    #[serde(default, with = "shared")]
+    pub history: Arc<Vec<HistoryEntry>>,
     #[serde(default)]
     pub settings: SettingsView,
     /// Demo mode: the webphone is the simulator and the backend runs in-process.
@@ -228,8 +232,10 @@ pub struct SnapshotDelta {
     pub dispositions: Option<Vec<Disposition>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contacts: Option<Vec<ContactView>>,
+    /// Row by row: a finished call adds one row and a synced note changes one, so a delta
+    /// carries those rows, not the day's hundreds again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub history: Option<Vec<HistoryEntry>>,
+    pub history: Option<HistoryDelta>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<SettingsView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -247,6 +253,78 @@ pub struct SnapshotDelta {
     pub webrtc_missing: Option<bool>,
 }
 
+/// How the day's history changed: rows new or changed, and rows that left it (older than its
+/// window). History is ordered newest first by [`history_order`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryDelta {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upsert: Vec<HistoryEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
+}
+
+/// Newest first; calls that started in the same millisecond by id, so that the core's list
+/// and every copy built from deltas agree on the order.
+pub fn history_order(a: &HistoryEntry, b: &HistoryEntry) -> std::cmp::Ordering {
+    b.log
+        .started_at_ms
+        .cmp(&a.log.started_at_ms)
+        .then_with(|| b.log.id.cmp(&a.log.id))
+}
+
+impl HistoryDelta {
+    /// The rows of `now` that `before` lacks or holds differently, and the ids `now` dropped;
+    /// `None` when both hold the same rows.
+    pub fn between(before: &[HistoryEntry], now: &[HistoryEntry]) -> Option<HistoryDelta> {
+        let old: std::collections::HashMap<&str, &HistoryEntry> =
+            before.iter().map(|r| (r.log.id.as_str(), r)).collect();
+        let kept: std::collections::HashSet<&str> = now.iter().map(|r| r.log.id.as_str()).collect();
+        let delta = HistoryDelta {
+            upsert: now
+                .iter()
+                .filter(|r| old.get(r.log.id.as_str()) != Some(r))
+                .cloned()
+                .collect(),
+            remove: before
+                .iter()
+                .filter(|r| !kept.contains(r.log.id.as_str()))
+                .map(|r| r.log.id.clone())
+                .collect(),
+        };
+        (!delta.upsert.is_empty() || !delta.remove.is_empty()).then_some(delta)
+    }
+
+    /// Applies the change to `rows` (kept in [`history_order`]).
+    pub fn apply_to(self, rows: &mut Vec<HistoryEntry>) {
+        let gone: std::collections::HashSet<String> = self
+            .remove
+            .into_iter()
+            .chain(self.upsert.iter().map(|r| r.log.id.clone()))
+            .collect();
+        rows.retain(|r| !gone.contains(&r.log.id));
+        rows.extend(self.upsert);
+        rows.sort_by(history_order);
+    }
+}
+
+/// An `Arc` on the wire is its contents (serde's own support for it is a crate feature that
+/// would rebuild every crate depending on serde).
+mod shared {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, T: Serialize>(v: &Arc<T>, s: S) -> Result<S::Ok, S::Error> {
+        T::serialize(v, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Arc<T>, D::Error> {
+        T::deserialize(d).map(Arc::new)
+    }
+}
+
 /// A field that is present is `Some`, even when it is `null`: serde's default would read a
 /// cleared notice (`"notice": null`) as "unchanged".
 fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -257,7 +335,8 @@ where
     T::deserialize(d).map(Some)
 }
 
-/// One list of the snapshot's parts, so that diffing and applying cannot drift apart.
+/// One list of the snapshot's parts, so that diffing and applying cannot drift apart. The
+/// history, sent row by row, is diffed and applied on its own (see [`HistoryDelta`]).
 macro_rules! snapshot_parts {
     ($mac:ident) => {
         $mac!(
@@ -268,7 +347,6 @@ macro_rules! snapshot_parts {
             preferences,
             dispositions,
             contacts,
-            history,
             settings,
             demo,
             notice,
@@ -296,6 +374,18 @@ impl Snapshot {
             )*};
         }
         snapshot_parts!(diff);
+        delta.history = match previous {
+            Some(p) if Arc::ptr_eq(&p.history, &self.history) => None,
+            p => HistoryDelta::between(
+                p.map(|p| p.history.as_slice()).unwrap_or_default(),
+                &self.history,
+            ),
+        };
+        // The first message carries the history even when empty: "no calls yet" is news.
+        if previous.is_none() && delta.history.is_none() {
+            delta.history = Some(HistoryDelta::default());
+        }
+        changed |= delta.history.is_some();
         changed.then_some(delta)
     }
 
@@ -310,6 +400,9 @@ impl Snapshot {
             )*};
         }
         snapshot_parts!(apply);
+        if let Some(h) = delta.history {
+            h.apply_to(Arc::make_mut(&mut self.history));
+        }
     }
 }
 
@@ -416,6 +509,75 @@ mod tests {
         let mut ui = a.clone();
         ui.apply(back);
         assert_eq!(ui, b);
+    }
+
+    fn row(id: &str, started_at_ms: i64, synced: bool) -> HistoryEntry {
+        let mut log = CallLog::new(
+            id.to_string(),
+            format!("call-{id}"),
+            crate::Direction::Inbound,
+            "+15550100",
+            crate::CallStatus::Answered,
+        );
+        log.started_at_ms = started_at_ms;
+        HistoryEntry {
+            log,
+            draft: None,
+            synced,
+        }
+    }
+
+    #[test]
+    fn history_goes_row_by_row_and_rebuilds_the_same_list() {
+        let mut a = Snapshot::default();
+        let mut rows: Vec<HistoryEntry> = (0..200)
+            .map(|i| row(&format!("c{i:03}"), 1_000 - i, true))
+            .collect();
+        rows.sort_by(history_order);
+        a.history = Arc::new(rows);
+        let mut ui = Snapshot::default();
+        ui.apply(a.delta_since(None).expect("first"));
+        assert_eq!(ui, a);
+
+        // A new call (same start millisecond as another: ordered by id), a row changed, and
+        // the oldest row out of the window.
+        let mut b = a.clone();
+        let rows = Arc::make_mut(&mut b.history);
+        rows.pop();
+        rows.push(row("c500", 1_000, false));
+        rows[5].synced = false;
+        rows.sort_by(history_order);
+        let d = b.delta_since(Some(&a)).expect("changed");
+        let h = d.history.clone().expect("history changed");
+        assert_eq!(
+            h.upsert.len(),
+            2,
+            "the new row and the changed one, not 200"
+        );
+        assert_eq!(h.remove, ["c199"]);
+        let json = serde_json::to_string(&d).expect("serialise");
+        assert!(json.len() < 1_500, "{} bytes: {json}", json.len());
+        ui.apply(serde_json::from_str(&json).expect("parse"));
+        assert_eq!(ui, b);
+
+        let mut c = b.clone();
+        c.built_at_ms += 1;
+        assert_eq!(c.delta_since(Some(&b)), None, "same rows, nothing to send");
+        c.history = Arc::new((*b.history).clone());
+        assert_eq!(
+            c.delta_since(Some(&b)),
+            None,
+            "equal rows in a new list: nothing either"
+        );
+        c.history = Arc::default();
+        ui.apply(c.delta_since(Some(&b)).expect("all gone"));
+        assert!(ui.history.is_empty());
+    }
+
+    #[test]
+    fn the_first_delta_says_the_history_is_empty() {
+        let d = Snapshot::default().delta_since(None).expect("first");
+        assert_eq!(d.history, Some(HistoryDelta::default()));
     }
 
     #[test]

@@ -228,3 +228,42 @@ async fn an_idle_core_sends_the_ui_nothing_and_a_call_sends_only_what_changed() 
     assert_eq!(ui.engine.calls.len(), 1);
     assert_eq!(ui.history, core.snapshot().await.history);
 }
+
+/// The core keeps the day's history row by row (only the rows a write touched are re-read):
+/// after more calls than it holds, with their outbox answers arriving in between, it holds
+/// exactly what a fresh read at start gives, and the UI rebuilt from deltas holds the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_kept_row_by_row_is_what_a_fresh_read_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = common::backend(dir.path()).await;
+    let profile = dir.path().join("p");
+    let core = common::start(&profile, &backend.base_url()).await;
+    for i in 0..205 {
+        events(&core, &["setup", "disconnected"], &format!("h-{i:03}")).await;
+    }
+    let kept = core
+        .until("every call delivered", |s| {
+            s.sync.pending == 0 && s.history.iter().all(|r| r.synced)
+        })
+        .await
+        .history;
+    assert_eq!(kept.len(), 200, "the day's history holds 200 calls at most");
+    assert_eq!(*core.rec.ui.lock().unwrap().history, *kept);
+    let most = core
+        .rec
+        .deltas
+        .lock()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .filter_map(|d| d.history.as_ref().map(|h| h.upsert.len()))
+        .max()
+        .unwrap_or(0);
+    // Up to a batch of messages (64) changes rows between two deltas; never the whole day.
+    assert!(most <= 100, "a delta carried {most} history rows");
+    core.handle.shutdown().await;
+
+    let again = common::start(&profile, &backend.base_url()).await;
+    assert_eq!(again.snapshot().await.history, kept, "read afresh at start");
+    again.handle.shutdown().await;
+}

@@ -7,6 +7,9 @@ use tracing::debug;
 use crate::outbox::{enqueue, EntityKind};
 use crate::{Result, Store};
 
+/// A call, its draft's state, and whether nothing about it waits for the backend.
+pub type HistoryRow = (CallLog, Option<DraftState>, bool);
+
 impl Store {
     /// Upserts the call log and queues it for the backend, in one transaction.
     pub fn save_call_log(&mut self, log: &CallLog, op: WriteOp, now_ms: i64) -> Result<()> {
@@ -62,18 +65,28 @@ impl Store {
 
     /// The day's calls, newest first, with their draft state and whether anything about
     /// them still waits for the backend.
-    pub fn history_since(
-        &self,
-        since_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<(CallLog, Option<DraftState>, bool)>> {
-        let mut stmt = self.conn.prepare_cached(
+    pub fn history_since(&self, since_ms: i64, limit: u32) -> Result<Vec<HistoryRow>> {
+        self.history_rows(
+            "WHERE c.started_at_ms >= ?1 ORDER BY c.started_at_ms DESC, c.id DESC LIMIT ?2",
+            params![since_ms, limit],
+        )
+    }
+
+    /// One call's history row, as [`Store::history_since`] gives it; `None` when there is no
+    /// such call. The core re-reads only the rows a write touched.
+    pub fn history_row(&self, call_log_id: &str) -> Result<Option<HistoryRow>> {
+        Ok(self
+            .history_rows("WHERE c.id = ?1", params![call_log_id])?
+            .pop())
+    }
+
+    fn history_rows(&self, filter: &str, params: impl rusqlite::Params) -> Result<Vec<HistoryRow>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT c.body, d.state,
                     NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = c.id)
-             FROM call_logs c LEFT JOIN drafts d ON d.call_log_id = c.id
-             WHERE c.started_at_ms >= ?1 ORDER BY c.started_at_ms DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![since_ms, limit], |r| {
+             FROM call_logs c LEFT JOIN drafts d ON d.call_log_id = c.id {filter}"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, Option<String>>(1)?,

@@ -1,29 +1,35 @@
 //! The event loop: the one owner of the engine, the store, the journal and the UI's state.
-//! See the crate docs for the picture; this file is the loop, its state, and the engine's
-//! effects carried out in order.
+//! See the crate docs for the picture. This file is the loop, its state, the outside inputs,
+//! the workers' results and the engine's effects carried out in order; the rest is by concern:
+//! - [`open`]: the profile opened and the state the loop starts from;
+//! - [`session`]: sign-in, its renewal, and the agent socket's events;
+//! - [`outbox`]: the outbox's batches taken and settled;
+//! - [`view`]: the snapshot and the delta the UI is sent.
 
-use std::collections::VecDeque;
+mod open;
+mod outbox;
+mod session;
+mod view;
+
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringside_core::journal::{JournalLine, INTENT_KIND};
 use ringside_core::{
-    CallDraft, CallStatus, Clock, ContactView, Disposition, DraftState, DraftView, Effect, Engine,
-    EngineError, HistoryEntry, Input, Intent, IpcError, Language, PauseReason, PbxTransferState,
-    PhoneCommand, Preferences, RawPhoneEvent, Secret, SessionState, SessionView, SettingsView,
-    Snapshot, SyncView, Theme, WriteOp,
+    CallDraft, Clock, ContactView, Disposition, DraftState, DraftView, Effect, Engine, EngineError,
+    HistoryEntry, Input, Intent, IpcError, PauseReason, PhoneCommand, Preferences, RawPhoneEvent,
+    Secret, SessionState, SessionView, SettingsView, Snapshot, SyncView,
 };
 use ringside_store::{JournalWriter, Store};
-use ringside_sync::{
-    AgentSocket, Client, DrainReport, ServerFrame, Session, SocketEvent, SyncError,
-};
+use ringside_sync::{AgentSocket, Client, DrainReport};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
-use tracing::{debug, error, info, info_span, warn};
+use tracing::{error, info, info_span, warn};
 
 use crate::handle::Msg;
 use crate::workers::{Done, Workers};
-use crate::{config, wall_ms, Config, Mode, PhoneSink, ServiceError, UiSink, WebphoneSource};
+use crate::{config, wall_ms, Config, PhoneSink, UiSink, WebphoneSource};
 
 /// Commands for the webphone kept while its window has not attached yet (it loads after the
 /// core starts); beyond this the oldest are dropped, and said so in the log.
@@ -65,7 +71,8 @@ pub(crate) struct Core {
     preferences: Preferences,
     settings: SettingsView,
     drafts: Vec<DraftView>,
-    history: Vec<HistoryEntry>,
+    /// Newest first ([`ringside_core::ipc::history_order`]), shared with the last snapshot sent.
+    history: Arc<Vec<HistoryEntry>>,
     /// A write made these stale: they are re-read from SQLite before the next snapshot.
     stale: Stale,
 
@@ -79,9 +86,14 @@ pub(crate) struct Core {
     reauthenticating: bool,
 }
 
-#[derive(Default, Clone, Copy)]
+/// What a write made stale since the last snapshot: re-read from SQLite before the next one.
+#[derive(Default)]
 struct Stale {
-    history: bool,
+    /// The whole day's history (at start).
+    all_history: bool,
+    /// The history rows a write touched, by call log id: only these are re-read, so a call's
+    /// cost does not grow with the day's history.
+    history: BTreeSet<String>,
     drafts: bool,
     pending: bool,
 }
@@ -89,10 +101,18 @@ struct Stale {
 impl Stale {
     fn all() -> Self {
         Self {
-            history: true,
+            all_history: true,
+            history: BTreeSet::new(),
             drafts: true,
             pending: true,
         }
+    }
+
+    /// A write about one call: its row, the drafts (which show the call) and the outbox.
+    fn call(&mut self, call_log_id: &str) {
+        self.history.insert(call_log_id.to_string());
+        self.drafts = true;
+        self.pending = true;
     }
 }
 
@@ -100,152 +120,7 @@ fn store_error(e: &ringside_store::StoreError) -> IpcError {
     IpcError::new(e.code(), e.to_string())
 }
 
-/// A call still ringing or talking in the store belongs to a run that crashed or was killed:
-/// the webphone that carried it is gone, so the call is over. It gets its terminal status
-/// (by the same rule as any call) and the reason says what happened, so that it still reaches
-/// the backend instead of staying "ringing" forever.
-fn recover_interrupted_calls(store: &mut Store, now_ms: i64) {
-    let unfinished = match store.unfinished_call_logs() {
-        Ok(u) => u,
-        Err(e) => {
-            error!(error = %e, "unfinished calls unreadable");
-            return;
-        }
-    };
-    for mut log in unfinished {
-        let connected = log.status == CallStatus::Talking;
-        log.status = CallStatus::ended(log.direction, connected);
-        log.ended_at_ms = Some(now_ms);
-        log.end_reason = Some("interrupted: Ringside stopped during the call".into());
-        warn!(call_id = %log.call_id, status = log.status.as_str(), "call interrupted by a restart closed");
-        if let Err(e) = store.save_call_log(&log, WriteOp::Update, now_ms) {
-            error!(error = %e, "interrupted call not closed");
-        }
-    }
-}
-
 impl Core {
-    /// Opens the profile and everything the loop will own. Nothing runs yet.
-    pub async fn open(
-        config: Config,
-    ) -> Result<(Self, mpsc::UnboundedReceiver<Done>), ServiceError> {
-        let (mut store, report) = Store::open(&config.profile_dir.join("ringside.db"), wall_ms())?;
-        let mut notice = report.moved_aside.map(|aside| {
-            IpcError::new(
-                "store_recovered",
-                format!(
-                    "The local database was damaged. It was kept at {} and a new one was started.",
-                    aside.display()
-                ),
-            )
-        });
-        if let Some(w) = config.warnings.first() {
-            notice.get_or_insert_with(|| IpcError::new("config", w.clone()));
-        }
-        let journal = match JournalWriter::open(&config.profile_dir.join("journal"), 8 << 20, 10) {
-            Ok(j) => Some(j),
-            Err(e) => {
-                warn!(error = %e, "event journal unavailable");
-                None
-            }
-        };
-        let demo = config.mode == Mode::Demo;
-        #[cfg(feature = "demo")]
-        let mut demo_backend = None;
-        let base_url = match (&config.backend_url, demo) {
-            (Some(url), _) => url.clone(),
-            #[cfg(feature = "demo")]
-            (None, true) => {
-                let backend = crate::demo::DemoBackend::start(&config.profile_dir).await?;
-                let url = backend.base_url();
-                demo_backend = Some(backend);
-                url
-            }
-            #[cfg(not(feature = "demo"))]
-            (None, true) => return Err(ServiceError::NoDemoBackend),
-            (None, false) => return Err(config::ConfigError::NoBackend.into()),
-        };
-        recover_interrupted_calls(&mut store, wall_ms());
-        let username = if demo {
-            "demo".to_string()
-        } else {
-            store
-                .setting("username")
-                .ok()
-                .flatten()
-                .or_else(|| config.username.clone())
-                .unwrap_or_default()
-        };
-        let setting = |key: &str| store.setting(key).ok().flatten().unwrap_or_default();
-        let preferences = Preferences {
-            theme: Theme::parse(&setting("theme")),
-            language: Language::parse(&setting("language")),
-        };
-        let mut engine = Engine::new();
-        engine.set_transfer_route(config.transfer_route);
-        engine.set_registration_timeout_ms(config.registration_timeout_s.saturating_mul(1000));
-        let client = Arc::new(Client::new(&base_url)?);
-        let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let (stop_workers, stop_rx) = watch::channel(false);
-        let settings = SettingsView {
-            webphone: match &config.webphone {
-                WebphoneSource::Simulator => String::new(),
-                WebphoneSource::Folder(p) => p.display().to_string(),
-                WebphoneSource::Url(u) => u.clone(),
-            },
-            webphone_locked: config.locked.iter().any(|k| k == "webphone"),
-            backend_locked: config.locked.iter().any(|k| k == "backend_url"),
-            audio_devices: Vec::new(),
-        };
-        let demo_login = demo.then(|| {
-            (
-                "demo".to_string(),
-                Secret(std::env::var("RINGSIDE_PASSWORD").unwrap_or_else(|_| "demo".into())),
-            )
-        });
-        let core = Self {
-            engine,
-            store,
-            journal,
-            extension: String::new(),
-            demo,
-            demo_login,
-            #[cfg(feature = "demo")]
-            _demo_backend: demo_backend,
-            started: Instant::now(),
-            workers: Workers::new(client, done_tx, stop_rx),
-            stop_workers,
-            agent_socket: None,
-            ws_url: String::new(),
-            session: SessionView {
-                state: SessionState::SignedOut,
-                username,
-                backend_url: base_url,
-                error: None,
-            },
-            sync: SyncView::default(),
-            notice,
-            webrtc_missing: false,
-            pause_reasons: Vec::new(),
-            dispositions: Vec::new(),
-            contacts: Vec::new(),
-            preferences,
-            settings,
-            drafts: Vec::new(),
-            history: Vec::new(),
-            stale: Stale::all(),
-            ui: None,
-            last_sent: None,
-            phone: None,
-            phone_backlog: VecDeque::new(),
-            draining: false,
-            drain_paused_until: 0,
-            reauthenticating: false,
-            config,
-        };
-        Ok((core, done_rx))
-    }
-
     pub fn client(&self) -> &Arc<Client> {
         &self.workers.client
     }
@@ -259,22 +134,6 @@ impl Core {
             mono_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             wall_ms: wall_ms(),
         }
-    }
-
-    /// Demo mode signs in by itself; live mode waits for the sign-in screen unless an
-    /// unattended run gives a password in the environment.
-    fn sign_in_unattended(&mut self) {
-        let password = std::env::var("RINGSIDE_PASSWORD")
-            .ok()
-            .filter(|p| !p.is_empty());
-        let username = self.session.username.clone();
-        let password = match (self.demo, password) {
-            (true, p) => Secret(p.unwrap_or_else(|| "demo".into())),
-            (false, Some(p)) if !username.is_empty() => Secret(p),
-            _ => return,
-        };
-        self.session.state = SessionState::SigningIn;
-        self.workers.sign_in_until_answered(username, password);
     }
 
     // ---- inputs from outside -------------------------------------------------------------
@@ -476,7 +335,7 @@ impl Core {
         self.store
             .submit_draft(&draft, wall_ms())
             .map_err(|e| store_error(&e))?;
-        self.stale = Stale::all();
+        self.stale.call(&id);
         self.drain();
         self.handle(Input::User(Intent::CloseWrapUp { call_log_id: id }))
             .map_err(IpcError::from)
@@ -594,172 +453,6 @@ impl Core {
         }
     }
 
-    fn sign_in_error(&self, e: &SyncError) -> IpcError {
-        match e {
-            SyncError::Unauthorized | SyncError::Rejected { status: 401, .. } => {
-                IpcError::new("bad_credentials", "Wrong username or password.")
-            }
-            SyncError::Offline(_) => IpcError::new(
-                "backend_unreachable",
-                format!(
-                    "Cannot reach the backend at {}. Check the network, or ask IT whether the address is right.",
-                    self.workers.client.base_url()
-                ),
-            ),
-            other => IpcError::new(other.code(), format!("Sign-in failed: {other}")),
-        }
-    }
-
-    /// Everything that follows a successful sign-in, whoever started it.
-    fn on_signed_in(&mut self, session: Session, password: &Secret) {
-        self.ws_url.clone_from(&session.ws_url);
-        self.extension.clone_from(&session.agent.extension);
-        if let Some(j) = &mut self.journal {
-            j.set_secrets(vec![
-                session.sip.password.0.clone(),
-                session.token.0.clone(),
-                password.0.clone(),
-            ]);
-        }
-        self.session.state = SessionState::SignedIn;
-        self.session.error = None;
-        if let Err(e) = self.store.set_setting("username", &self.session.username) {
-            warn!(error = %e, "username not remembered");
-        }
-        self.set_online(true, None);
-        self.workers.fetch_directory();
-        self.handle_logged(Input::SessionStarted {
-            agent: session.agent,
-            sip: Some(session.sip),
-        });
-        self.drain_paused_until = 0;
-        self.drain();
-    }
-
-    fn set_online(&mut self, online: bool, error: Option<String>) {
-        self.sync.online = online;
-        if error.is_some() || online {
-            self.sync.last_error = error;
-        }
-    }
-
-    fn reauthenticate(&mut self) {
-        if self.session.state != SessionState::SignedIn || self.reauthenticating {
-            return;
-        }
-        self.reauthenticating = true;
-        self.workers.reauthenticate(self.demo_login.clone());
-    }
-
-    fn on_socket_event(&mut self, event: SocketEvent) {
-        match event {
-            SocketEvent::Connected => self.sync.agent_socket = true,
-            SocketEvent::Disconnected {
-                reason,
-                unauthorized,
-            } => {
-                debug!(%reason, "agent socket down");
-                self.sync.agent_socket = false;
-                if unauthorized {
-                    self.reauthenticate();
-                }
-            }
-            SocketEvent::Frame(ServerFrame::AgentStatus(status)) => {
-                self.handle_logged(Input::AgentStatus(status));
-            }
-            SocketEvent::Frame(ServerFrame::QueueInfo(q)) => {
-                self.handle_logged(Input::QueueInfo(q))
-            }
-            SocketEvent::Frame(ServerFrame::QueueCleared { yeastar_call_id }) => {
-                self.handle_logged(Input::QueueCleared { yeastar_call_id });
-            }
-            SocketEvent::Frame(ServerFrame::TransferUpdate(update)) => {
-                let completed = update.state == PbxTransferState::Completed;
-                let leg = self
-                    .engine
-                    .call_for_pbx(&update.yeastar_call_id)
-                    .map(str::to_string);
-                self.handle_logged(Input::TransferUpdate(update));
-                if completed && self.config.webphone == WebphoneSource::Simulator {
-                    if let Some(call_id) = leg {
-                        // A real PBX ends the agent's leg (BYE) once it has moved the caller.
-                        // The simulator's calls never reach the reference backend's PBX, so
-                        // this stands in for that BYE.
-                        self.send_phone(PhoneCommand::SimRemoteHangup {
-                            call_id: Some(call_id),
-                        });
-                    }
-                }
-            }
-            SocketEvent::Frame(_) => {}
-        }
-    }
-
-    // ---- the outbox ----------------------------------------------------------------------
-
-    /// Hands the next due batch to a sender, unless one is out already, the session is not
-    /// signed in (the outbox keeps everything for the next sign-in), or a 429 or an outage
-    /// paused the whole outbox.
-    fn drain(&mut self) {
-        if self.draining
-            || self.session.state != SessionState::SignedIn
-            || wall_ms() < self.drain_paused_until
-        {
-            return;
-        }
-        match self
-            .store
-            .next_outbox_batch(wall_ms(), ringside_sync::outbox::IN_FLIGHT)
-        {
-            Ok(batch) if batch.is_empty() => {}
-            Ok(batch) => {
-                self.draining = true;
-                self.workers.deliver(batch);
-            }
-            Err(e) => {
-                error!(error = %e, "outbox unreadable");
-                self.sync.last_error = Some(e.to_string());
-            }
-        }
-    }
-
-    fn on_delivered(
-        &mut self,
-        batch: &[ringside_store::OutboxItem],
-        results: Vec<Result<(), SyncError>>,
-    ) {
-        self.draining = false;
-        self.stale.pending = true;
-        self.stale.history = true;
-        let mut report = DrainReport::default();
-        match ringside_sync::settle(&mut self.store, batch, results, wall_ms(), &mut report) {
-            Ok(stop) => {
-                if report.unauthorized {
-                    self.reauthenticate();
-                }
-                if report.pause_ms > 0 {
-                    self.drain_paused_until = wall_ms() + report.pause_ms;
-                }
-                if let Some(reason) = report.stopped_on {
-                    self.sync.online = false;
-                    self.sync.last_error = Some(reason);
-                } else if report.sent > 0 {
-                    self.set_online(true, None);
-                }
-                if report.failed > 0 {
-                    self.stale.drafts = true;
-                }
-                if !stop {
-                    self.drain();
-                }
-            }
-            Err(e) => {
-                error!(error = %e, "outbox answers not recorded; they will be sent again");
-                self.sync.last_error = Some(e.to_string());
-            }
-        }
-    }
-
     // ---- the engine and its effects ------------------------------------------------------
 
     fn handle_logged(&mut self, input: Input) {
@@ -786,7 +479,7 @@ impl Core {
                     error!(error = %e, "call log NOT committed");
                     self.notice = Some(store_error(&e));
                 }
-                self.stale = Stale::all();
+                self.stale.call(&log.id);
                 self.drain();
             }
             Effect::OpenDraft { call_log_id } => {
@@ -795,7 +488,7 @@ impl Core {
                     self.notice = Some(store_error(&e));
                 }
                 self.stale.drafts = true;
-                self.stale.history = true;
+                self.stale.history.insert(call_log_id);
             }
             Effect::Phone(cmd) => self.send_phone(cmd),
             Effect::ResolveContact { call_log_id, phone } => {
@@ -825,19 +518,6 @@ impl Core {
         }
     }
 
-    fn open_agent_socket(&mut self) {
-        if self.ws_url.is_empty() {
-            return;
-        }
-        let client = self.workers.client.clone();
-        self.agent_socket = Some(AgentSocket::spawn(
-            &tokio::runtime::Handle::current(),
-            self.ws_url.clone(),
-            move || client.token(),
-            self.workers.socket_events(),
-        ));
-    }
-
     /// Delivers a command to the bridge, or keeps it until the bridge attaches.
     fn send_phone(&mut self, cmd: PhoneCommand) {
         if let Some(sink) = &self.phone {
@@ -852,86 +532,6 @@ impl Core {
             self.phone_backlog.pop_front();
         }
         self.phone_backlog.push_back(cmd);
-    }
-
-    // ---- output --------------------------------------------------------------------------
-
-    /// Re-reads from SQLite what a write made stale, and nothing else.
-    fn refresh_stale(&mut self, now_ms: i64) {
-        let stale = std::mem::take(&mut self.stale);
-        if stale.pending {
-            match self.store.pending_count() {
-                Ok(n) => self.sync.pending = n,
-                Err(e) => warn!(error = %e, "pending count unreadable"),
-            }
-        }
-        if stale.drafts {
-            match self.store.open_drafts() {
-                Ok(drafts) => {
-                    self.drafts = drafts
-                        .into_iter()
-                        .map(|draft| {
-                            let log = self.store.call_log(&draft.call_log_id).ok().flatten();
-                            DraftView { draft, log }
-                        })
-                        .collect();
-                }
-                Err(e) => warn!(error = %e, "drafts unreadable"),
-            }
-        }
-        if stale.history {
-            match self
-                .store
-                .history_since(now_ms - HISTORY_SPAN_MS, HISTORY_ROWS)
-            {
-                Ok(rows) => {
-                    self.history = rows
-                        .into_iter()
-                        .map(|(log, draft, synced)| HistoryEntry { log, draft, synced })
-                        .collect();
-                }
-                Err(e) => warn!(error = %e, "history unreadable"),
-            }
-        }
-    }
-
-    fn snapshot(&mut self) -> Snapshot {
-        let clock = self.clock();
-        self.refresh_stale(clock.wall_ms);
-        Snapshot {
-            built_at_ms: clock.wall_ms,
-            engine: self.engine.view(clock),
-            sync: self.sync.clone(),
-            drafts: self.drafts.clone(),
-            session: self.session.clone(),
-            preferences: self.preferences,
-            dispositions: self.dispositions.clone(),
-            contacts: self.contacts.clone(),
-            history: self.history.clone(),
-            settings: self.settings.clone(),
-            demo: self.demo,
-            notice: self.notice.clone(),
-            pause_reasons: self.pause_reasons.clone(),
-            webrtc_missing: self.webrtc_missing,
-        }
-    }
-
-    /// Sends the UI what changed since it last heard from us; nothing when nothing did.
-    fn publish(&mut self) {
-        if self.ui.is_none() {
-            return;
-        }
-        let snapshot = self.snapshot();
-        let Some(delta) = snapshot.delta_since(self.last_sent.as_ref()) else {
-            return;
-        };
-        if self.ui.as_ref().is_some_and(|ui| ui(&delta)) {
-            self.last_sent = Some(snapshot);
-        } else {
-            debug!("UI gone; nothing is sent until it subscribes again");
-            self.ui = None;
-            self.last_sent = None;
-        }
     }
 
     fn tick(&mut self) {

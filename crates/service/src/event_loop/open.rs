@@ -1,0 +1,166 @@
+//! Opening the profile: the store (recovering calls a crash interrupted), the journal, the
+//! backend to use (demo mode's own, or the configured one) and the state the UI starts from.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ringside_core::{
+    CallStatus, Engine, IpcError, Language, Preferences, Secret, SessionState, SessionView,
+    SettingsView, SyncView, Theme, WriteOp,
+};
+use ringside_store::{JournalWriter, Store};
+use ringside_sync::Client;
+use tokio::sync::{mpsc, watch};
+use tracing::{error, warn};
+
+use super::{Core, Stale};
+use crate::workers::{Done, Workers};
+use crate::{config, wall_ms, Config, Mode, ServiceError, WebphoneSource};
+
+impl Core {
+    /// Opens the profile and everything the loop will own. Nothing runs yet.
+    pub async fn open(
+        config: Config,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<Done>), ServiceError> {
+        let (mut store, report) = Store::open(&config.profile_dir.join("ringside.db"), wall_ms())?;
+        let mut notice = report.moved_aside.map(|aside| {
+            IpcError::new(
+                "store_recovered",
+                format!(
+                    "The local database was damaged. It was kept at {} and a new one was started.",
+                    aside.display()
+                ),
+            )
+        });
+        if let Some(w) = config.warnings.first() {
+            notice.get_or_insert_with(|| IpcError::new("config", w.clone()));
+        }
+        let journal = match JournalWriter::open(&config.profile_dir.join("journal"), 8 << 20, 10) {
+            Ok(j) => Some(j),
+            Err(e) => {
+                warn!(error = %e, "event journal unavailable");
+                None
+            }
+        };
+        let demo = config.mode == Mode::Demo;
+        #[cfg(feature = "demo")]
+        let mut demo_backend = None;
+        let base_url = match (&config.backend_url, demo) {
+            (Some(url), _) => url.clone(),
+            #[cfg(feature = "demo")]
+            (None, true) => {
+                let backend = crate::demo::DemoBackend::start(&config.profile_dir).await?;
+                let url = backend.base_url();
+                demo_backend = Some(backend);
+                url
+            }
+            #[cfg(not(feature = "demo"))]
+            (None, true) => return Err(ServiceError::NoDemoBackend),
+            (None, false) => return Err(config::ConfigError::NoBackend.into()),
+        };
+        recover_interrupted_calls(&mut store, wall_ms());
+        let username = if demo {
+            "demo".to_string()
+        } else {
+            store
+                .setting("username")
+                .ok()
+                .flatten()
+                .or_else(|| config.username.clone())
+                .unwrap_or_default()
+        };
+        let setting = |key: &str| store.setting(key).ok().flatten().unwrap_or_default();
+        let preferences = Preferences {
+            theme: Theme::parse(&setting("theme")),
+            language: Language::parse(&setting("language")),
+        };
+        let mut engine = Engine::new();
+        engine.set_transfer_route(config.transfer_route);
+        engine.set_registration_timeout_ms(config.registration_timeout_s.saturating_mul(1000));
+        let client = Arc::new(Client::new(&base_url)?);
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let (stop_workers, stop_rx) = watch::channel(false);
+        let settings = SettingsView {
+            webphone: match &config.webphone {
+                WebphoneSource::Simulator => String::new(),
+                WebphoneSource::Folder(p) => p.display().to_string(),
+                WebphoneSource::Url(u) => u.clone(),
+            },
+            webphone_locked: config.locked.iter().any(|k| k == "webphone"),
+            backend_locked: config.locked.iter().any(|k| k == "backend_url"),
+            audio_devices: Vec::new(),
+        };
+        let demo_login = demo.then(|| {
+            (
+                "demo".to_string(),
+                Secret(std::env::var("RINGSIDE_PASSWORD").unwrap_or_else(|_| "demo".into())),
+            )
+        });
+        let core = Self {
+            engine,
+            store,
+            journal,
+            extension: String::new(),
+            demo,
+            demo_login,
+            #[cfg(feature = "demo")]
+            _demo_backend: demo_backend,
+            started: Instant::now(),
+            workers: Workers::new(client, done_tx, stop_rx),
+            stop_workers,
+            agent_socket: None,
+            ws_url: String::new(),
+            session: SessionView {
+                state: SessionState::SignedOut,
+                username,
+                backend_url: base_url,
+                error: None,
+            },
+            sync: SyncView::default(),
+            notice,
+            webrtc_missing: false,
+            pause_reasons: Vec::new(),
+            dispositions: Vec::new(),
+            contacts: Vec::new(),
+            preferences,
+            settings,
+            drafts: Vec::new(),
+            history: Arc::default(),
+            stale: Stale::all(),
+            ui: None,
+            last_sent: None,
+            phone: None,
+            phone_backlog: VecDeque::new(),
+            draining: false,
+            drain_paused_until: 0,
+            reauthenticating: false,
+            config,
+        };
+        Ok((core, done_rx))
+    }
+}
+
+/// A call still ringing or talking in the store belongs to a run that crashed or was killed:
+/// the webphone that carried it is gone, so the call is over. It gets its terminal status
+/// (by the same rule as any call) and the reason says what happened, so that it still reaches
+/// the backend instead of staying "ringing" forever.
+fn recover_interrupted_calls(store: &mut Store, now_ms: i64) {
+    let unfinished = match store.unfinished_call_logs() {
+        Ok(u) => u,
+        Err(e) => {
+            error!(error = %e, "unfinished calls unreadable");
+            return;
+        }
+    };
+    for mut log in unfinished {
+        let connected = log.status == CallStatus::Talking;
+        log.status = CallStatus::ended(log.direction, connected);
+        log.ended_at_ms = Some(now_ms);
+        log.end_reason = Some("interrupted: Ringside stopped during the call".into());
+        warn!(call_id = %log.call_id, status = log.status.as_str(), "call interrupted by a restart closed");
+        if let Err(e) = store.save_call_log(&log, WriteOp::Update, now_ms) {
+            error!(error = %e, "interrupted call not closed");
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The session with the backend: signing in (by the agent or unattended), what follows it,
+//! renewing it when the backend refuses the token, and the agent socket's events.
+
+use ringside_core::{Input, IpcError, PbxTransferState, PhoneCommand, Secret, SessionState};
+use ringside_sync::{AgentSocket, ServerFrame, Session, SocketEvent, SyncError};
+use tracing::{debug, warn};
+
+use super::Core;
+use crate::WebphoneSource;
+
+impl Core {
+    /// Demo mode signs in by itself; live mode waits for the sign-in screen unless an
+    /// unattended run gives a password in the environment.
+    pub(super) fn sign_in_unattended(&mut self) {
+        let password = std::env::var("RINGSIDE_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty());
+        let username = self.session.username.clone();
+        let password = match (self.demo, password) {
+            (true, p) => Secret(p.unwrap_or_else(|| "demo".into())),
+            (false, Some(p)) if !username.is_empty() => Secret(p),
+            _ => return,
+        };
+        self.session.state = SessionState::SigningIn;
+        self.workers.sign_in_until_answered(username, password);
+    }
+
+    pub(super) fn sign_in_error(&self, e: &SyncError) -> IpcError {
+        match e {
+            SyncError::Unauthorized | SyncError::Rejected { status: 401, .. } => {
+                IpcError::new("bad_credentials", "Wrong username or password.")
+            }
+            SyncError::Offline(_) => IpcError::new(
+                "backend_unreachable",
+                format!(
+                    "Cannot reach the backend at {}. Check the network, or ask IT whether the address is right.",
+                    self.workers.client.base_url()
+                ),
+            ),
+            other => IpcError::new(other.code(), format!("Sign-in failed: {other}")),
+        }
+    }
+
+    /// Everything that follows a successful sign-in, whoever started it.
+    pub(super) fn on_signed_in(&mut self, session: Session, password: &Secret) {
+        self.ws_url.clone_from(&session.ws_url);
+        self.extension.clone_from(&session.agent.extension);
+        if let Some(j) = &mut self.journal {
+            j.set_secrets(vec![
+                session.sip.password.0.clone(),
+                session.token.0.clone(),
+                password.0.clone(),
+            ]);
+        }
+        self.session.state = SessionState::SignedIn;
+        self.session.error = None;
+        if let Err(e) = self.store.set_setting("username", &self.session.username) {
+            warn!(error = %e, "username not remembered");
+        }
+        self.set_online(true, None);
+        self.workers.fetch_directory();
+        self.handle_logged(Input::SessionStarted {
+            agent: session.agent,
+            sip: Some(session.sip),
+        });
+        self.drain_paused_until = 0;
+        self.drain();
+    }
+
+    pub(super) fn set_online(&mut self, online: bool, error: Option<String>) {
+        self.sync.online = online;
+        if error.is_some() || online {
+            self.sync.last_error = error;
+        }
+    }
+
+    pub(super) fn reauthenticate(&mut self) {
+        if self.session.state != SessionState::SignedIn || self.reauthenticating {
+            return;
+        }
+        self.reauthenticating = true;
+        self.workers.reauthenticate(self.demo_login.clone());
+    }
+
+    pub(super) fn on_socket_event(&mut self, event: SocketEvent) {
+        match event {
+            SocketEvent::Connected => self.sync.agent_socket = true,
+            SocketEvent::Disconnected {
+                reason,
+                unauthorized,
+            } => {
+                debug!(%reason, "agent socket down");
+                self.sync.agent_socket = false;
+                if unauthorized {
+                    self.reauthenticate();
+                }
+            }
+            SocketEvent::Frame(ServerFrame::AgentStatus(status)) => {
+                self.handle_logged(Input::AgentStatus(status));
+            }
+            SocketEvent::Frame(ServerFrame::QueueInfo(q)) => {
+                self.handle_logged(Input::QueueInfo(q))
+            }
+            SocketEvent::Frame(ServerFrame::QueueCleared { yeastar_call_id }) => {
+                self.handle_logged(Input::QueueCleared { yeastar_call_id });
+            }
+            SocketEvent::Frame(ServerFrame::TransferUpdate(update)) => {
+                let completed = update.state == PbxTransferState::Completed;
+                let leg = self
+                    .engine
+                    .call_for_pbx(&update.yeastar_call_id)
+                    .map(str::to_string);
+                self.handle_logged(Input::TransferUpdate(update));
+                if completed && self.config.webphone == WebphoneSource::Simulator {
+                    if let Some(call_id) = leg {
+                        // A real PBX ends the agent's leg (BYE) once it has moved the caller.
+                        // The simulator's calls never reach the reference backend's PBX, so
+                        // this stands in for that BYE.
+                        self.send_phone(PhoneCommand::SimRemoteHangup {
+                            call_id: Some(call_id),
+                        });
+                    }
+                }
+            }
+            SocketEvent::Frame(_) => {}
+        }
+    }
+
+    pub(super) fn open_agent_socket(&mut self) {
+        if self.ws_url.is_empty() {
+            return;
+        }
+        let client = self.workers.client.clone();
+        self.agent_socket = Some(AgentSocket::spawn(
+            &tokio::runtime::Handle::current(),
+            self.ws_url.clone(),
+            move || client.token(),
+            self.workers.socket_events(),
+        ));
+    }
+}

@@ -1,0 +1,115 @@
+//! What the UI is sent: a snapshot built from the state the loop holds (SQLite re-read only
+//! for what a write made stale), and the delta since the last one the window received.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use ringside_core::ipc::history_order;
+use ringside_core::{DraftView, HistoryEntry, Snapshot};
+use tracing::{debug, warn};
+
+use super::{Core, HISTORY_ROWS, HISTORY_SPAN_MS};
+
+impl Core {
+    /// Re-reads from SQLite what a write made stale, and nothing else.
+    pub(super) fn refresh_stale(&mut self, now_ms: i64) {
+        let stale = std::mem::take(&mut self.stale);
+        if stale.pending {
+            match self.store.pending_count() {
+                Ok(n) => self.sync.pending = n,
+                Err(e) => warn!(error = %e, "pending count unreadable"),
+            }
+        }
+        if stale.drafts {
+            match self.store.open_drafts() {
+                Ok(drafts) => {
+                    self.drafts = drafts
+                        .into_iter()
+                        .map(|draft| {
+                            let log = self.store.call_log(&draft.call_log_id).ok().flatten();
+                            DraftView { draft, log }
+                        })
+                        .collect();
+                }
+                Err(e) => warn!(error = %e, "drafts unreadable"),
+            }
+        }
+        if stale.all_history {
+            match self
+                .store
+                .history_since(now_ms - HISTORY_SPAN_MS, HISTORY_ROWS)
+            {
+                Ok(rows) => {
+                    let mut rows: Vec<HistoryEntry> = rows
+                        .into_iter()
+                        .map(|(log, draft, synced)| HistoryEntry { log, draft, synced })
+                        .collect();
+                    // The order the UI rebuilds from row deltas (the store's ties are loose).
+                    rows.sort_by(history_order);
+                    self.history = Arc::new(rows);
+                }
+                Err(e) => warn!(error = %e, "history unreadable"),
+            }
+        } else if !stale.history.is_empty() {
+            self.refresh_history_rows(stale.history, now_ms);
+        }
+    }
+
+    /// Re-reads the rows a write touched and puts them in place: a new call goes in at its
+    /// position, the oldest leave past the day's limit.
+    fn refresh_history_rows(&mut self, ids: BTreeSet<String>, now_ms: i64) {
+        let mut fresh = Vec::new();
+        for id in &ids {
+            match self.store.history_row(id) {
+                Ok(Some((log, draft, synced))) => fresh.push(HistoryEntry { log, draft, synced }),
+                Ok(None) => {} // not a call (an agent status write), or gone
+                Err(e) => warn!(error = %e, call_log_id = %id, "history row unreadable"),
+            }
+        }
+        let since = now_ms - HISTORY_SPAN_MS;
+        let rows = Arc::make_mut(&mut self.history);
+        rows.retain(|r| !ids.contains(&r.log.id) && r.log.started_at_ms >= since);
+        rows.extend(fresh.into_iter().filter(|r| r.log.started_at_ms >= since));
+        rows.sort_by(history_order);
+        rows.truncate(HISTORY_ROWS as usize);
+    }
+
+    pub(super) fn snapshot(&mut self) -> Snapshot {
+        let clock = self.clock();
+        self.refresh_stale(clock.wall_ms);
+        Snapshot {
+            built_at_ms: clock.wall_ms,
+            engine: self.engine.view(clock),
+            sync: self.sync.clone(),
+            drafts: self.drafts.clone(),
+            session: self.session.clone(),
+            preferences: self.preferences,
+            dispositions: self.dispositions.clone(),
+            contacts: self.contacts.clone(),
+            history: self.history.clone(),
+            settings: self.settings.clone(),
+            demo: self.demo,
+            notice: self.notice.clone(),
+            pause_reasons: self.pause_reasons.clone(),
+            webrtc_missing: self.webrtc_missing,
+        }
+    }
+
+    /// Sends the UI what changed since it last heard from us; nothing when nothing did.
+    pub(super) fn publish(&mut self) {
+        if self.ui.is_none() {
+            return;
+        }
+        let snapshot = self.snapshot();
+        let Some(delta) = snapshot.delta_since(self.last_sent.as_ref()) else {
+            return;
+        };
+        if self.ui.as_ref().is_some_and(|ui| ui(&delta)) {
+            self.last_sent = Some(snapshot);
+        } else {
+            debug!("UI gone; nothing is sent until it subscribes again");
+            self.ui = None;
+            self.last_sent = None;
+        }
+    }
+}
