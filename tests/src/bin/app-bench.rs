@@ -436,7 +436,7 @@ async fn footprint(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String
     );
     println!("\n{table}");
     page.push_str(&format!(
-        "## Idle footprint and launch\n\n{} runs of each, alternating; memory 15 s after launch. `web 1` is the first window's web process (Ringside: the agent's window), `web 2` the webphone's. Ringside's `app` process includes demo mode's in-process backend.\n\n{table}\n",
+        "## Idle footprint and launch\n\n{} runs of each, alternating; memory 15 s after launch. `web 1` is the first window's web process (Ringside: the agent's window), `web 2` the webphone's. Ringside's `app` process includes demo mode's in-process backend. Ringside's \"phone registered\" includes the webphone library's own start: `started` 1.2 s after `start()`, then registration, as recorded from the real library and reproduced by the simulator.\n\n{table}\n",
         o.runs
     ));
     out["footprint"] = json!({
@@ -741,7 +741,7 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
             .collect::<Vec<_>>(),
     )];
     page.push_str(&format!(
-        "## Soak: {} calls through the app\n\nEach call: *Simulate incoming call*, answer, hang up, notes typed into after-call work, submit; all by WebDriver clicks and keys on the real window. PSS sampled every {} calls.\n\n{table}\n{lines}\n![PSS per process over the soak](perf/soak-pss.svg)\n\n![Time per call over the soak](perf/soak-time.svg)\n\n",
+        "## Soak: {} calls through the app\n\nEach call: *Simulate incoming call*, answer, hang up, notes typed into after-call work key by key, submit, on the real window's buttons, played by one script per block of calls inside the page (WebDriver's element commands are not used: WebKitWebDriver keeps every element it returned alive, so a WebDriver-driven soak measures WebDriver). PSS sampled every {} calls; `UI wasm` and `UI DOM elements` are the agent's window's wasm linear memory and element count.\n\n{table}\n{lines}\n![PSS per process over the soak](perf/soak-pss.svg)\n\n![Time per call over the soak](perf/soak-time.svg)\n\n",
         o.calls, o.every
     ));
     out["soak"] = json!({
@@ -1110,7 +1110,7 @@ async fn main() {
     println!("results: {}", results.display());
     if let Some(path) = &o.page {
         let mut doc = format!(
-            "# Performance\n\nWritten by `cargo xtask bench` (release builds, demo mode, Xvfb, this repository's machine: 2 cores) in {:.0} min. Every figure below comes from that one command; targets are reported, never asserted.\n\n",
+            "# Performance\n\nWritten by `cargo xtask bench` (release builds, demo mode, Xvfb, this repository's machine: 2 cores); its whole-app part ran in {:.0} min. Every figure below comes from that one command; targets are reported, never asserted.\n\n",
             started.elapsed().as_secs_f64() / 60.0
         );
         doc.push_str(&page);

@@ -59,16 +59,22 @@ impl Core {
     /// position, the oldest leave past the day's limit.
     fn refresh_history_rows(&mut self, ids: BTreeSet<String>, now_ms: i64) {
         let mut fresh = Vec::new();
-        for id in &ids {
-            match self.store.history_row(id) {
+        let mut read = BTreeSet::new();
+        for id in ids {
+            match self.store.history_row(&id) {
                 Ok(Some((log, draft, synced))) => fresh.push(HistoryEntry { log, draft, synced }),
                 Ok(None) => {} // not a call (an agent status write), or gone
-                Err(e) => warn!(error = %e, call_log_id = %id, "history row unreadable"),
+                Err(e) => {
+                    // The row shown stays as it was rather than vanish.
+                    warn!(error = %e, call_log_id = %id, "history row unreadable");
+                    continue;
+                }
             }
+            read.insert(id);
         }
         let since = now_ms - HISTORY_SPAN_MS;
         let rows = Arc::make_mut(&mut self.history);
-        rows.retain(|r| !ids.contains(&r.log.id) && r.log.started_at_ms >= since);
+        rows.retain(|r| !read.contains(&r.log.id) && r.log.started_at_ms >= since);
         rows.extend(fresh.into_iter().filter(|r| r.log.started_at_ms >= since));
         rows.sort_by(history_order);
         rows.truncate(HISTORY_ROWS as usize);
