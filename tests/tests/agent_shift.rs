@@ -826,3 +826,41 @@ async fn call_waiting_is_shown_and_answerable() {
     assert!(logs.iter().all(|l| l["status"] == "answered"), "{logs:?}");
     app.close().await;
 }
+
+/// `cargo xtask run` as an agent trying Ringside gets it: no backend URL, so demo mode starts
+/// its own in-process backend (the `demo` feature); a call made there syncs to it, and its
+/// database sits in the profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_runs_on_its_own_backend() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("demo_embedded");
+    let app = App::launch_embedded(dir.join("profile"), &[]).await;
+    app.wait_text("#registration", |t| t == "Phone ready").await;
+    app.wait_text("#agent-name", |t| t.contains("1002")).await;
+    app.click("#sim-incoming").await;
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.click(".call-card[data-status=talking] [data-action=hangup]")
+        .await;
+    app.type_into(".wrap-up .draft-notes", "Tried the demo")
+        .await;
+    app.wait_text(".wrap-up .save-state", |t| t == "Saved on this computer")
+        .await;
+    app.click(".wrap-up [data-action=submit-draft]").await;
+    eventually(10, "the after-call work closed", || async {
+        (!app.exists(".wrap-up").await).then_some(())
+    })
+    .await;
+    app.wait_text(".recent-call[data-status=answered] .badge", |t| {
+        t == "Synced"
+    })
+    .await;
+    app.screenshot("demo-embedded").await;
+    // The backend it synced to is the in-process one, with its database in the profile.
+    let backend_db = rusqlite::Connection::open(app.profile.join("demo-backend.db")).unwrap();
+    let notes: String = backend_db
+        .query_row("SELECT body FROM call_drafts", [], |r| r.get(0))
+        .unwrap_or_default();
+    assert!(notes.contains("Tried the demo"), "{notes}");
+    app.close().await;
+}

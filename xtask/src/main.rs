@@ -424,21 +424,11 @@ fn bench(args: &[String]) -> Result {
         .ok_or("no target dir above the release build")?;
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
 
-    let t = step("bench: engine and store (cargo bench)");
-    let core = Command::new(cargo())
-        .args(["bench", "-p", "ringside-core", "-p", "ringside-service"])
-        .current_dir(root())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
-    let core_text = String::from_utf8_lossy(&core.stdout).into_owned();
-    print!("{core_text}");
-    if !core.status.success() {
-        return Err(format!("cargo bench exited with {}", core.status));
-    }
     let core_file = work.join("core.txt");
-    std::fs::write(&core_file, core_text).map_err(|e| format!("{}: {e}", core_file.display()))?;
-    done("bench: engine and store (cargo bench)", t);
+    // A run of chosen scenarios skips the core's benches (and does not rewrite the page).
+    if args.iter().all(|a| a == "--") {
+        core_benches(&core_file)?;
+    }
 
     let t = step("bench: the whole app");
     let mut cmd = Command::new(exe(&driver, "app-bench")?);
@@ -453,6 +443,26 @@ fn bench(args: &[String]) -> Result {
         .current_dir(root());
     status(&mut with_display(cmd))?;
     done("bench: the whole app", t);
+    Ok(())
+}
+
+/// `cargo bench` of the engine and the store, its output kept in `out` for the page.
+fn core_benches(out: &Path) -> Result {
+    let t = step("bench: engine and store (cargo bench)");
+    let core = Command::new(cargo())
+        .args(["bench", "-p", "ringside-core", "-p", "ringside-service"])
+        .current_dir(root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    let core_text = String::from_utf8_lossy(&core.stdout).into_owned();
+    print!("{core_text}");
+    if !core.status.success() {
+        return Err(format!("cargo bench exited with {}", core.status));
+    }
+    std::fs::write(out, core_text).map_err(|e| format!("{}: {e}", out.display()))?;
+    done("bench: engine and store (cargo bench)", t);
+
     Ok(())
 }
 

@@ -1158,7 +1158,17 @@ async fn main() {
     let results = work().join("results.json");
     std::fs::write(&results, serde_json::to_string_pretty(&out).unwrap()).unwrap();
     println!("results: {}", results.display());
-    if let Some(path) = &o.page {
+    // A partial run (some scenarios, or fewer calls) must not overwrite the page of a full
+    // one: it goes next to `results.json` instead.
+    let partial = o.scenarios != DEFAULT_SCENARIOS || o.calls != 1000 || o.runs != 3;
+    let page_path = o.page.as_ref().map(|p| {
+        if partial {
+            work().join("performance.md")
+        } else {
+            p.clone()
+        }
+    });
+    if let Some(path) = &page_path {
         let mut doc = format!(
             "# Performance\n\nWritten by `cargo xtask bench` (release builds, demo mode, Xvfb, this repository's machine: 2 cores); its whole-app part ran in {:.0} min. Every figure below comes from that one command; targets are reported, never asserted.\n\n",
             started.elapsed().as_secs_f64() / 60.0
