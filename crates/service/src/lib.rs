@@ -25,8 +25,9 @@
 //!   webphone, then work for the workers. Workers never touch the store: they do network IO
 //!   and post their result back as an input.
 //! - **Output**: after each batch of inputs the loop builds the snapshot from the state it
-//!   holds (SQLite is re-read only for the parts a write made stale: history, drafts, the
-//!   pending count) and sends the UI only the parts that changed ([`SnapshotDelta`]).
+//!   holds (SQLite is re-read only for what a write made stale: the drafts, the pending
+//!   count, and the history rows of the calls it touched) and sends the UI only the parts
+//!   that changed ([`SnapshotDelta`]); the history goes row by row.
 //! - **Shutdown** ([`Handle::shutdown`]): the workers are stopped, an outbox batch in flight
 //!   is given a few seconds to be acknowledged (else it stays in the outbox), the journal and
 //!   the store are closed, and the call returns.
@@ -34,7 +35,9 @@
 //! ## Layout
 //! - [`config`]: layered settings (defaults, IT's locked file, the user's file, environment).
 //! - `handle`: [`Handle`], the cheap clonable way in, and the messages it sends.
-//! - `event_loop`: the loop, its state and the engine's effects.
+//! - `event_loop`: the loop, its state and the engine's effects; its submodules open the
+//!   profile (`open`), hold the backend session (`session`), the outbox steps (`outbox`) and
+//!   the snapshot sent to the UI (`view`).
 //! - `workers`: the network jobs the loop hands out.
 //! - `demo` (cargo feature `demo`): the reference backend started in-process for demo mode.
 //!   Release bundles are built without it.

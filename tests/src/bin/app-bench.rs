@@ -86,7 +86,7 @@ fn opts() -> Opts {
                 o.scenarios.push(s.to_string());
             }
             other => panic!(
-                "unknown argument {other}: app-bench [footprint] [soak] [burst] [throttle] [scripts] [--throttle-minutes N] [--runs N] [--calls N] [--every N] [--bursts N] [--page FILE] [--core FILE] [--label NAME]"
+                "unknown argument {other}: app-bench [footprint] [soak] [burst] [throttle] [--throttle-minutes N] [--runs N] [--calls N] [--every N] [--bursts N] [--page FILE] [--core FILE] [--label NAME]"
             ),
         }
     }
@@ -900,55 +900,6 @@ async fn burst(o: &Opts, out: &mut Value, page: &mut String, lags: &mut Vec<f64>
     });
 }
 
-/// What one-off scripts cost the agent's window. Tauri delivers every channel message under
-/// 8 KB as a script of its own (`webview.eval`), so a shift's deltas are thousands of distinct
-/// scripts. Runs 15,000 small scripts through WebDriver, all distinct, then (in a fresh app)
-/// 15,000 identical ones, and samples the window's web process. Not in the default run.
-async fn scripts(ringside: &Path, out: &mut Value, page: &mut String) {
-    let mut table = String::from(
-        "| scripts run | distinct: web 1 PSS MiB | identical: web 1 PSS MiB |\n|---|---|---|\n",
-    );
-    let mut series: Vec<Vec<f64>> = Vec::new();
-    for distinct in [true, false] {
-        let app = App::launch_embedded(fresh("scripts"), &[]).await;
-        app.wait("#registration.ok").await;
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        let web1 = |app: &App| {
-            app_processes(app.driver_pid(), ringside)
-                .iter()
-                .find(|p| p.role == "web 1")
-                .map(|p| mib(p.pss))
-                .unwrap_or(f64::NAN)
-        };
-        let mut sizes = vec![web1(&app)];
-        for round in 0..5 {
-            for i in 0..3000 {
-                let n = if distinct { round * 3000 + i } else { 0 };
-                let script = format!(
-                    "window.benchScript = {{ n: {n}, p: '{}' }}; return 0;",
-                    "x".repeat(300)
-                );
-                app.client
-                    .execute(&script, vec![])
-                    .await
-                    .expect("script runs");
-            }
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            sizes.push(web1(&app));
-        }
-        app.close().await;
-        series.push(sizes);
-    }
-    for (i, (a, b)) in series[0].iter().zip(&series[1]).enumerate() {
-        let _ = writeln!(table, "| {} | {a:.0} | {b:.0} |", i * 3000);
-    }
-    println!("\n{table}");
-    page.push_str(&format!(
-        "## One-off scripts in the agent's window\n\n{table}\n"
-    ));
-    out["scripts"] = json!({"distinct_mib": series[0], "identical_mib": series[1]});
-}
-
 /// Starts a 1 s page timer in the current window; `window.benchTicks` collects when it fired.
 const TICKS_SCRIPT: &str = "window.benchTicks = []; setInterval(function () { window.benchTicks.push(Date.now()); }, 1000); return document.visibilityState;";
 const READ_TICKS: &str =
@@ -1130,7 +1081,6 @@ async fn main() {
             "soak" => soak(&o, &ringside, &mut out, &mut page, &mut soak_lag).await,
             "burst" => burst(&o, &mut out, &mut page, &mut burst_lag).await,
             "throttle" => throttle(&o, &mut out, &mut page).await,
-            "scripts" => scripts(&ringside, &mut out, &mut page).await,
             other => panic!("unknown scenario {other}"),
         }
     }
