@@ -465,37 +465,52 @@ var done = arguments[arguments.length - 1];
 var first = arguments[0], count = arguments[1];
 function el(sel) {
   return new Promise(function (resolve, reject) {
-    var until = Date.now() + 20000;
+    var deadline = Date.now() + 20000;
     (function look() {
       var e = document.querySelector(sel);
       if (e) return resolve(e);
-      if (Date.now() > until) return reject(new Error("no " + sel));
+      if (Date.now() > deadline) return reject(new Error("no " + sel));
       setTimeout(look, 5);
     })();
   });
 }
-function gone(sel) {
-  return new Promise(function (resolve, reject) {
-    var until = Date.now() + 20000;
+function seen(sel) {
+  return !!document.querySelector(sel);
+}
+function until(test, ms) {
+  return new Promise(function (resolve) {
+    var end = Date.now() + ms;
     (function look() {
-      if (!document.querySelector(sel)) return resolve();
-      if (Date.now() > until) return reject(new Error("still there: " + sel));
+      if (test()) return resolve(true);
+      if (Date.now() > end) return resolve(false);
       setTimeout(look, 5);
     })();
   });
+}
+// Clicks `sel` until `done()` holds, as a person clicks again when nothing happened: a click
+// can land in the few milliseconds before the library is ready for it (the simulator refuses
+// `accept()` between `setup` and `ringing`, which only a script is fast enough to hit).
+async function press(sel, reached, again) {
+  var end = Date.now() + 20000;
+  while (Date.now() < end) {
+    (await el(sel)).click();
+    if (await until(reached, again)) return;
+  }
+  throw new Error("pressing " + sel + " did nothing");
 }
 async function call(n) {
-  (await el("#sim-incoming")).click();
-  (await el(".call-card[data-status=ringing] [data-action=accept]")).click();
-  (await el(".call-card[data-status=talking] [data-action=hangup]")).click();
+  var ringing = ".call-card[data-status=ringing] [data-action=accept]";
+  var talking = ".call-card[data-status=talking] [data-action=hangup]";
+  await press("#sim-incoming", function () { return seen(ringing); }, 20000);
+  await press(ringing, function () { return seen(talking); }, 1000);
+  await press(talking, function () { return seen(".wrap-up .draft-notes"); }, 1000);
   var notes = await el(".wrap-up .draft-notes");
   var text = "Soak call " + n + ": wants a callback on Friday";
   for (var i = 0; i < text.length; i++) {
     notes.value += text[i];
     notes.dispatchEvent(new Event("input", { bubbles: true }));
   }
-  (await el(".wrap-up [data-action=submit-draft]")).click();
-  await gone(".wrap-up");
+  await press(".wrap-up [data-action=submit-draft]", function () { return !seen(".wrap-up"); }, 2000);
 }
 (async function () {
   for (var n = first; n < first + count; n++) await call(n);
@@ -543,25 +558,25 @@ struct Sample {
     /// SQLite's write-ahead log: it grows to about 4 MB, then is checkpointed back.
     wal_bytes: u64,
     journal_bytes: u64,
-    /// The agent's window: its wasm linear memory (bytes) and its DOM's element count.
+    /// The agent's window: its wasm linear memory (bytes), its DOM's element count, and the
+    /// IPC callbacks Tauri holds for it (each `invoke` registers two until it is answered).
     wasm_bytes: f64,
     dom_nodes: f64,
+    ipc_callbacks: f64,
 }
 
-/// What the agent's window holds: wasm linear memory (bytes) and DOM elements.
-async fn page_size(app: &App) -> (f64, f64) {
+/// What the agent's window holds: wasm linear memory (bytes), DOM elements, IPC callbacks.
+async fn page_size(app: &App) -> (f64, f64, f64) {
     let v = app
         .client
         .execute(
-            "return [window.ringsideWasmMemory ? window.ringsideWasmMemory.buffer.byteLength : null, document.getElementsByTagName('*').length];",
+            "var t = window.__TAURI_INTERNALS__; return [window.ringsideWasmMemory ? window.ringsideWasmMemory.buffer.byteLength : null, document.getElementsByTagName('*').length, t && t.callbacks ? t.callbacks.size : null];",
             vec![],
         )
         .await
         .unwrap_or(Value::Null);
-    (
-        v[0].as_f64().unwrap_or(f64::NAN),
-        v[1].as_f64().unwrap_or(f64::NAN),
-    )
+    let n = |i: usize| v[i].as_f64().unwrap_or(f64::NAN);
+    (n(0), n(1), n(2))
 }
 
 async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lags: &mut Vec<f64>) {
@@ -578,7 +593,7 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
         .expect("script timeout");
     let db = |p: &Path| dir_bytes(&p.join("ringside.db"));
     let wal = |p: &Path| dir_bytes(&p.join("ringside.db-wal"));
-    let (wasm_bytes, dom_nodes) = page_size(&app).await;
+    let (wasm_bytes, dom_nodes, ipc_callbacks) = page_size(&app).await;
     let mut samples = vec![Sample {
         calls: 0,
         procs: app_processes(app.driver_pid(), ringside),
@@ -588,6 +603,7 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
         journal_bytes: dir_bytes(&profile.join("journal")),
         wasm_bytes,
         dom_nodes,
+        ipc_callbacks,
     }];
     take_lag(&app).await;
     let mut block = Instant::now();
@@ -613,7 +629,7 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
                 block_lag.len()
             );
             lags.extend(block_lag);
-            let (wasm_bytes, dom_nodes) = page_size(&app).await;
+            let (wasm_bytes, dom_nodes, ipc_callbacks) = page_size(&app).await;
             let s = Sample {
                 calls: n,
                 procs: app_processes(app.driver_pid(), ringside),
@@ -623,6 +639,7 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
                 journal_bytes: dir_bytes(&profile.join("journal")),
                 wasm_bytes,
                 dom_nodes,
+                ipc_callbacks,
             };
             println!(
                 "soak: {n} calls, {ms_per_call:.0} ms/call, PSS {}",
@@ -669,11 +686,11 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
     for r in &roles {
         let _ = write!(table, " {r} PSS MiB |");
     }
-    table.push_str(" db KiB | WAL KiB | journal KiB | UI wasm MiB | UI DOM elements |\n|---|---|");
+    table.push_str(" db KiB | WAL KiB | journal KiB | UI wasm MiB | UI DOM elements | UI IPC callbacks |\n|---|---|");
     for _ in &roles {
         table.push_str("---|");
     }
-    table.push_str("---|---|---|---|---|\n");
+    table.push_str("---|---|---|---|---|---|\n");
     for s in &samples {
         let _ = write!(table, "| {} | {:.0} |", s.calls, s.ms_per_call);
         for r in &roles {
@@ -681,12 +698,13 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
         }
         let _ = writeln!(
             table,
-            " {:.0} | {:.0} | {:.0} | {:.1} | {:.0} |",
+            " {:.0} | {:.0} | {:.0} | {:.1} | {:.0} | {:.0} |",
             s.db_bytes as f64 / 1024.0,
             s.wal_bytes as f64 / 1024.0,
             s.journal_bytes as f64 / 1024.0,
             s.wasm_bytes / 1_048_576.0,
-            s.dom_nodes
+            s.dom_nodes,
+            s.ipc_callbacks
         );
     }
     let mut growth = serde_json::Map::new();
@@ -759,6 +777,7 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
             "wal_bytes": s.wal_bytes,
             "ui_wasm_bytes": s.wasm_bytes,
             "ui_dom_elements": s.dom_nodes,
+            "ui_ipc_callbacks": s.ipc_callbacks,
             "journal_bytes": s.journal_bytes,
         })).collect::<Vec<_>>(),
     });
