@@ -1,14 +1,11 @@
 //! Call logs and after-call drafts, each change committed with its outbox entry.
 
-use ringside_core::{CallDraft, CallLog, DraftState, WriteOp};
+use ringside_core::{CallDraft, CallLog, DraftState, HistoryEntry, WriteOp};
 use rusqlite::{params, OptionalExtension};
 use tracing::debug;
 
 use crate::outbox::{enqueue, EntityKind};
 use crate::{Result, Store};
-
-/// A call, its draft's state, and whether nothing about it waits for the backend.
-pub type HistoryRow = (CallLog, Option<DraftState>, bool);
 
 impl Store {
     /// Upserts the call log and queues it for the backend, in one transaction.
@@ -63,9 +60,10 @@ impl Store {
         )
     }
 
-    /// The day's calls, newest first, with their draft state and whether anything about
-    /// them still waits for the backend.
-    pub fn history_since(&self, since_ms: i64, limit: u32) -> Result<Vec<HistoryRow>> {
+    /// The day's calls with their draft state and whether anything about them still waits
+    /// for the backend, in `ringside_core::ipc::history_order` (newest first, then by id), the
+    /// order the UI rebuilds row deltas in.
+    pub fn history_since(&self, since_ms: i64, limit: u32) -> Result<Vec<HistoryEntry>> {
         self.history_rows(
             "WHERE c.started_at_ms >= ?1 ORDER BY c.started_at_ms DESC, c.id DESC LIMIT ?2",
             params![since_ms, limit],
@@ -74,13 +72,17 @@ impl Store {
 
     /// One call's history row, as [`Store::history_since`] gives it; `None` when there is no
     /// such call. The core re-reads only the rows a write touched.
-    pub fn history_row(&self, call_log_id: &str) -> Result<Option<HistoryRow>> {
+    pub fn history_row(&self, call_log_id: &str) -> Result<Option<HistoryEntry>> {
         Ok(self
             .history_rows("WHERE c.id = ?1", params![call_log_id])?
             .pop())
     }
 
-    fn history_rows(&self, filter: &str, params: impl rusqlite::Params) -> Result<Vec<HistoryRow>> {
+    fn history_rows(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<HistoryEntry>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT c.body, d.state,
                     NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = c.id)
@@ -95,15 +97,19 @@ impl Store {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (body, state, synced) = row?;
-            let state = state.map(|s| {
+            let (body, draft, synced) = row?;
+            let draft = draft.map(|s| {
                 if s == "submitted" {
                     DraftState::Submitted
                 } else {
                     DraftState::Editing
                 }
             });
-            out.push((serde_json::from_str(&body)?, state, synced));
+            out.push(HistoryEntry {
+                log: serde_json::from_str(&body)?,
+                draft,
+                synced,
+            });
         }
         Ok(out)
     }
@@ -268,21 +274,39 @@ mod tests {
     }
 
     #[test]
+    fn history_comes_in_the_order_the_ui_rebuilds() {
+        let mut s = Store::in_memory().unwrap();
+        for id in ["a", "c", "b"] {
+            s.save_call_log(&log(id, CallStatus::Missed), WriteOp::Create, 1)
+                .unwrap();
+        }
+        let mut newer = log("0", CallStatus::Missed);
+        newer.started_at_ms = 2000;
+        s.save_call_log(&newer, WriteOp::Create, 1).unwrap();
+        let h = s.history_since(0, 10).unwrap();
+        let ids: Vec<&str> = h.iter().map(|e| e.log.id.as_str()).collect();
+        assert_eq!(ids, ["0", "c", "b", "a"], "newest first, same start by id");
+        let mut sorted = h.clone();
+        sorted.sort_by(ringside_core::ipc::history_order);
+        assert_eq!(sorted, h);
+    }
+
+    #[test]
     fn history_shows_draft_state_and_sync() {
         let mut s = Store::in_memory().unwrap();
         s.save_call_log(&log("a", CallStatus::Answered), WriteOp::Create, 1)
             .unwrap();
         let d = s.open_draft("a", 2).unwrap();
         let h = s.history_since(0, 10).unwrap();
-        assert_eq!(h[0].1, Some(DraftState::Editing));
-        assert!(!h[0].2, "the create is still queued");
+        assert_eq!(h[0].draft, Some(DraftState::Editing));
+        assert!(!h[0].synced, "the create is still queued");
         s.submit_draft(&d, 3).unwrap();
         while let Some(item) = s.next_outbox(0).unwrap() {
             s.outbox_done(&item).unwrap();
         }
         let h = s.history_since(0, 10).unwrap();
-        assert_eq!(h[0].1, Some(DraftState::Submitted));
-        assert!(h[0].2);
+        assert_eq!(h[0].draft, Some(DraftState::Submitted));
+        assert!(h[0].synced);
         s.set_setting("theme", "dark").unwrap();
         assert_eq!(s.setting("theme").unwrap().as_deref(), Some("dark"));
     }

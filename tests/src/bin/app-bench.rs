@@ -297,14 +297,19 @@ struct Launched {
     procs: Vec<Proc>,
 }
 
+/// Waits until `SETTLE` after `t0` (Unix ms), then samples the app's processes.
+async fn settled_processes(t0: f64, driver_pid: u32, bin: &Path) -> Vec<Proc> {
+    let elapsed = Duration::from_secs_f64(((now_ms() - t0) / 1000.0).max(0.0));
+    tokio::time::sleep(SETTLE.saturating_sub(elapsed)).await;
+    app_processes(driver_pid, bin)
+}
+
 async fn launch_bare(bin: &Path, run: usize) -> Launched {
     let dir = fresh(&format!("bare-{run}"));
     let t0 = now_ms();
     let session = Session::start(bin, &dir, |_| {}).await;
     let ready = poll_number(&session.client, "window.bareReady", 60).await;
-    let rest = SETTLE.saturating_sub(Duration::from_secs_f64(((now_ms() - t0) / 1000.0).max(0.0)));
-    tokio::time::sleep(rest).await;
-    let procs = app_processes(session.driver_pid(), bin);
+    let procs = settled_processes(t0, session.driver_pid(), bin).await;
     session.stop().await;
     Launched {
         launch_ms: ready - t0,
@@ -319,9 +324,7 @@ async fn launch_ringside(bin: &Path, run: usize) -> Launched {
     let app = App::launch_embedded(profile, &[]).await;
     let ready = poll_number(&app.client, "window.ringsideInteractive", 60).await;
     let first = poll_number(&app.client, "window.ringsideFirstRender", 5).await;
-    let rest = SETTLE.saturating_sub(Duration::from_secs_f64(((now_ms() - t0) / 1000.0).max(0.0)));
-    tokio::time::sleep(rest).await;
-    let procs = app_processes(app.driver_pid(), bin);
+    let procs = settled_processes(t0, app.driver_pid(), bin).await;
     app.close().await;
     Launched {
         launch_ms: ready - t0,
@@ -330,10 +333,11 @@ async fn launch_ringside(bin: &Path, run: usize) -> Launched {
     }
 }
 
-fn roles(runs: &[Launched]) -> Vec<String> {
+/// Every process role seen in these samples, in first-seen order.
+fn roles<'a>(samples: impl IntoIterator<Item = &'a [Proc]>) -> Vec<String> {
     let mut roles: Vec<String> = Vec::new();
-    for r in runs {
-        for p in &r.procs {
+    for procs in samples {
+        for p in procs {
             if !roles.contains(&p.role) {
                 roles.push(p.role.clone());
             }
@@ -373,20 +377,21 @@ async fn footprint(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String
     let mut json_apps = serde_json::Map::new();
     for (name, runs) in [("bare Tauri", &b), (o.label.as_str(), &r)] {
         let mut per_role = serde_json::Map::new();
-        let mut rows: Vec<(String, Vec<f64>, Vec<f64>)> = roles(runs)
-            .into_iter()
-            .map(|role| {
-                let rss = runs
-                    .iter()
-                    .map(|x| mib(role_kib(x, &role, |p| p.rss)))
-                    .collect();
-                let pss = runs
-                    .iter()
-                    .map(|x| mib(role_kib(x, &role, |p| p.pss)))
-                    .collect();
-                (role, rss, pss)
-            })
-            .collect();
+        let mut rows: Vec<(String, Vec<f64>, Vec<f64>)> =
+            roles(runs.iter().map(|r| r.procs.as_slice()))
+                .into_iter()
+                .map(|role| {
+                    let rss = runs
+                        .iter()
+                        .map(|x| mib(role_kib(x, &role, |p| p.rss)))
+                        .collect();
+                    let pss = runs
+                        .iter()
+                        .map(|x| mib(role_kib(x, &role, |p| p.pss)))
+                        .collect();
+                    (role, rss, pss)
+                })
+                .collect();
         rows.push((
             "**total**".into(),
             runs.iter()
@@ -661,14 +666,7 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
     // last one, so that start-up's one-off allocations do not count as growth.
     let base = samples.get(1).unwrap_or(first);
     let span = (last.calls - base.calls).max(1) as f64;
-    let mut roles: Vec<String> = Vec::new();
-    for s in &samples {
-        for p in &s.procs {
-            if !roles.contains(&p.role) {
-                roles.push(p.role.clone());
-            }
-        }
-    }
+    let mut roles = roles(samples.iter().map(|s| s.procs.as_slice()));
     roles.push("total".into());
     let pss = |s: &Sample, role: &str| {
         if role == "total" {

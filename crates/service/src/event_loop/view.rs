@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ringside_core::ipc::history_order;
-use ringside_core::{DraftView, HistoryEntry, Snapshot};
+use ringside_core::{DraftView, Snapshot};
 use tracing::{debug, warn};
 
 use super::{Core, HISTORY_ROWS, HISTORY_SPAN_MS};
@@ -39,15 +39,8 @@ impl Core {
                 .store
                 .history_since(now_ms - HISTORY_SPAN_MS, HISTORY_ROWS)
             {
-                Ok(rows) => {
-                    let mut rows: Vec<HistoryEntry> = rows
-                        .into_iter()
-                        .map(|(log, draft, synced)| HistoryEntry { log, draft, synced })
-                        .collect();
-                    // The order the UI rebuilds from row deltas (the store's ties are loose).
-                    rows.sort_by(history_order);
-                    self.history = Arc::new(rows);
-                }
+                // Already in `history_order`, the order the UI rebuilds row deltas in.
+                Ok(rows) => self.history = Arc::new(rows),
                 Err(e) => warn!(error = %e, "history unreadable"),
             }
         } else if !stale.history.is_empty() {
@@ -62,7 +55,7 @@ impl Core {
         let mut read = BTreeSet::new();
         for id in ids {
             match self.store.history_row(&id) {
-                Ok(Some((log, draft, synced))) => fresh.push(HistoryEntry { log, draft, synced }),
+                Ok(Some(row)) => fresh.push(row),
                 Ok(None) => {} // not a call (an agent status write), or gone
                 Err(e) => {
                     // The row shown stays as it was rather than vanish.
