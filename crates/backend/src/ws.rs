@@ -103,8 +103,16 @@ async fn send(
 async fn session(state: AppState, agent: AgentRow, socket: WebSocket) {
     info!(agent = %agent.id, "agent socket open");
     let (mut tx, mut rx) = socket.split();
+    // Subscribed first, then the status read: a change made between the upgrade request (when
+    // `agent` was read) and now would otherwise be neither in the first frame nor pushed, and
+    // the client would keep a stale status until the next change.
     let mut pushes = state.hub.tx.subscribe();
-    if !send(&state, &mut tx, &status_frame(&agent)).await {
+    let current = state
+        .with_db(|c| db::agent_by_id(c, &agent.id))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| agent.clone());
+    if !send(&state, &mut tx, &status_frame(&current)).await {
         return;
     }
     let mut ping = tokio::time::interval(PING_EVERY);
