@@ -85,8 +85,9 @@ impl Drop for Killed {
 
 /// The reference backend as a child process on a loopback port.
 pub struct Backend {
-    _child: Killed,
+    child: Option<Killed>,
     pub url: String,
+    db: PathBuf,
     http: reqwest::Client,
     token: String,
 }
@@ -100,32 +101,39 @@ fn init_crypto() {
     });
 }
 
+/// Starts the backend binary on `listen` with the database `db`; returns it and its URL.
+fn spawn_backend(listen: &str, db: &std::path::Path) -> (Killed, String) {
+    let bin = std::env::var_os("RINGSIDE_BACKEND_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| bin_dir().join("ringside-backend"));
+    assert!(
+        bin.exists(),
+        "{} missing: run `cargo xtask test`",
+        bin.display()
+    );
+    let mut child = Command::new(&bin)
+        .args(["--listen", listen, "--db"])
+        .arg(db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start backend");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("backend banner")
+        .to_string();
+    (Killed(child), url)
+}
+
 impl Backend {
     pub async fn start(dir: &std::path::Path) -> Backend {
         init_crypto();
-        let bin = std::env::var_os("RINGSIDE_BACKEND_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| bin_dir().join("ringside-backend"));
-        assert!(
-            bin.exists(),
-            "{} missing: run `cargo xtask test`",
-            bin.display()
-        );
-        let mut child = Command::new(&bin)
-            .args(["--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.join("backend.db"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start backend");
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("backend banner")
-            .to_string();
+        let db = dir.join("backend.db");
+        let (child, url) = spawn_backend("127.0.0.1:0", &db);
         let http = reqwest::Client::new();
         let login: Value = http
             .post(format!("{url}/api/auth/login"))
@@ -138,11 +146,27 @@ impl Backend {
             .unwrap();
         let token = login["token"].as_str().unwrap().to_string();
         Backend {
-            _child: Killed(child),
+            child: Some(child),
             url,
+            db,
             http,
             token,
         }
+    }
+
+    /// The backend process dies, as in a crash: its connections close, new ones are refused.
+    pub fn kill(&mut self) {
+        self.child = None;
+    }
+
+    /// Starts the backend again on the same address and database (tokens stay valid).
+    pub async fn restart(mut self) -> Backend {
+        self.child = None;
+        let listen = self.url.trim_start_matches("http://").to_string();
+        let (child, url) = spawn_backend(&listen, &self.db);
+        assert_eq!(url, self.url, "the backend came back on another address");
+        self.child = Some(child);
+        self
     }
 
     pub async fn get(&self, path: &str) -> Value {

@@ -23,12 +23,17 @@ use crate::view::{self, Shortcut};
 
 /// How many core → screen lags `window.ringsideLag` keeps (40 KB of numbers at most).
 const LAG_SAMPLES: u32 = 5000;
+/// How long a submit's confirmation stays on screen.
+const CONFIRMATION_MS: u32 = 5000;
 
 #[function_component(App)]
 pub fn app() -> Html {
     let held = use_reducer(Held::default);
     let error = use_state(|| None::<IpcError>);
     let settings_open = use_state(|| false);
+    // "Notes for … submitted", shown for a few seconds after a submit the core took.
+    let confirmation = use_state(|| None::<String>);
+    let confirm_timer: Rc<RefCell<Option<gloo_timers::callback::Timeout>>> = use_mut_ref(|| None);
     // The engine as last rendered, for the keyboard listener registered once at start-up.
     let latest_engine: Rc<RefCell<Option<Rc<EngineView>>>> = use_mut_ref(|| None);
     *latest_engine.borrow_mut() = held.parts.as_ref().map(|s| s.engine.clone());
@@ -41,6 +46,17 @@ pub fn app() -> Html {
     let on_intent = use_callback(on_error.clone(), |intent: Intent, on_error| {
         run(cmd::INTENT, json!({ "intent": intent }), on_error.clone());
     });
+    let on_submitted = {
+        let confirm_timer = confirm_timer.clone();
+        use_callback(confirmation.setter(), move |who: String, confirmation| {
+            confirmation.set(Some(who));
+            let confirmation = confirmation.clone();
+            *confirm_timer.borrow_mut() = Some(gloo_timers::callback::Timeout::new(
+                CONFIRMATION_MS,
+                move || confirmation.set(None),
+            ));
+        })
+    };
     let open_settings = use_callback(settings_open.setter(), |_: MouseEvent, open| open.set(true));
     let close_settings = use_callback(settings_open.setter(), |_: MouseEvent, open| {
         open.set(false)
@@ -217,9 +233,12 @@ pub fn app() -> Html {
 
     html! {
         <div class="shell">
-            <Header t={t} engine={engine.clone()} sync={s.sync.clone()} pause_reasons={s.pause_reasons.clone()}
+            <Header t={t} engine={engine.clone()} sync={s.sync.clone()} pause_reasons={s.pause_reasons.clone()} language={s.preferences.language}
                 demo={s.demo} webrtc_missing={s.webrtc_missing} on_error={on_error.clone()} on_settings={open_settings} />
             <div class="banners" aria-live="polite">
+                if let Some(who) = (*confirmation).clone() {
+                    <div class="notice ok" role="status" data-code="draft_submitted">{ t.draft_submitted.replace("{who}", &who) }</div>
+                }
                 if let Some(n) = notice {
                     <div class="notice" role="alert" data-code={n.code.clone()}>
                         <span>{ n.message.clone() }</span>
@@ -261,7 +280,8 @@ pub fn app() -> Html {
                                 demo={s.demo} on_intent={on_intent.clone()} on_error={on_error.clone()} />
                         }
                     }) }
-                    <Drafts t={t} drafts={s.drafts.clone()} dispositions={s.dispositions.clone()} on_error={on_error.clone()} />
+                    <Drafts t={t} drafts={s.drafts.clone()} dispositions={s.dispositions.clone()} language={s.preferences.language}
+                        on_error={on_error.clone()} on_submitted={on_submitted} />
                 </section>
                 <aside class="side">
                     <Dialer t={t} redial={view::last_dialled(&s.history)} on_intent={on_intent.clone()} />

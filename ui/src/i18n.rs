@@ -125,6 +125,17 @@ pub struct Texts {
     pub three_way: &'static str,
     pub three_way_members: &'static str,
     pub you: &'static str,
+    /// "{reason}": the backend's own words.
+    pub draft_refused: &'static str,
+    /// "{n}": bytes (characters, for plain text) still allowed.
+    pub notes_left: &'static str,
+    /// "{n}": how many to remove.
+    pub notes_over: &'static str,
+    /// "{who}": the caller.
+    pub draft_submitted: &'static str,
+    pub status_pending: &'static str,
+    /// "{status}": the status the backend still has.
+    pub status_refused: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -254,6 +265,12 @@ pub const EN: Texts = Texts {
     three_way: "Three-way",
     three_way_members: "Conference: the caller, you and {n}",
     you: "you",
+    draft_refused: "The CRM refused these notes: {reason}. Correct them and submit again.",
+    notes_left: "{n} characters left",
+    notes_over: "Too long: remove {n} characters to submit.",
+    draft_submitted: "Notes for {who} submitted.",
+    status_pending: "changing…",
+    status_refused: "Your status was not changed: it is still {status}.",
 };
 
 pub const FR: Texts = Texts {
@@ -298,10 +315,10 @@ pub const FR: Texts = Texts {
     reject: "Refuser",
     cancel: "Annuler",
     hang_up: "Raccrocher",
-    hold: "Attente",
+    hold: "Mettre en attente",
     resume: "Reprendre",
-    mute: "Micro coupé",
-    unmute: "Rétablir le micro",
+    mute: "Couper le micro",
+    unmute: "Réactiver le micro",
     keypad: "Clavier",
     queue: "File",
     talk_time: "Durée",
@@ -383,6 +400,12 @@ pub const FR: Texts = Texts {
     three_way: "Conférence à trois",
     three_way_members: "Conférence : l'appelant, vous et {n}",
     you: "vous",
+    draft_refused: "Le CRM a refusé ces notes : {reason}. Corrigez-les puis renvoyez-les.",
+    notes_left: "Encore {n} caractères",
+    notes_over: "Trop long : retirez {n} caractères pour envoyer.",
+    draft_submitted: "Notes de l'appel avec {who} envoyées.",
+    status_pending: "changement…",
+    status_refused: "Votre statut n'a pas changé : il est toujours « {status} ».",
 };
 
 pub fn texts(lang: Language) -> &'static Texts {

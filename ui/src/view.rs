@@ -64,6 +64,12 @@ pub fn sync_label(t: &Texts, online: bool, pending: u64) -> String {
     }
 }
 
+/// The status menu's value: the one the agent asked for while the backend has not answered,
+/// else the one the backend has.
+pub fn status_shown(backend: &str, requested: Option<&str>) -> String {
+    requested.unwrap_or(backend).to_string()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryFilter {
     All,

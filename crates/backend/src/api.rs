@@ -528,6 +528,23 @@ async fn queue_call(State(state): State<AppState>, body: Bytes) -> ApiResult {
                 format!("no agent with extension {ext}"),
             )
         })?;
+    // A queue offers its calls to available agents only: a paused or logged-out agent's
+    // phone does not ring for the queue (Yeastar skips them, and so does this backend).
+    if agent.state != "available" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "agent_not_available",
+            format!(
+                "agent {ext} is {}{}: queue calls are offered to available agents only",
+                agent.state,
+                agent
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
     let n = state.counter.fetch_add(1, Ordering::Relaxed);
     let queue_number = req.queue_number.unwrap_or_else(|| "6402".into());
     let queue_name = match queue_number.as_str() {
@@ -809,8 +826,17 @@ async fn put_draft(
     if draft.call_log_id != call_log_id {
         return Err(ApiError::invalid("body call_log_id differs from the URL"));
     }
-    if draft.notes.len() > 64 * 1024 {
-        return Err(ApiError::invalid("notes are limited to 64 KiB"));
+    let limit = state
+        .faults
+        .notes_limit(ringside_core::limits::NOTES_MAX_BYTES);
+    if draft.notes.len() > limit {
+        return Err(ApiError::invalid(
+            if limit == ringside_core::limits::NOTES_MAX_BYTES {
+                "notes are limited to 64 KiB".to_string()
+            } else {
+                format!("notes are limited to {limit} bytes")
+            },
+        ));
     }
     idempotent(&state, &a.id, &key, |c| {
         let known: bool = c

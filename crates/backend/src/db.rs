@@ -74,8 +74,8 @@ pub fn seed_agents(conn: &Connection, agents: &[AgentSeed]) -> rusqlite::Result<
         )?;
         conn.execute(
             "INSERT INTO agents (id, username, password, name, extension_id, extension_number,
-                                 sip_username, sip_password)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                                 sip_username, sip_password, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'available')
              ON CONFLICT(id) DO UPDATE SET username = excluded.username,
                  password = excluded.password, name = excluded.name,
                  extension_id = excluded.extension_id,
@@ -98,8 +98,10 @@ pub fn seed_agents(conn: &Connection, agents: &[AgentSeed]) -> rusqlite::Result<
 
 fn seed(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO agents (id, username, password, name, extension_id, extension_number, sip_password)
-         VALUES ('agt-1002', 'demo', 'demo', 'Dana Demo', '12', '1002', 'demo-sip-secret')",
+        // Available from the start, as an agent who has just logged in to the queues: the
+        // demo's queue calls (offered only to available agents) ring at once.
+        "INSERT OR IGNORE INTO agents (id, username, password, name, extension_id, extension_number, sip_password, state)
+         VALUES ('agt-1002', 'demo', 'demo', 'Dana Demo', '12', '1002', 'demo-sip-secret', 'available')",
         [],
     )?;
     for (code, reason) in [("*01", "Lunch"), ("*02", "Break"), ("*03", "Wrap up")] {
@@ -209,9 +211,30 @@ pub fn code_list(
 ) -> rusqlite::Result<Vec<serde_json::Value>> {
     let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map([], |r| {
-        Ok(serde_json::json!({"code": r.get::<_, String>(0)?, label: r.get::<_, String>(1)?}))
+        let text = r.get::<_, String>(1)?;
+        let mut item = serde_json::json!({"code": r.get::<_, String>(0)?, label: text});
+        if let Some(fr) = french(&text) {
+            item["labels"] = serde_json::json!({ "fr": fr });
+        }
+        Ok(item)
     })?;
     rows.collect()
+}
+
+/// The reference data's labels in French: the contract carries a label per language
+/// (`labels`), since the backend owns these texts and the app cannot know a customer's codes.
+fn french(label: &str) -> Option<&'static str> {
+    Some(match label {
+        "Lunch" => "Déjeuner",
+        "Break" => "Pause",
+        "Wrap up" => "Fin de traitement",
+        "Resolved" => "Résolu",
+        "Callback needed" => "À rappeler",
+        "Escalated" => "Transmis au niveau supérieur",
+        "Sale" => "Vente",
+        "Wrong number" => "Mauvais numéro",
+        _ => return None,
+    })
 }
 
 fn agent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentRow> {

@@ -21,6 +21,7 @@ struct Inner {
     slow_body_ms: AtomicU64,
     ws_drop_every_ms: AtomicU64,
     ws_malformed_every: AtomicU64,
+    notes_max_bytes: AtomicU64,
     requests: AtomicU64,
     successes: AtomicU64,
     frames: AtomicU64,
@@ -56,6 +57,10 @@ pub struct FaultSettings {
     /// Every N-th WebSocket frame sent is malformed.
     #[serde(default)]
     pub ws_malformed_every: u64,
+    /// A stricter backend: notes longer than this many bytes are refused (`422 invalid`), as
+    /// a customer's CRM with a smaller field would. 0: the contract's 64 KiB.
+    #[serde(default)]
+    pub notes_max_bytes: u64,
 }
 
 fn every(counter: &AtomicU64, n: u64) -> bool {
@@ -78,6 +83,8 @@ impl Faults {
             .store(s.ws_drop_every_ms, Ordering::Relaxed);
         i.ws_malformed_every
             .store(s.ws_malformed_every, Ordering::Relaxed);
+        i.notes_max_bytes
+            .store(s.notes_max_bytes, Ordering::Relaxed);
     }
 
     pub fn get(&self) -> FaultSettings {
@@ -92,6 +99,15 @@ impl Faults {
             slow_body_ms: i.slow_body_ms.load(Ordering::Relaxed),
             ws_drop_every_ms: i.ws_drop_every_ms.load(Ordering::Relaxed),
             ws_malformed_every: i.ws_malformed_every.load(Ordering::Relaxed),
+            notes_max_bytes: i.notes_max_bytes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The notes limit in force: the contract's, unless a stricter one was set.
+    pub(crate) fn notes_limit(&self, contract: usize) -> usize {
+        match self.0.notes_max_bytes.load(Ordering::Relaxed) {
+            0 => contract,
+            n => usize::try_from(n).unwrap_or(contract).min(contract),
         }
     }
 

@@ -183,7 +183,84 @@ async fn pause_reasons_are_listed() {
         .json()
         .await
         .unwrap();
-    assert_eq!(reasons[0], json!({"code": "*01", "reason": "Lunch"}));
+    assert_eq!(
+        reasons[0],
+        json!({"code": "*01", "reason": "Lunch", "labels": {"fr": "Déjeuner"}})
+    );
+    let dispositions: Value = s
+        .get("/api/call-dispositions")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        dispositions[1],
+        json!({"code": "callback", "label": "Callback needed", "labels": {"fr": "À rappeler"}})
+    );
+}
+
+#[tokio::test]
+async fn queue_calls_are_offered_to_available_agents_only() {
+    let s = common::signed_in().await;
+    let http = reqwest::Client::new();
+    let offer = || {
+        http.post(format!("{}/admin/queue-call", s.url()))
+            .json(&json!({"caller": "94424722"}))
+            .send()
+    };
+    // Seeded agents start available, as after logging in to their queues.
+    assert_eq!(offer().await.unwrap().status(), 200);
+    for (state, reason) in [("paused", json!("Lunch")), ("logged_out", json!(null))] {
+        let r = s
+            .put("/api/agent/status")
+            .header("Idempotency-Key", format!("s-{state}"))
+            .json(&json!({"state": state, "reason": reason}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let r = offer().await.unwrap();
+        assert_eq!(r.status(), 409, "{state}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "agent_not_available");
+        assert!(body["message"].as_str().unwrap().contains(state), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_stricter_backend_refuses_long_notes_with_its_reason() {
+    let s = common::signed_in().await;
+    let r = s
+        .post("/api/call-logs")
+        .header("Idempotency-Key", "l")
+        .json(&call_log())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let put = |key: &'static str, notes: String| {
+        s.put("/api/call-drafts/l-1")
+            .header("Idempotency-Key", key)
+            .json(&json!({"call_log_id": "l-1", "notes": notes}))
+            .send()
+    };
+    let r = put("d-1", "x".repeat(64 * 1024 + 1)).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["message"], "notes are limited to 64 KiB");
+    reqwest::Client::new()
+        .put(format!("{}/admin/faults", s.url()))
+        .json(&json!({"notes_max_bytes": 10}))
+        .send()
+        .await
+        .unwrap();
+    let r = put("d-2", "eleven char".into()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["message"], "notes are limited to 10 bytes");
+    assert_eq!(put("d-3", "ten chars!".into()).await.unwrap().status(), 200);
 }
 
 #[tokio::test]

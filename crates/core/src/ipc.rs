@@ -1,5 +1,6 @@
 //! Types that cross the IPC boundary between the core process and the UI.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -43,8 +44,12 @@ pub struct SyncView {
     /// The agent WebSocket is connected.
     #[serde(default)]
     pub agent_socket: bool,
-    /// Writes committed locally and not yet acknowledged by the backend.
+    /// Records (a call's log, a call's notes) committed locally and not yet acknowledged by
+    /// the backend: what the agent would lose without this computer.
     pub pending: u64,
+    /// Call logs the backend refused for good (4xx): kept here, not re-sent as they are.
+    #[serde(default)]
+    pub refused: u64,
     pub last_error: Option<String>,
 }
 
@@ -131,6 +136,18 @@ pub struct Preferences {
 pub struct Disposition {
     pub code: String,
     pub label: String,
+    /// The label in other languages, by language code (`"fr"`), when the backend has them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Disposition {
+    /// The label in `language`, else the backend's default one.
+    pub fn label_in(&self, language: &str) -> &str {
+        self.labels
+            .get(language)
+            .map_or(&self.label, String::as_str)
+    }
 }
 
 /// A CRM contact, as the backend sends it and the UI shows it.
@@ -146,6 +163,10 @@ pub struct ContactView {
 pub struct DraftView {
     pub draft: CallDraft,
     pub log: Option<CallLog>,
+    /// The backend refused this draft when it was submitted (its reason, as it gave it): the
+    /// draft is open again for the agent to correct and resubmit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// One row of the day's history.
@@ -175,7 +196,8 @@ pub struct Snapshot {
     pub built_at_ms: i64,
     pub engine: EngineView,
     pub sync: SyncView,
-    /// Unfinished after-call drafts, oldest first, as last saved.
+    /// Unfinished after-call drafts in the order their calls ended (oldest first), a fixed
+    /// order: saving a draft never moves it.
     pub drafts: Vec<DraftView>,
     #[serde(default)]
     pub session: SessionView,
@@ -206,7 +228,19 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PauseReason {
     pub code: String,
+    /// The reason as the backend stores it, which is also what a status change names.
     pub reason: String,
+    /// The reason in other languages, for display only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl PauseReason {
+    pub fn label_in(&self, language: &str) -> &str {
+        self.labels
+            .get(language)
+            .map_or(&self.reason, String::as_str)
+    }
 }
 
 /// What the core pushes to the main window over the channel it handed over with

@@ -8,6 +8,7 @@
 //!   library's quirks are normalised here.
 //! - [`call`]: the call log, its status rules and after-call drafts.
 //! - [`engine`]: the call engine, `(state, input, clock) -> effects`, one place per seed case.
+//! - [`limits`]: the backend's limits on drafts and numbers, checked before anything is queued.
 //! - [`journal`]: the event journal's line format and the replay behind `ringside replay`.
 //! - [`ipc`]: the snapshot pushed to the UI and the `{code, message}` error it receives.
 
@@ -15,6 +16,7 @@ pub mod call;
 pub mod engine;
 pub mod ipc;
 pub mod journal;
+pub mod limits;
 pub mod phone;
 pub mod transfer;
 

@@ -51,6 +51,15 @@ pub(crate) enum Done {
         results: Vec<Result<(), SyncError>>,
     },
     Socket(SocketEvent),
+    /// Demo mode: the backend (acting as the PBX's queue) offered a call for `number`, or
+    /// refused to (`Err`: the agent is not available).
+    /// The answer to [`Workers::probe`]: is the backend there?
+    Probe(Result<AgentStatus, SyncError>),
+    DemoQueueCall {
+        number: String,
+        result: Result<(), IpcError>,
+        reply: Reply,
+    },
 }
 
 #[derive(Clone)]
@@ -242,6 +251,13 @@ impl Workers {
         );
     }
 
+    /// One cheap request to learn whether the backend answers (its answer, the agent's
+    /// status, is news too). Failures are the point here, so they are posted, not logged.
+    pub fn probe(&self) {
+        let client = self.client.clone();
+        self.spawn(async move { Some(Done::Probe(client.agent_status().await)) });
+    }
+
     /// What the forms need after sign-in: pause reasons, dispositions, contacts.
     pub fn fetch_directory(&self) {
         self.fetch(
@@ -334,14 +350,28 @@ impl Workers {
     }
 
     /// Demo mode: as a PBX queue would, the backend pushes the queue details for the call.
-    pub fn push_demo_queue_call(&self, caller: String) {
-        let url = format!("{}/admin/queue-call", self.client.base_url());
+    /// Demo mode: asks the backend's queue to offer a call for `caller` to this agent. Only a
+    /// refusal stops the ring: an unreachable backend does not stop a PBX from ringing, so the
+    /// call then rings without its queue details.
+    pub fn push_demo_queue_call(&self, caller: String, reply: Reply) {
+        let client = self.client.clone();
         self.spawn(async move {
-            if let Err(e) = ringside_sync::client::post_json(&url, &json!({"caller": caller})).await
-            {
-                debug!(error = %e, "demo queue info not pushed");
-            }
-            None
+            let result = match client.admin_post("/admin/queue-call", &json!({"caller": caller})).await {
+                Ok(_) => Ok(()),
+                Err(SyncError::Rejected { code, message, .. }) => Err(IpcError::new(
+                    code,
+                    format!("The queue did not offer you the call: {message}. Set your status to Available to receive queue calls."),
+                )),
+                Err(e) => {
+                    debug!(error = %e, "demo queue info not pushed; the call rings without it");
+                    Ok(())
+                }
+            };
+            Some(Done::DemoQueueCall {
+                number: caller,
+                result,
+                reply,
+            })
         });
     }
 }

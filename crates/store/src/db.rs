@@ -54,6 +54,8 @@ fn migrations() -> Migrations<'static> {
         CREATE INDEX outbox_entity ON outbox(entity, entity_id, seq);",
         ),
         M::up("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"),
+        // The backend's reason when it refused a submitted draft; cleared on the next submit.
+        M::up("ALTER TABLE drafts ADD COLUMN refused TEXT;"),
     ])
 }
 

@@ -85,6 +85,22 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// What the agent is told is waiting, counted in records (a call's log, a call's notes),
+    /// not in queue entries: `(waiting, refused)`, where refused writes are the ones the
+    /// backend turned down for good and that need someone's eyes.
+    pub fn unsynced_records(&self) -> Result<(u64, u64)> {
+        let count = |failed: i64| -> Result<u64> {
+            let n: i64 = self.conn.query_row(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT entity, entity_id FROM outbox
+                                       WHERE failed = ?1)",
+                [failed],
+                |r| r.get(0),
+            )?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
+        Ok((count(0)?, count(1)?))
+    }
+
     pub fn failed_count(&self) -> Result<u64> {
         let n: i64 =
             self.conn

@@ -1,6 +1,6 @@
 //! Call logs and after-call drafts, each change committed with its outbox entry.
 
-use ringside_core::{CallDraft, CallLog, DraftState, HistoryEntry, WriteOp};
+use ringside_core::{CallDraft, CallLog, DraftState, DraftView, HistoryEntry, WriteOp};
 use rusqlite::{params, OptionalExtension};
 use tracing::debug;
 
@@ -163,13 +163,18 @@ impl Store {
         Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
     }
 
-    /// Marks the draft submitted and queues it, in one transaction.
+    /// Marks the draft submitted and queues it, in one transaction; an earlier refusal is
+    /// cleared (this is the corrected draft).
     pub fn submit_draft(&mut self, draft: &CallDraft, now_ms: i64) -> Result<()> {
         let mut draft = draft.clone();
         draft.state = DraftState::Submitted;
         draft.updated_at_ms = now_ms;
         let tx = self.conn.transaction()?;
         upsert_draft(&tx, &draft)?;
+        tx.execute(
+            "UPDATE drafts SET refused = NULL WHERE call_log_id = ?1",
+            [&draft.call_log_id],
+        )?;
         enqueue(
             &tx,
             EntityKind::Draft,
@@ -181,13 +186,87 @@ impl Store {
         Ok(())
     }
 
-    /// Drafts still being written, oldest first: the agent's unfinished after-call work.
-    pub fn open_drafts(&self) -> Result<Vec<CallDraft>> {
-        self.bodies(
-            "SELECT body FROM drafts WHERE state = 'editing' ORDER BY updated_at_ms",
-            [],
-        )
+    /// Drafts still being written, with their calls: the agent's unfinished after-call work,
+    /// in the order the calls ended (then by id). The order never depends on when a draft was
+    /// last saved: typing in one form must not move it, or another call's form would take its
+    /// place under the agent's cursor.
+    pub fn open_drafts(&self) -> Result<Vec<DraftView>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.body, c.body, d.refused FROM drafts d
+             LEFT JOIN call_logs c ON c.id = d.call_log_id
+             WHERE d.state = 'editing'",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (draft, log, refused) = row?;
+            let log: Option<CallLog> = match log.map(|b| serde_json::from_str(&b)).transpose() {
+                Ok(log) => log,
+                // The form stays usable without its call's details.
+                Err(e) => {
+                    tracing::warn!(error = %e, "call log of a draft unreadable");
+                    None
+                }
+            };
+            out.push(DraftView {
+                draft: serde_json::from_str(&draft)?,
+                log,
+                refused,
+            });
+        }
+        out.sort_by(|a, b| draft_order_key(a).cmp(&draft_order_key(b)));
+        Ok(out)
     }
+
+    /// The backend refused a submitted draft for good (4xx): the draft is open again, with
+    /// the backend's reason, for the agent to correct and submit again; its queued writes go
+    /// (the refusal is on the draft, where the agent sees it, not in a queue that never
+    /// empties). Done in one transaction with the outbox change.
+    pub fn reopen_refused_draft(
+        &mut self,
+        call_log_id: &str,
+        upto_seq: i64,
+        reason: &str,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let body: Option<String> = tx
+            .query_row(
+                "SELECT body FROM drafts WHERE call_log_id = ?1",
+                [call_log_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(body) = body {
+            let mut draft: CallDraft = serde_json::from_str(&body)?;
+            draft.state = DraftState::Editing;
+            tx.execute(
+                "UPDATE drafts SET state = 'editing', body = ?1, refused = ?2 WHERE call_log_id = ?3",
+                params![serde_json::to_string(&draft)?, reason, call_log_id],
+            )?;
+        }
+        tx.execute(
+            "DELETE FROM outbox WHERE entity = 'draft' AND entity_id = ?1 AND seq <= ?2",
+            params![call_log_id, upto_seq],
+        )?;
+        tx.commit()?;
+        tracing::warn!(%call_log_id, %reason, "draft refused by the backend; open again for the agent");
+        Ok(())
+    }
+}
+
+/// When the draft's call ended; a call without a log (never expected) goes last.
+fn draft_order_key(v: &DraftView) -> (i64, &str) {
+    let ended = v
+        .log
+        .as_ref()
+        .map_or(i64::MAX, |l| l.ended_at_ms.unwrap_or(l.started_at_ms));
+    (ended, v.draft.call_log_id.as_str())
 }
 
 impl Store {
@@ -319,7 +398,7 @@ mod tests {
         s.save_draft(&d).unwrap();
         assert_eq!(s.pending_count().unwrap(), 0);
         assert_eq!(
-            s.open_drafts().unwrap()[0].notes,
+            s.open_drafts().unwrap()[0].draft.notes,
             "customer wants a callback"
         );
         // Re-opening keeps what was typed.
@@ -330,5 +409,117 @@ mod tests {
         s.submit_draft(&d, 7).unwrap();
         assert!(s.open_drafts().unwrap().is_empty());
         assert_eq!(s.pending_count().unwrap(), 1);
+    }
+
+    fn ended(id: &str, ended_at_ms: i64) -> ringside_core::CallLog {
+        let mut l = log(id, CallStatus::Answered);
+        l.ended_at_ms = Some(ended_at_ms);
+        l
+    }
+
+    #[test]
+    fn open_drafts_keep_the_order_their_calls_ended_in_whatever_is_typed() {
+        let mut s = Store::in_memory().unwrap();
+        // Logged in one order, ended in another: the order shown is the order they ended.
+        for (id, end) in [("b", 3000), ("a", 2000), ("c", 4000)] {
+            s.save_call_log(&ended(id, end), WriteOp::Create, 1)
+                .unwrap();
+            s.open_draft(id, end).unwrap();
+        }
+        let ids = |s: &Store| -> Vec<String> {
+            s.open_drafts()
+                .unwrap()
+                .into_iter()
+                .map(|v| v.draft.call_log_id)
+                .collect()
+        };
+        assert_eq!(ids(&s), ["a", "b", "c"]);
+        // Typing in the first form (a later `updated_at_ms`) does not move it.
+        let mut d = s.draft("a").unwrap().unwrap();
+        d.notes = "typed".into();
+        d.updated_at_ms = 99_999;
+        s.save_draft(&d).unwrap();
+        assert_eq!(ids(&s), ["a", "b", "c"]);
+        let views = s.open_drafts().unwrap();
+        assert_eq!(views[0].draft.notes, "typed");
+        assert_eq!(
+            views[0].log.as_ref().unwrap().id,
+            "a",
+            "each draft comes with its own call"
+        );
+    }
+
+    #[test]
+    fn a_refused_draft_opens_again_with_the_reason_and_leaves_the_queue() {
+        let mut s = Store::in_memory().unwrap();
+        s.save_call_log(&ended("a", 2000), WriteOp::Create, 1)
+            .unwrap();
+        let mut d = s.open_draft("a", 2).unwrap();
+        d.notes = "too long, say".into();
+        s.submit_draft(&d, 3).unwrap();
+        assert!(s.open_drafts().unwrap().is_empty());
+        // The call log goes first; then the draft, which the backend refuses.
+        let log_item = s.next_outbox(0).unwrap().unwrap();
+        s.outbox_done(&log_item).unwrap();
+        let item = s.next_outbox(0).unwrap().unwrap();
+        assert_eq!(item.entity, crate::EntityKind::Draft);
+        s.reopen_refused_draft("a", item.upto_seq, "notes are limited to 64 KiB")
+            .unwrap();
+
+        let open = s.open_drafts().unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(
+            open[0].draft.notes, "too long, say",
+            "nothing typed is lost"
+        );
+        assert_eq!(open[0].draft.state, DraftState::Editing);
+        assert_eq!(
+            open[0].refused.as_deref(),
+            Some("notes are limited to 64 KiB")
+        );
+        assert_eq!(
+            s.unsynced_records().unwrap(),
+            (0, 0),
+            "nothing sits in the queue"
+        );
+        assert_eq!(
+            s.history_since(0, 10).unwrap()[0].draft,
+            Some(DraftState::Editing)
+        );
+
+        // Corrected and submitted again: the refusal is gone, the draft queued once more.
+        let mut d = open[0].draft.clone();
+        d.notes = "short".into();
+        s.submit_draft(&d, 4).unwrap();
+        assert_eq!(s.unsynced_records().unwrap(), (1, 0));
+        s.save_draft(&CallDraft {
+            state: DraftState::Editing,
+            ..d
+        })
+        .unwrap();
+        assert_eq!(s.open_drafts().unwrap()[0].refused, None);
+    }
+
+    #[test]
+    fn waiting_work_is_counted_in_records_not_queue_entries() {
+        let mut s = Store::in_memory().unwrap();
+        // One call: a create and three updates of its log, then its notes.
+        s.save_call_log(&log("a", CallStatus::Ringing), WriteOp::Create, 1)
+            .unwrap();
+        for _ in 0..3 {
+            s.save_call_log(&log("a", CallStatus::Answered), WriteOp::Update, 2)
+                .unwrap();
+        }
+        let d = s.open_draft("a", 3).unwrap();
+        s.submit_draft(&d, 4).unwrap();
+        assert_eq!(s.pending_count().unwrap(), 5);
+        assert_eq!(
+            s.unsynced_records().unwrap(),
+            (2, 0),
+            "the call's log and its notes"
+        );
+        let item = s.next_outbox(0).unwrap().unwrap();
+        s.outbox_failed(&item, "422").unwrap();
+        assert_eq!(s.unsynced_records().unwrap(), (1, 1));
     }
 }

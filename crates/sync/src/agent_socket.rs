@@ -19,8 +19,11 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tracing::{debug, info, warn};
 
-const PING_EVERY: Duration = Duration::from_secs(15);
-const SILENCE_LIMIT: Duration = Duration::from_secs(45);
+/// The backend answers each ping with a pong: a socket silent past the limit is a backend
+/// gone without closing it (a dead link, a hung server). The two together put an outage on
+/// the agent's screen within 5 s: the limit, plus at most one ping interval to notice.
+const PING_EVERY: Duration = Duration::from_millis(1500);
+const SILENCE_LIMIT: Duration = Duration::from_millis(3500);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the backend pushes, parsed.
@@ -246,7 +249,7 @@ async fn connect_and_run(
             _ = ping.tick() => {
                 if last_heard.elapsed() > SILENCE_LIMIT {
                     debug!("agent socket silent for too long");
-                    return Ok("no frame for 45 s".into());
+                    return Ok(format!("no frame for {} ms", SILENCE_LIMIT.as_millis()));
                 }
                 if tx.send(Message::Text(json!({"type": "ping"}).to_string().into())).await.is_err() {
                     return Ok("send failed".into());

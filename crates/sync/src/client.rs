@@ -321,6 +321,12 @@ impl Client {
             .await
     }
 
+    /// The reference backend's `/admin/...` routes (demo mode's PBX stand-in), with the same
+    /// error mapping as every other request.
+    pub async fn admin_post(&self, path: &str, body: &Value) -> Result<Value> {
+        self.request(Method::POST, path, Some(body), None).await
+    }
+
     pub async fn call_logs(&self) -> Result<Vec<Value>> {
         self.request(Method::GET, "/api/call-logs", None, None)
             .await
@@ -353,20 +359,6 @@ impl Client {
             Err(e) => Err(e),
         }
     }
-}
-
-/// A bare POST for the reference backend's admin endpoints (demo mode only).
-pub async fn post_json(url: &str, body: &Value) -> Result<Value> {
-    let resp = reqwest::Client::new()
-        .post(url)
-        .json(body)
-        .timeout(Duration::from_secs(3))
-        .send()
-        .await
-        .map_err(|e| SyncError::Offline(e.to_string()))?;
-    resp.json()
-        .await
-        .map_err(|e| SyncError::BadResponse(e.to_string()))
 }
 
 /// One URL path segment, percent-encoded: ids come from the backend and are not trusted to be

@@ -6,7 +6,7 @@
 //! chains the steps for callers that own an outbox outright (tests, benchmarks).
 
 use futures_util::future::join_all;
-use ringside_store::{OutboxItem, Store, StoreError};
+use ringside_store::{EntityKind, OutboxItem, Store, StoreError};
 use tracing::{info, warn};
 
 use crate::client::{Client, SyncError};
@@ -17,7 +17,8 @@ pub trait Outbox {
     fn next_batch(&mut self, now_ms: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
     fn done(&mut self, items: &[&OutboxItem]) -> Result<(), StoreError>;
     fn retry(&mut self, item: &OutboxItem, at_ms: i64, error: &str) -> Result<(), StoreError>;
-    /// The backend refused the write for good (4xx): kept, marked failed, never re-sent.
+    /// The backend refused the write for good (4xx), for `reason` (its own words): never
+    /// re-sent as it is. A call log stays queued, marked failed; a draft opens again.
     fn failed(&mut self, item: &OutboxItem, error: &str) -> Result<(), StoreError>;
 }
 
@@ -32,7 +33,11 @@ impl Outbox for Store {
         self.outbox_retry(item, at_ms, error)
     }
     fn failed(&mut self, item: &OutboxItem, error: &str) -> Result<(), StoreError> {
-        self.outbox_failed(item, error)
+        match item.entity {
+            // The agent can mend notes: the draft opens again with the reason on it.
+            EntityKind::Draft => self.reopen_refused_draft(&item.entity_id, item.upto_seq, error),
+            EntityKind::CallLog => self.outbox_failed(item, error),
+        }
     }
 }
 
@@ -99,8 +104,18 @@ pub fn settle(
                 stop = true;
             }
             Err(e) => {
-                warn!(error = %e, entity_id = %item.entity_id, "write refused by the backend; kept as failed");
-                outbox.failed(item, &e.to_string())?;
+                warn!(error = %e, entity_id = %item.entity_id, "write refused by the backend");
+                // A draft's refusal is shown to the agent on their notes: the backend's own
+                // words. A call log's stays for support, status and code included.
+                let reason = match (&e, item.entity) {
+                    (SyncError::Rejected { message, .. }, EntityKind::Draft)
+                        if !message.is_empty() =>
+                    {
+                        message.clone()
+                    }
+                    _ => e.to_string(),
+                };
+                outbox.failed(item, &reason)?;
                 report.failed += 1;
             }
         }

@@ -82,7 +82,7 @@ async fn status_on_connect_pushes_and_agent_info() {
     let socket = r.socket(events.clone());
     wait_for(&events, "connected", |e| *e == SocketEvent::Connected).await;
     wait_for(&events, "status on connect", |e| {
-        matches!(e, SocketEvent::Frame(ServerFrame::AgentStatus(s)) if s.state == AgentState::LoggedOut)
+        matches!(e, SocketEvent::Frame(ServerFrame::AgentStatus(s)) if s.state == AgentState::Available)
     })
     .await;
 
@@ -97,6 +97,13 @@ async fn status_on_connect_pushes_and_agent_info() {
     })
     .await;
 
+    // Queue calls are offered to available agents only.
+    r.admin(
+        reqwest::Method::PUT,
+        "/admin/agent-status",
+        json!({"extension": "1002", "state": "available"}),
+    )
+    .await;
     let q = r
         .admin(
             reqwest::Method::POST,
@@ -169,7 +176,7 @@ async fn malformed_frames_are_ignored() {
     })
     .await;
     wait_for(&events, "logged out after another garbage frame", |e| {
-        matches!(e, SocketEvent::Frame(ServerFrame::AgentStatus(s)) if s.state == AgentState::LoggedOut)
+        matches!(e, SocketEvent::Frame(ServerFrame::AgentStatus(s)) if s.state == AgentState::Available)
     })
     .await;
     assert!(

@@ -161,3 +161,57 @@ async fn contacts_resolve_to_the_same_record() {
     let new2 = s.client.resolve_contact("+4930123456").await.unwrap();
     assert_eq!(new1, new2);
 }
+
+#[tokio::test]
+async fn notes_the_backend_refuses_open_again_with_its_reason_and_go_once_corrected() {
+    let mut s = setup().await;
+    // A customer's CRM with a smaller notes field than the contract's.
+    s.backend.faults.set(FaultSettings {
+        notes_max_bytes: 10,
+        ..FaultSettings::default()
+    });
+    s.store
+        .save_call_log(&log("l1", CallStatus::Answered, 3), WriteOp::Create, 1)
+        .unwrap();
+    let d = s.store.open_draft("l1", 2).unwrap();
+    let long = CallDraft {
+        notes: "much longer than ten".into(),
+        ..d
+    };
+    s.store.submit_draft(&long, 3).unwrap();
+    let report = drain(&mut s.store, &s.client, now).await.unwrap();
+    assert_eq!((report.sent, report.failed), (1, 1), "{report:?}");
+
+    let open = s.store.open_drafts().unwrap();
+    assert_eq!(open.len(), 1, "the draft is open again");
+    assert_eq!(open[0].draft.notes, "much longer than ten", "nothing lost");
+    assert_eq!(
+        open[0].refused.as_deref(),
+        Some("notes are limited to 10 bytes"),
+        "the backend's own words"
+    );
+    assert_eq!(
+        s.store.unsynced_records().unwrap(),
+        (0, 0),
+        "not syncing for ever"
+    );
+
+    let fixed = CallDraft {
+        notes: "short".into(),
+        ..open[0].draft.clone()
+    };
+    s.store.submit_draft(&fixed, 4).unwrap();
+    let report = drain(&mut s.store, &s.client, now).await.unwrap();
+    assert_eq!((report.sent, report.failed), (1, 0), "{report:?}");
+    assert!(s.store.open_drafts().unwrap().is_empty());
+    let drafts: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/call-drafts", s.backend.base_url()))
+        .bearer_auth(s.client.token().unwrap().0)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(drafts[0]["notes"], "short");
+}

@@ -6,13 +6,15 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use ringside_core::ipc::cmd;
-use ringside_core::{CallDraft, Disposition, DraftView, IpcError};
+use ringside_core::limits::{self, NOTES_MAX_BYTES};
+use ringside_core::{CallDraft, Disposition, DraftView, IpcError, Language};
 use serde_json::json;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::HtmlTextAreaElement;
+use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::{input_value, run, select_value, Tx};
+use super::{input_value, select_value, Tx};
 use crate::{tauri, view};
 
 /// Autosave delay after the agent's last keystroke.
@@ -23,7 +25,10 @@ pub struct DraftFormProps {
     pub t: Tx,
     pub view: DraftView,
     pub dispositions: Rc<Vec<Disposition>>,
+    pub language: Language,
     pub on_error: Callback<IpcError>,
+    /// The core took the submit: the caller's name, for the confirmation.
+    pub on_submitted: Callback<String>,
 }
 
 #[function_component(DraftForm)]
@@ -36,6 +41,32 @@ pub fn draft_form(p: &DraftFormProps) -> Html {
     let latest: Rc<RefCell<CallDraft>> = use_mut_ref(|| p.view.draft.clone());
     let tags_text = use_state(|| p.view.draft.tags.join(", "));
     let saved = use_state(|| true);
+    let submitting = use_state(|| false);
+    let notes_ref = use_node_ref();
+    // Just hung up: the notes are where the agent types next, unless they are already typing
+    // somewhere else (a form field, the dial pad).
+    {
+        let notes_ref = notes_ref.clone();
+        use_effect_with((), move |_| {
+            let busy = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element())
+                .is_some_and(|el| match el.tag_name().as_str() {
+                    "TEXTAREA" | "SELECT" => true,
+                    // An empty field (the dial pad after a call) holds nothing to lose.
+                    "INPUT" => el
+                        .dyn_ref::<web_sys::HtmlInputElement>()
+                        .is_some_and(|i| !i.value().is_empty()),
+                    _ => false,
+                });
+            if !busy {
+                if let Some(el) = notes_ref.cast::<HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+            || ()
+        });
+    }
     let pending: Rc<RefCell<Option<Timeout>>> = use_mut_ref(|| None);
 
     // Every edit: show it at once, save it when the agent pauses.
@@ -101,20 +132,6 @@ pub fn draft_form(p: &DraftFormProps) -> Html {
             }));
         })
     };
-    let onsubmit = {
-        let (latest, pending, on_error) = (latest.clone(), pending.clone(), p.on_error.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            pending.borrow_mut().take();
-            let draft = latest.borrow().clone();
-            run(
-                cmd::SUBMIT_DRAFT,
-                json!({ "draft": draft }),
-                on_error.clone(),
-            );
-        })
-    };
-    let id = p.view.draft.call_log_id.clone();
     let (who, talk) = p
         .view
         .log
@@ -126,22 +143,79 @@ pub fn draft_form(p: &DraftFormProps) -> Html {
             )
         })
         .unwrap_or_default();
+    let onsubmit = {
+        let (latest, pending, on_error, on_submitted, submitting, who) = (
+            latest.clone(),
+            pending.clone(),
+            p.on_error.clone(),
+            p.on_submitted.clone(),
+            submitting.clone(),
+            who.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *submitting {
+                return;
+            }
+            pending.borrow_mut().take();
+            let draft = latest.borrow().clone();
+            if let Err(e) = limits::check_draft(&draft) {
+                on_error.emit(IpcError::new(e.code(), e.to_string()));
+                return;
+            }
+            submitting.set(true);
+            let (on_error, on_submitted, submitting, who) = (
+                on_error.clone(),
+                on_submitted.clone(),
+                submitting.clone(),
+                who.clone(),
+            );
+            spawn_local(async move {
+                match tauri::call(cmd::SUBMIT_DRAFT, &json!({ "draft": draft })).await {
+                    Ok(()) => on_submitted.emit(who),
+                    Err(e) => {
+                        submitting.set(false);
+                        on_error.emit(e);
+                    }
+                }
+            });
+        })
+    };
+    let id = p.view.draft.call_log_id.clone();
+    // Bytes, the contract's unit: exact for plain text, and an accented letter counts twice,
+    // so the count never lets through what the backend would refuse.
+    let left = limits::notes_remaining(&draft.notes);
+    let over = left < 0;
     html! {
         <form class="wrap-up" onsubmit={onsubmit} data-call-log-id={id.clone()} aria-labelledby={format!("wrap-{id}")}>
             <div class="call-head">
                 <span class="call-label" id={format!("wrap-{id}")}>{ t.after_call }</span>
                 <span class="muted">{ format!("{who} · {} {}", view::timer(talk), t.talk_time.to_lowercase()) }</span>
             </div>
+            if let Some(reason) = &p.view.refused {
+                <p class="form-error refused" role="alert" data-code="draft_refused">
+                    { t.draft_refused.replace("{reason}", reason) }
+                </p>
+            }
             <label for={format!("notes-{id}")}>{ t.notes }</label>
-            <textarea id={format!("notes-{id}")} class="draft-notes" rows="4" value={draft.notes.clone()} oninput={on_notes}
-                placeholder={t.notes_placeholder} />
+            <textarea id={format!("notes-{id}")} ref={notes_ref} class="draft-notes" rows="4" value={draft.notes.clone()} oninput={on_notes}
+                placeholder={t.notes_placeholder} aria-invalid={over.to_string()} aria-describedby={format!("notes-left-{id}")} />
+            <p id={format!("notes-left-{id}")} class={classes!("notes-left", if over { "form-error" } else { "muted" })} data-left={left.to_string()}>
+                { if over {
+                    t.notes_over.replace("{n}", &(-left).to_string())
+                } else if left < NOTES_MAX_BYTES as i64 / 10 {
+                    t.notes_left.replace("{n}", &left.to_string())
+                } else {
+                    String::new()
+                } }
+            </p>
             <div class="grid3">
                 <div>
                     <label for={format!("disp-{id}")}>{ t.disposition }</label>
                     <select id={format!("disp-{id}")} class="draft-disposition" onchange={on_disposition}>
                         <option value="" selected={draft.disposition.is_none()}>{ t.choose }</option>
                         { for p.dispositions.iter().map(|d| html! {
-                            <option value={d.code.clone()} selected={draft.disposition.as_deref() == Some(d.code.as_str())}>{ d.label.clone() }</option>
+                            <option value={d.code.clone()} selected={draft.disposition.as_deref() == Some(d.code.as_str())}>{ d.label_in(p.language.as_str()).to_string() }</option>
                         }) }
                     </select>
                 </div>
@@ -156,7 +230,7 @@ pub fn draft_form(p: &DraftFormProps) -> Html {
             </div>
             <div class="actions">
                 <span class="save-state muted" aria-live="polite">{ if *saved { t.saved_here } else { t.saving } }</span>
-                <button type="submit" class="accept" data-action="submit-draft">{ t.submit }</button>
+                <button type="submit" class="accept" data-action="submit-draft" disabled={over || *submitting}>{ t.submit }</button>
             </div>
         </form>
     }

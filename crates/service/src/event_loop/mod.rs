@@ -83,6 +83,8 @@ pub(crate) struct Core {
 
     draining: bool,
     drain_paused_until: i64,
+    /// A reachability probe is out ([`Core::probe_backend`]).
+    probing: bool,
     reauthenticating: bool,
 }
 
@@ -218,15 +220,13 @@ impl Core {
                 });
                 let _ = reply.send(result.map(|cmd| self.send_phone(cmd)));
             }
-            Msg::SimulateIncoming { number, reply } => {
-                let result = self.demo_only().map(|()| {
-                    self.send_phone(PhoneCommand::SimIncoming {
-                        number: number.clone(),
-                    });
-                    self.workers.push_demo_queue_call(number);
-                });
-                let _ = reply.send(result);
-            }
+            Msg::SimulateIncoming { number, reply } => match self.demo_only() {
+                // The queue decides first, as a PBX would: the phone rings only if it offers.
+                Ok(()) => self.workers.push_demo_queue_call(number, reply),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
             Msg::DismissNotice { reply } => {
                 self.notice = None;
                 let _ = reply.send(Ok(()));
@@ -331,6 +331,10 @@ impl Core {
     }
 
     fn submit_draft(&mut self, draft: CallDraft) -> Result<(), IpcError> {
+        // Refused here, where the agent still has the form, not by the backend later. The
+        // autosave above keeps over-long text: nothing typed is thrown away.
+        ringside_core::limits::check_draft(&draft)
+            .map_err(|e| IpcError::new(e.code(), e.to_string()))?;
         let id = draft.call_log_id.clone();
         self.store
             .submit_draft(&draft, wall_ms())
@@ -450,6 +454,17 @@ impl Core {
             }
             Done::Delivered { batch, results } => self.on_delivered(&batch, results),
             Done::Socket(event) => self.on_socket_event(event),
+            Done::Probe(result) => self.on_probe(result),
+            Done::DemoQueueCall {
+                number,
+                result,
+                reply,
+            } => {
+                if result.is_ok() {
+                    self.send_phone(PhoneCommand::SimIncoming { number });
+                }
+                let _ = reply.send(result);
+            }
         }
     }
 
@@ -536,6 +551,10 @@ impl Core {
 
     fn tick(&mut self) {
         self.handle_logged(Input::Tick);
+        // Offline: ask every second, so that a backend that is back shows within ~2 s.
+        if !self.sync.online {
+            self.probe_backend();
+        }
         // Retries whose time has come, and anything a pause held back.
         self.drain();
     }

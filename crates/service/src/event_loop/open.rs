@@ -134,6 +134,7 @@ impl Core {
             phone_backlog: VecDeque::new(),
             draining: false,
             drain_paused_until: 0,
+            probing: false,
             reauthenticating: false,
             config,
         };

@@ -1,9 +1,11 @@
 //! The session with the backend: signing in (by the agent or unattended), what follows it,
 //! renewing it when the backend refuses the token, and the agent socket's events.
 
-use ringside_core::{Input, IpcError, PbxTransferState, PhoneCommand, Secret, SessionState};
+use ringside_core::{
+    AgentStatus, Input, IpcError, PbxTransferState, PhoneCommand, Secret, SessionState,
+};
 use ringside_sync::{AgentSocket, ServerFrame, Session, SocketEvent, SyncError};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::Core;
 use crate::WebphoneSource;
@@ -74,6 +76,48 @@ impl Core {
         }
     }
 
+    /// Asks the backend whether it is there, unless a probe is out already or nobody is
+    /// signed in. See [`Core::on_probe`].
+    pub(super) fn probe_backend(&mut self) {
+        if self.probing || self.session.state != SessionState::SignedIn {
+            return;
+        }
+        self.probing = true;
+        self.workers.probe();
+    }
+
+    /// The backend answered a probe, or did not: the header says so at once, and a backend
+    /// that is back gets the outbox's waiting writes now, not after the retry backoff.
+    pub(super) fn on_probe(&mut self, result: Result<AgentStatus, SyncError>) {
+        self.probing = false;
+        match result {
+            Ok(status) => {
+                if !self.sync.online {
+                    info!("backend reachable again");
+                    self.set_online(true, None);
+                    if let Err(e) = self.store.outbox_wake() {
+                        warn!(error = %e, "outbox not woken");
+                    }
+                    self.drain_paused_until = 0;
+                    self.drain();
+                }
+                self.handle_logged(Input::AgentStatus(status));
+            }
+            Err(SyncError::Unauthorized) => self.reauthenticate(),
+            Err(e) if e.is_transient() => {
+                if self.sync.online {
+                    warn!(error = %e, "backend unreachable");
+                }
+                self.set_online(false, Some(e.to_string()));
+            }
+            // Any other answer is an answer: the backend is there.
+            Err(e) => {
+                debug!(error = %e, "probe answered with an error");
+                self.set_online(true, None);
+            }
+        }
+    }
+
     pub(super) fn reauthenticate(&mut self) {
         if self.session.state != SessionState::SignedIn || self.reauthenticating {
             return;
@@ -84,7 +128,11 @@ impl Core {
 
     pub(super) fn on_socket_event(&mut self, event: SocketEvent) {
         match event {
-            SocketEvent::Connected => self.sync.agent_socket = true,
+            SocketEvent::Connected => {
+                self.sync.agent_socket = true;
+                // The socket is the backend too: it is back.
+                self.probe_backend();
+            }
             SocketEvent::Disconnected {
                 reason,
                 unauthorized,
@@ -93,6 +141,10 @@ impl Core {
                 self.sync.agent_socket = false;
                 if unauthorized {
                     self.reauthenticate();
+                } else {
+                    // A closed or silent socket is the first sign of an outage: ask the REST
+                    // API now rather than wait for the next write to fail.
+                    self.probe_backend();
                 }
             }
             SocketEvent::Frame(ServerFrame::AgentStatus(status)) => {

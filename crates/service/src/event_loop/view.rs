@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ringside_core::ipc::history_order;
-use ringside_core::{DraftView, Snapshot};
+use ringside_core::Snapshot;
 use tracing::{debug, warn};
 
 use super::{Core, HISTORY_ROWS, HISTORY_SPAN_MS};
@@ -15,22 +15,17 @@ impl Core {
     pub(super) fn refresh_stale(&mut self, now_ms: i64) {
         let stale = std::mem::take(&mut self.stale);
         if stale.pending {
-            match self.store.pending_count() {
-                Ok(n) => self.sync.pending = n,
+            match self.store.unsynced_records() {
+                Ok((waiting, refused)) => {
+                    self.sync.pending = waiting;
+                    self.sync.refused = refused;
+                }
                 Err(e) => warn!(error = %e, "pending count unreadable"),
             }
         }
         if stale.drafts {
             match self.store.open_drafts() {
-                Ok(drafts) => {
-                    self.drafts = drafts
-                        .into_iter()
-                        .map(|draft| {
-                            let log = self.store.call_log(&draft.call_log_id).ok().flatten();
-                            DraftView { draft, log }
-                        })
-                        .collect();
-                }
+                Ok(drafts) => self.drafts = drafts,
                 Err(e) => warn!(error = %e, "drafts unreadable"),
             }
         }
