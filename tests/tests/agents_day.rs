@@ -294,3 +294,49 @@ async fn an_outage_shows_within_seconds_and_moves_nothing() {
     let _ = backend.admin(Method::GET, "/admin/faults", json!({})).await;
     app.close().await;
 }
+
+/// "'+33 (0)6 12-34 56 78' was dialled as +330612345678 (the national trunk prefix kept). A
+/// pasted 100,000-digit number was dialled; the card pushed Cancel off screen."
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_are_dialled_as_people_write_them() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("numbers").await;
+    js(
+        &app,
+        "const t = document.getElementById('dial-number');
+         t.value = '1'.repeat(100000);
+         t.dispatchEvent(new Event('input', { bubbles: true }));
+         return null;",
+    )
+    .await;
+    app.click("#dial-call").await;
+    app.wait_text("#dial-error", |t| t.contains("Too long"))
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        !app.exists(".call-card").await,
+        "a 100,000-digit number was dialled"
+    );
+
+    // Emptied as a person would select all and delete (100,000 backspaces would take minutes).
+    js(
+        &app,
+        "const t = document.getElementById('dial-number');
+         t.value = '';
+         t.dispatchEvent(new Event('input', { bubbles: true }));
+         return null;",
+    )
+    .await;
+    app.type_into("#dial-number", "+33 (0)6 12-34 56 78").await;
+    app.click("#dial-call").await;
+    app.wait(".call-card").await;
+    let logs = eventually(15, "the call log", || async {
+        let logs = backend.get("/api/call-logs").await;
+        logs.as_array()
+            .filter(|a| !a.is_empty())
+            .map(|a| a[0].clone())
+    })
+    .await;
+    assert_eq!(logs["to"], "+33612345678", "{logs}");
+    app.close().await;
+}

@@ -284,7 +284,7 @@ pub fn app() -> Html {
                         on_error={on_error.clone()} on_submitted={on_submitted} />
                 </section>
                 <aside class="side">
-                    <Dialer t={t} redial={view::last_dialled(&s.history)} on_intent={on_intent.clone()} />
+                    <Dialer t={t} redial={view::last_dialled(&s.history)} on_error={on_error.clone()} />
                     if s.demo {
                         <DemoPanel t={t} on_error={on_error.clone()} />
                     }

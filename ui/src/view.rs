@@ -64,6 +64,17 @@ pub fn sync_label(t: &Texts, online: bool, pending: u64) -> String {
     }
 }
 
+/// The dial pad's words for the core's verdict on a number (`None`: not about the number).
+pub fn number_problem(t: &'static Texts, code: &str) -> Option<&'static str> {
+    match code {
+        "invalid_number" => Some(t.invalid_number),
+        "number_too_long" => Some(t.number_too_long),
+        "number_empty" => Some(t.number_empty),
+        "number_unparseable" => Some(t.number_unparseable),
+        _ => None,
+    }
+}
+
 /// The status menu's value: the one the agent asked for while the backend has not answered,
 /// else the one the backend has.
 pub fn status_shown(backend: &str, requested: Option<&str>) -> String {

@@ -302,6 +302,8 @@ pub enum EngineError {
     },
     #[error("`{0}` is not a number that can be dialled")]
     InvalidNumber(String),
+    #[error(transparent)]
+    Number(#[from] crate::number::NumberError),
     #[error("not signed in")]
     NoSession,
     #[error("{0}")]
@@ -316,6 +318,7 @@ impl EngineError {
             Self::NoSuchCall(_) => "no_such_call",
             Self::InvalidState { .. } => "invalid_call_state",
             Self::InvalidNumber(_) => "invalid_number",
+            Self::Number(e) => e.code(),
             Self::NoSession => "no_session",
             Self::TransferUnavailable(_) => "transfer_unavailable",
         }
@@ -412,11 +415,18 @@ pub struct Engine {
     start_sent_mono: Option<u64>,
     last_status: Option<String>,
     last_display: Option<String>,
+    /// Policy: the region national numbers are read in (`default_region`).
+    region: Option<phonenumber::country::Id>,
 }
 
 impl Engine {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Policy: the region whose national numbers agents type (`"06 12 34 56 78"` in France).
+    pub fn set_default_region(&mut self, region: Option<phonenumber::country::Id>) {
+        self.region = region;
     }
 
     /// Policy: who carries transfers out (`transfer_route`).
@@ -998,7 +1008,7 @@ impl Engine {
                 if self.agent.is_none() {
                     return Err(EngineError::NoSession);
                 }
-                let number = clean_number(&number)?;
+                let number = crate::number::dial_string(&number, self.region)?;
                 // A new call while one is up: the one in progress waits on hold, never two
                 // calls talking at once.
                 self.hold_talking_calls(fx);
@@ -1067,7 +1077,7 @@ impl Engine {
                 }));
             }
             Intent::BlindTransfer { call_id, number } => {
-                let number = clean_number(&number)?;
+                let number = crate::number::dial_string(&number, self.region)?;
                 let route = self.transfer_route;
                 let call = self.live_call_mut(&call_id)?;
                 require(call, CallStatus::Talking, "transfer")?;
@@ -1081,7 +1091,7 @@ impl Engine {
                 }));
             }
             Intent::ConsultStart { call_id, number } => {
-                let number = clean_number(&number)?;
+                let number = crate::number::dial_string(&number, self.region)?;
                 let route = self.transfer_route;
                 let call = self.live_call_mut(&call_id)?;
                 require(call, CallStatus::Talking, "consult")?;
@@ -1644,22 +1654,4 @@ fn invalid(call: &Call, action: &'static str) -> EngineError {
         status: call.log.status.as_str(),
         action,
     }
-}
-
-/// Numbers as agents paste them ("+44 (20) 7946-0018"): keep digits, a leading `+`, `*`, `#`
-/// and the `,` the library uses for post-dial DTMF; refuse anything else with a clear error.
-pub fn clean_number(input: &str) -> Result<String, EngineError> {
-    let mut out = String::new();
-    for (i, c) in input.trim().chars().enumerate() {
-        match c {
-            '0'..='9' | '*' | '#' | ',' => out.push(c),
-            '+' if i == 0 => out.push(c),
-            ' ' | '-' | '(' | ')' | '.' | '/' => {}
-            _ => return Err(EngineError::InvalidNumber(input.to_string())),
-        }
-    }
-    if out.trim_start_matches('+').is_empty() || out.starts_with(',') {
-        return Err(EngineError::InvalidNumber(input.to_string()));
-    }
-    Ok(out)
 }

@@ -9,6 +9,7 @@
 //! - [`call`]: the call log, its status rules and after-call drafts.
 //! - [`engine`]: the call engine, `(state, input, clock) -> effects`, one place per seed case.
 //! - [`limits`]: the backend's limits on drafts and numbers, checked before anything is queued.
+//! - [`number`]: numbers as agents type and paste them, to what the webphone dials.
 //! - [`journal`]: the event journal's line format and the replay behind `ringside replay`.
 //! - [`ipc`]: the snapshot pushed to the UI and the `{code, message}` error it receives.
 
@@ -17,6 +18,7 @@ pub mod engine;
 pub mod ipc;
 pub mod journal;
 pub mod limits;
+pub mod number;
 pub mod phone;
 pub mod transfer;
 

@@ -3,13 +3,14 @@
 //!
 //! | key | meaning | env |
 //! |---|---|---|
-//! | `mode` | `demo` (default: simulator + in-process backend) or `live` | `RINGSIDE_MODE` |
+//! | `mode` | `demo` (default: simulator + in-process backend) or `live`, any case; anything else is an error, never a silent demo | `RINGSIDE_MODE` |
 //! | `backend_url` | the CRM backend's base URL | `RINGSIDE_BACKEND_URL` |
 //! | `webphone` | folder or URL of the licensed `webphone_api.js` | `RINGSIDE_WEBPHONE` |
 //! | `username` | sign-in name (the password is never stored) | `RINGSIDE_USERNAME` |
 //! | `profile_dir` | where the database, journal and logs live | `RINGSIDE_PROFILE_DIR` |
 //! | `transfer_route` | `auto` (PBX for queue calls, webphone otherwise), `pbx` or `webphone` | `RINGSIDE_TRANSFER_ROUTE` |
 //! | `registration_timeout_s` | seconds before a registration that neither succeeds nor fails is reported (default 20) | `RINGSIDE_REGISTRATION_TIMEOUT_S` |
+//! | `default_region` | ISO 3166 code (`FR`, `GB`) national numbers are read in; none: only `+` numbers are normalised | `RINGSIDE_DEFAULT_REGION` |
 //! | `locked` | keys users cannot change (system file only) | |
 
 use std::path::{Path, PathBuf};
@@ -18,12 +19,27 @@ use ringside_core::TransferRoute;
 use serde::Deserialize;
 use tracing::warn;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     #[default]
     Demo,
     Live,
+}
+
+impl Mode {
+    /// `demo` or `live`, in any case. An agent who meant `live` and typed `Live` or `prod`
+    /// must not be dropped silently into a demo with a fake backend.
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "demo" => Ok(Self::Demo),
+            "live" => Ok(Self::Live),
+            _ => Err(ConfigError::BadValue {
+                key: "mode",
+                value: value.to_string(),
+                expected: "demo or live",
+            }),
+        }
+    }
 }
 
 /// Where the webphone library comes from.
@@ -59,13 +75,14 @@ impl WebphoneSource {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    mode: Option<Mode>,
+    mode: Option<String>,
     backend_url: Option<String>,
     webphone: Option<String>,
     username: Option<String>,
     profile_dir: Option<PathBuf>,
     transfer_route: Option<String>,
     registration_timeout_s: Option<u64>,
+    default_region: Option<String>,
     #[serde(default)]
     locked: Vec<String>,
 }
@@ -80,6 +97,8 @@ pub struct Config {
     pub profile_dir: PathBuf,
     pub transfer_route: TransferRoute,
     pub registration_timeout_s: u64,
+    /// ISO 3166 alpha-2, upper case, checked.
+    pub default_region: Option<String>,
     pub locked: Vec<String>,
     /// Problems met while reading the files; shown to the agent, never fatal.
     pub warnings: Vec<String>,
@@ -91,6 +110,12 @@ pub enum ConfigError {
     NoBackend,
     #[error("no per-user data directory on this system; set RINGSIDE_PROFILE_DIR")]
     NoProfileDir,
+    #[error("`{key}` is \"{value}\"; it must be {expected}")]
+    BadValue {
+        key: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 pub fn default_profile_dir() -> Option<PathBuf> {
@@ -164,12 +189,10 @@ impl Config {
                 v
             }};
         }
-        let mode = layer!("mode", mode, "RINGSIDE_MODE", |e: String| if e == "live" {
-            Mode::Live
-        } else {
-            Mode::Demo
-        })
-        .unwrap_or_default();
+        let mode = layer!("mode", mode, "RINGSIDE_MODE", |e| e)
+            .map(|m| Mode::parse(&m))
+            .transpose()?
+            .unwrap_or_default();
         let backend_url = layer!("backend_url", backend_url, "RINGSIDE_BACKEND_URL", |e| e);
         let webphone = layer!("webphone", webphone, "RINGSIDE_WEBPHONE", |e| e);
         let username = layer!("username", username, "RINGSIDE_USERNAME", |e| e);
@@ -206,6 +229,22 @@ impl Config {
         )
         .filter(|s| *s > 0)
         .unwrap_or(20);
+        let default_region = layer!(
+            "default_region",
+            default_region,
+            "RINGSIDE_DEFAULT_REGION",
+            |e| e
+        )
+        .map(|r| {
+            ringside_core::number::parse_region(&r)
+                .map(|_| r.trim().to_ascii_uppercase())
+                .map_err(|_| ConfigError::BadValue {
+                    key: "default_region",
+                    value: r,
+                    expected: "a two-letter country code such as FR or GB",
+                })
+        })
+        .transpose()?;
         if mode == Mode::Live && backend_url.is_none() {
             return Err(ConfigError::NoBackend);
         }
@@ -219,6 +258,7 @@ impl Config {
             profile_dir,
             transfer_route,
             registration_timeout_s,
+            default_region,
             locked,
             warnings,
         })
@@ -300,6 +340,57 @@ mod tests {
             Config::resolve(Path::new("/nonexistent"), None, &env),
             Err(ConfigError::NoBackend)
         ));
+    }
+
+    #[test]
+    fn mode_is_demo_or_live_in_any_case_and_nothing_else() {
+        let env_with = |mode: &'static str| {
+            move |k: &str| match k {
+                "RINGSIDE_MODE" => Some(mode.to_string()),
+                "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
+                "RINGSIDE_BACKEND_URL" => Some("https://crm.example".to_string()),
+                _ => None,
+            }
+        };
+        for (value, mode) in [
+            ("LIVE", Mode::Live),
+            ("Demo", Mode::Demo),
+            (" live ", Mode::Live),
+        ] {
+            let c = Config::resolve(Path::new("/nonexistent"), None, &env_with(value)).unwrap();
+            assert_eq!(c.mode, mode, "{value}");
+        }
+        for value in ["prod", "lve", "1"] {
+            let e = Config::resolve(Path::new("/nonexistent"), None, &env_with(value)).unwrap_err();
+            assert!(e.to_string().contains("demo or live"), "{value}: {e}");
+        }
+        // In a file too: `mode = "Live"` is live, `mode = "production"` an error.
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("sys.toml");
+        std::fs::write(
+            &sys,
+            "mode = \"Live\"\nbackend_url = \"https://crm.example\"\n",
+        )
+        .unwrap();
+        let env = |k: &str| (k == "RINGSIDE_PROFILE_DIR").then(|| "/tmp/p".to_string());
+        assert_eq!(Config::resolve(&sys, None, &env).unwrap().mode, Mode::Live);
+        std::fs::write(&sys, "mode = \"production\"\n").unwrap();
+        assert!(Config::resolve(&sys, None, &env).is_err());
+    }
+
+    #[test]
+    fn the_default_region_is_checked() {
+        let env_with = |region: &'static str| {
+            move |k: &str| match k {
+                "RINGSIDE_DEFAULT_REGION" => Some(region.to_string()),
+                "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
+                _ => None,
+            }
+        };
+        let c = Config::resolve(Path::new("/nonexistent"), None, &env_with("fr")).unwrap();
+        assert_eq!(c.default_region.as_deref(), Some("FR"));
+        let e = Config::resolve(Path::new("/nonexistent"), None, &env_with("France")).unwrap_err();
+        assert!(e.to_string().contains("two-letter"), "{e}");
     }
 
     #[test]

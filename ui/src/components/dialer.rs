@@ -1,16 +1,20 @@
 //! The dial pad: a number field, a keypad and redial.
 
-use ringside_core::Intent;
+use ringside_core::ipc::cmd;
+use ringside_core::{Intent, IpcError};
+use serde_json::json;
+use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use super::{field_value, input_value, Tx, KEYPAD};
+use crate::{tauri, view};
 
 #[derive(Properties, PartialEq)]
 pub struct DialerProps {
     pub t: Tx,
     /// The number of the most recent outbound call.
     pub redial: Option<String>,
-    pub on_intent: Callback<Intent>,
+    pub on_error: Callback<IpcError>,
 }
 
 #[function_component(Dialer)]
@@ -18,24 +22,31 @@ pub fn dialer(p: &DialerProps) -> Html {
     let t = p.t;
     let number = use_state(String::new);
     let input_ref = use_node_ref();
-    let invalid = use_state(|| false);
+    // What the core said about the number, as the agent's language words it.
+    let invalid = use_state(|| None::<&'static str>);
     let dial = {
-        let (on, invalid) = (p.on_intent.clone(), invalid.clone());
-        Callback::from(
-            move |n: String| match ringside_core::engine::clean_number(&n) {
-                Ok(clean) => {
-                    invalid.set(false);
-                    on.emit(Intent::Dial { number: clean });
+        let (invalid, on_error) = (invalid.clone(), p.on_error.clone());
+        Callback::from(move |n: String| {
+            // The core reads the number (libphonenumber, the region IT set): one set of rules
+            // for the dial pad, redial, contacts and transfers.
+            let (invalid, on_error) = (invalid.clone(), on_error.clone());
+            spawn_local(async move {
+                let intent = Intent::Dial { number: n };
+                match tauri::call(cmd::INTENT, &json!({ "intent": intent })).await {
+                    Ok(()) => invalid.set(None),
+                    Err(e) => match view::number_problem(t, &e.code) {
+                        Some(text) => invalid.set(Some(text)),
+                        None => on_error.emit(e),
+                    },
                 }
-                Err(_) => invalid.set(true),
-            },
-        )
+            });
+        })
     };
     let oninput = {
         let (number, invalid) = (number.clone(), invalid.clone());
         Callback::from(move |e: InputEvent| {
             number.set(input_value(&e));
-            invalid.set(false);
+            invalid.set(None);
         })
     };
     let onsubmit = {
@@ -53,11 +64,11 @@ pub fn dialer(p: &DialerProps) -> Html {
             <label for="dial-number">{ t.dial_title }</label>
             <div class="row">
                 <input id="dial-number" ref={input_ref.clone()} type="tel" inputmode="tel" autocomplete="off" value={(*number).clone()} {oninput}
-                    placeholder={t.dial_placeholder} aria-invalid={invalid.to_string()} aria-describedby="dial-error" aria-keyshortcuts="Alt+D" />
+                    placeholder={t.dial_placeholder} aria-invalid={invalid.is_some().to_string()} aria-describedby="dial-error" aria-keyshortcuts="Alt+D" />
                 <button id="dial-call" type="submit" class="accept">{ t.call }</button>
             </div>
-            if *invalid {
-                <p id="dial-error" class="form-error" role="alert">{ t.invalid_number }</p>
+            if let Some(problem) = *invalid {
+                <p id="dial-error" class="form-error" role="alert">{ problem }</p>
             }
             <div class="keypad" role="group" aria-label={t.keypad}>
                 { for KEYPAD.iter().map(|d| {

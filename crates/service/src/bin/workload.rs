@@ -48,6 +48,7 @@ async fn main() {
         profile_dir: profile,
         transfer_route: Default::default(),
         registration_timeout_s: 20,
+        default_region: None,
         locked: vec![],
         warnings: vec![],
     };

@@ -77,6 +77,13 @@ impl Core {
         };
         let mut engine = Engine::new();
         engine.set_transfer_route(config.transfer_route);
+        // Checked when the settings were read: a bad code never gets this far.
+        engine.set_default_region(
+            config
+                .default_region
+                .as_deref()
+                .and_then(|r| ringside_core::number::parse_region(r).ok()),
+        );
         engine.set_registration_timeout_ms(config.registration_timeout_s.saturating_mul(1000));
         let client = Arc::new(Client::new(&base_url)?);
         let (done_tx, done_rx) = mpsc::unbounded_channel();

@@ -26,6 +26,7 @@ pub fn config(profile: &Path, backend_url: &str) -> Config {
         profile_dir: profile.to_path_buf(),
         transfer_route: Default::default(),
         registration_timeout_s: 20,
+        default_region: None,
         locked: vec![],
         warnings: vec![],
     }
