@@ -340,3 +340,166 @@ async fn numbers_are_dialled_as_people_write_them() {
     assert_eq!(logs["to"], "+33612345678", "{logs}");
     app.close().await;
 }
+
+/// "Settings opened from the keyboard did not take focus, Tab went behind it, Escape did
+/// nothing; after Alt+H the notes field was not focused." And during a call the digit keys
+/// send tones, shown on the call; a held caller's wait is timed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shift_by_keyboard_alone() {
+    use fantoccini::key::Key;
+    let _serial = SERIAL.lock().await;
+    let (_backend, app) = ready("keyboard").await;
+    let focus_in = |css: &'static str| {
+        let app = &app;
+        async move {
+            js(
+                app,
+                &format!(
+                    "return !!(document.activeElement && document.activeElement.closest('{css}'));"
+                ),
+            )
+            .await
+                == json!(true)
+        }
+    };
+
+    // Settings: opened with Enter, focus inside, Tab stays inside, Escape closes and returns.
+    js(
+        &app,
+        "document.getElementById('settings-open').focus(); return null;",
+    )
+    .await;
+    app.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    app.wait(".modal").await;
+    assert!(focus_in(".modal").await, "the dialog took focus");
+    for _ in 0..25 {
+        app.client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&char::from(Key::Tab).to_string())
+            .await
+            .unwrap();
+        let now = js(
+            &app,
+            "const a = document.activeElement; return a ? (a.id || a.tagName) : null;",
+        )
+        .await;
+        assert!(
+            focus_in(".modal").await,
+            "Tab left the dialog (now on {now})"
+        );
+    }
+    let shift_tab = format!(
+        "{}{}{}",
+        char::from(Key::Shift),
+        char::from(Key::Tab),
+        char::from(Key::Null)
+    );
+    for _ in 0..5 {
+        app.client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&shift_tab)
+            .await
+            .unwrap();
+        let now = js(
+            &app,
+            "const a = document.activeElement; return a ? (a.id || a.tagName) : null;",
+        )
+        .await;
+        assert!(
+            focus_in(".modal").await,
+            "Shift+Tab left the dialog (now on {now})"
+        );
+    }
+    app.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&char::from(Key::Escape).to_string())
+        .await
+        .unwrap();
+    eventually(5, "the dialog closed", || async {
+        (!app.exists(".modal").await).then_some(())
+    })
+    .await;
+    assert_eq!(
+        js(
+            &app,
+            "return document.activeElement && document.activeElement.id;"
+        )
+        .await,
+        json!("settings-open"),
+        "focus went back to the button that opened it"
+    );
+
+    // A call answered with Alt+A; tones by the digit keys; hold timed; Alt+H, then notes.
+    app.click("#sim-incoming").await;
+    app.wait(".call-card[data-status=ringing]").await;
+    app.alt('a').await;
+    app.wait(".call-card[data-status=talking]").await;
+    js(
+        &app,
+        "document.querySelector('[data-action=hold]').focus(); return null;",
+    )
+    .await;
+    app.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("12#")
+        .await
+        .unwrap();
+    app.wait_text(".call-card .dtmf-sent", |t| t.ends_with("12#"))
+        .await;
+    let asked = app.phone_eval("return webphone_api.__sim.log();").await;
+    let tones: Vec<Value> = asked
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c["fn"] == "dtmf")
+        .map(|c| c["args"][0].clone())
+        .collect();
+    assert_eq!(tones, vec![json!("1"), json!("2"), json!("#")], "{asked}");
+
+    app.alt('o').await;
+    app.wait_text(".call-card .hold-timer", |t| t.ends_with("0:02"))
+        .await;
+    app.alt('o').await;
+    eventually(5, "the hold timer gone", || async {
+        (!app.exists(".call-card .hold-timer").await).then_some(())
+    })
+    .await;
+    // The agent's last key press went to the dial field (that is where `alt` types); it is
+    // empty, so the notes take focus after the hang-up.
+    app.alt('h').await;
+    app.wait(".wrap-up .draft-notes").await;
+    eventually(5, "the notes focused", || async {
+        focus_in(".wrap-up .draft-notes").await.then_some(())
+    })
+    .await;
+    app.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("Typed without the mouse")
+        .await
+        .unwrap();
+    app.wait_text(".wrap-up .save-state", |t| t == "Saved on this computer")
+        .await;
+    let notes = saved_notes(&app);
+    assert_eq!(
+        notes.values().next().map(String::as_str),
+        Some("Typed without the mouse")
+    );
+    app.close().await;
+}

@@ -137,6 +137,8 @@ pub struct Texts {
     /// "{who}": the caller.
     pub draft_submitted: &'static str,
     pub status_pending: &'static str,
+    pub tones_sent: &'static str,
+    pub on_hold_for: &'static str,
     /// "{status}": the status the backend still has.
     pub status_refused: &'static str,
 }
@@ -249,6 +251,8 @@ pub const EN: Texts = Texts {
         ("Alt+M", "Mute or unmute"),
         ("Alt+O", "Hold or resume"),
         ("Alt+D", "Go to the number field"),
+        ("0–9 * #", "Keypad tones during a call"),
+        ("Esc", "Close this window"),
     ],
     inbound: "Inbound",
     outbound: "Outbound",
@@ -276,6 +280,8 @@ pub const EN: Texts = Texts {
     notes_over: "Too long: remove {n} characters to submit.",
     draft_submitted: "Notes for {who} submitted.",
     status_pending: "changing…",
+    tones_sent: "Tones sent:",
+    on_hold_for: "On hold",
     status_refused: "Your status was not changed: it is still {status}.",
 };
 
@@ -387,6 +393,8 @@ pub const FR: Texts = Texts {
         ("Alt+M", "Couper ou rétablir le micro"),
         ("Alt+O", "Mettre en attente ou reprendre"),
         ("Alt+D", "Aller au champ du numéro"),
+        ("0–9 * #", "Tonalités du clavier pendant un appel"),
+        ("Échap", "Fermer cette fenêtre"),
     ],
     inbound: "Entrant",
     outbound: "Sortant",
@@ -414,6 +422,8 @@ pub const FR: Texts = Texts {
     notes_over: "Trop long : retirez {n} caractères pour envoyer.",
     draft_submitted: "Notes de l'appel avec {who} envoyées.",
     status_pending: "changement…",
+    tones_sent: "Touches envoyées :",
+    on_hold_for: "En attente depuis",
     status_refused: "Votre statut n'a pas changé : il est toujours « {status} ».",
 };
 

@@ -64,6 +64,22 @@ pub fn sync_label(t: &Texts, online: bool, pending: u64) -> String {
     }
 }
 
+/// A key that is a phone keypad's: sent as a tone during a call.
+pub fn is_dtmf_key(key: &str) -> bool {
+    matches!(
+        key,
+        "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "*" | "#"
+    )
+}
+
+/// The agent is typing in a field, where digits are text, not tones.
+pub fn typing_in_a_field() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
 /// The dial pad's words for the core's verdict on a number (`None`: not about the number).
 pub fn number_problem(t: &'static Texts, code: &str) -> Option<&'static str> {
     match code {
@@ -315,6 +331,7 @@ mod tests {
             .map(|log| LiveCall {
                 log,
                 talk_seconds_now: 0,
+                hold_seconds_now: None,
                 pbx_transfer: None,
             })
             .collect();

@@ -338,6 +338,8 @@ struct Call {
     cdr_seen: bool,
     /// A transfer asked for and not yet confirmed by the webphone.
     pending_transfer: Option<(TransferKind, String)>,
+    /// Since when the caller has been waiting on hold (for the hold timer).
+    held_since_mono: Option<u64>,
 }
 
 /// The id the library's `setline` matches: the bare SIP Call-ID. A bracketed id silently
@@ -362,6 +364,9 @@ pub struct LiveCall {
     pub log: CallLog,
     /// Whole seconds talked so far, computed by the core at snapshot time.
     pub talk_seconds_now: u64,
+    /// Whole seconds the caller has been on hold, while they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_seconds_now: Option<u64>,
     /// A transfer through the PBX under way (consultation, three-way, pending step).
     #[serde(default)]
     pub pbx_transfer: Option<PbxTransfer>,
@@ -513,6 +518,15 @@ impl Engine {
             Input::PbxAnswer { call_id, answer } => self.on_pbx_answer(&call_id, answer, &mut fx),
             Input::TransferUpdate(update) => self.on_transfer_update(update, &mut fx),
             Input::Tick => {}
+        }
+        // Hold is set in many places (the agent, a transfer, the PBX, the library): the hold
+        // timer follows the flag after every input rather than at each of them.
+        for call in &mut self.live {
+            match (call.log.on_hold, call.held_since_mono) {
+                (true, None) => call.held_since_mono = Some(clock.mono_ms),
+                (false, Some(_)) => call.held_since_mono = None,
+                _ => {}
+            }
         }
         Ok(fx)
     }
@@ -776,6 +790,7 @@ impl Engine {
             last_active_mono: clock.mono_ms,
             cdr_seen: false,
             pending_transfer: None,
+            held_since_mono: None,
         };
         if connected {
             call.log.answered_at_ms = Some(clock.wall_ms);
@@ -1494,6 +1509,9 @@ impl Engine {
                 .map(|c| LiveCall {
                     log: c.log.clone(),
                     talk_seconds_now: c.talk_seconds_at(clock.mono_ms),
+                    hold_seconds_now: c
+                        .held_since_mono
+                        .map(|since| clock.mono_ms.saturating_sub(since) / 1000),
                     pbx_transfer: c.pbx.clone(),
                 })
                 .collect(),

@@ -639,3 +639,38 @@ fn a_transfer_that_never_happened_is_not_recorded() {
     h.call("disconnected", 2, "1001", ID);
     assert_eq!(h.log(ID).transferred_to, None);
 }
+
+#[test]
+fn the_hold_timer_counts_while_the_caller_waits_whoever_held_them() {
+    let mut h = Harness::new();
+    let other = "6a19e0c2-0000-4000-8000-000000000007";
+    h.call("setup", 2, "1001", ID);
+    h.call("connected", 2, "1001", ID);
+    let held = |h: &Harness, id: &str| {
+        h.engine
+            .view(h.clock())
+            .calls
+            .iter()
+            .find(|c| c.log.call_id == id)
+            .and_then(|c| c.hold_seconds_now)
+    };
+    assert_eq!(held(&h, ID), None);
+    h.at(5_000).intent(Intent::Hold {
+        call_id: ID.into(),
+        on: true,
+    });
+    h.at(17_400);
+    assert_eq!(held(&h, ID), Some(12));
+    h.intent(Intent::Hold {
+        call_id: ID.into(),
+        on: false,
+    });
+    assert_eq!(held(&h, ID), None, "resumed: no hold timer");
+    // Held by the engine itself, when the agent answers a waiting call.
+    h.at(20_000).call("setup", 2, "1003", other);
+    h.intent(Intent::Accept {
+        call_id: other.into(),
+    });
+    h.at(23_000);
+    assert_eq!(held(&h, ID), Some(3));
+}

@@ -6,6 +6,8 @@ use ringside_core::{
     CallStatus, Direction, Intent, IpcError, LiveCall, PbxTransfer, PbxTransferState, TalkingTo,
 };
 use serde_json::json;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::{field_value, input_value, run, Tx, KEYPAD};
@@ -29,6 +31,7 @@ pub fn call_card(p: &CallCardProps) -> Html {
     let log = &p.call.log;
     let id = log.call_id.clone();
     let keypad = use_state(|| false);
+    let pbx = p.call.pbx_transfer.clone();
     let intent = |make: fn(String) -> Intent| {
         let on = p.on_intent.clone();
         let id = id.clone();
@@ -54,6 +57,62 @@ pub fn call_card(p: &CallCardProps) -> Html {
             })
         })
     };
+    // Tones sent on this call, shown so the agent sees what the far end received. Held in a
+    // cell as well as the state: keys pressed faster than renders all count.
+    let sent = use_state(String::new);
+    let sent_now: std::rc::Rc<std::cell::RefCell<String>> = use_mut_ref(String::new);
+    let send_digit = {
+        let (on, id, sent, sent_now) = (
+            p.on_intent.clone(),
+            id.clone(),
+            sent.clone(),
+            sent_now.clone(),
+        );
+        Callback::from(move |digit: String| {
+            sent_now.borrow_mut().push_str(&digit);
+            sent.set(sent_now.borrow().clone());
+            on.emit(Intent::Dtmf {
+                call_id: id.clone(),
+                digits: digit,
+            });
+        })
+    };
+    // During a call the digit keys send tones, as on a desk phone, unless the agent is typing
+    // in a field (notes, a transfer number).
+    {
+        let active = log.status == CallStatus::Talking && !log.on_hold && pbx.is_none();
+        let send = send_digit.clone();
+        use_effect_with(active, move |active| {
+            let listener = active.then(|| {
+                let cb = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(
+                    move |e: web_sys::KeyboardEvent| {
+                        if e.alt_key() || e.ctrl_key() || e.meta_key() || e.default_prevented() {
+                            return;
+                        }
+                        let key = e.key();
+                        if !view::is_dtmf_key(&key) || view::typing_in_a_field() {
+                            return;
+                        }
+                        e.prevent_default();
+                        send.emit(key);
+                    },
+                );
+                if let Some(w) = web_sys::window() {
+                    let _ =
+                        w.add_event_listener_with_callback("keydown", cb.as_ref().unchecked_ref());
+                }
+                cb
+            });
+            move || {
+                if let (Some(cb), Some(w)) = (listener, web_sys::window()) {
+                    let _ = w.remove_event_listener_with_callback(
+                        "keydown",
+                        cb.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
     let toggle_keypad = {
         let k = keypad.clone();
         Callback::from(move |_| k.set(!*k))
@@ -92,7 +151,6 @@ pub fn call_card(p: &CallCardProps) -> Html {
         })
     };
     let is_consult = log.consult_for.is_some();
-    let pbx = p.call.pbx_transfer.clone();
     let remote_hangup = {
         let on_error = p.on_error.clone();
         let id = id.clone();
@@ -117,6 +175,9 @@ pub fn call_card(p: &CallCardProps) -> Html {
             data-status={log.status.as_str()} data-call-id={id.clone()} aria-label={label}>
             <div class="call-head">
                 <span class="call-label">{ label }</span>
+                if let Some(held) = p.call.hold_seconds_now {
+                    <span class="hold-timer" role="timer" aria-label={t.on_hold_for}>{ format!("{} {}", t.on_hold_for, view::timer(held)) }</span>
+                }
                 if log.status == CallStatus::Talking {
                     <span class="talk-timer" role="timer" aria-label={t.talk_time}>{ view::timer(p.call.talk_seconds_now) }</span>
                 }
@@ -179,12 +240,14 @@ pub fn call_card(p: &CallCardProps) -> Html {
             if *keypad && log.status == CallStatus::Talking {
                 <div class="keypad dtmf" role="group" aria-label={t.keypad}>
                     { for KEYPAD.iter().map(|d| {
-                        let on = p.on_intent.clone();
-                        let id = id.clone();
+                        let send = send_digit.clone();
                         let digit = d.to_string();
-                        html! { <button data-dtmf={*d} onclick={Callback::from(move |_| on.emit(Intent::Dtmf { call_id: id.clone(), digits: digit.clone() }))}>{ *d }</button> }
+                        html! { <button data-dtmf={*d} onclick={Callback::from(move |_| send.emit(digit.clone()))}>{ *d }</button> }
                     }) }
                 </div>
+            }
+            if !sent.is_empty() && log.status == CallStatus::Talking {
+                <div class="dtmf-sent muted" aria-live="polite">{ format!("{} {}", t.tones_sent, *sent) }</div>
             }
         </article>
     }

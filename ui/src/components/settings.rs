@@ -5,6 +5,9 @@ use std::rc::Rc;
 use ringside_core::ipc::cmd;
 use ringside_core::{IpcError, Language, Preferences, SettingsView, Theme};
 use serde_json::json;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
 use super::{input_value, run, select_value, Tx};
@@ -61,19 +64,108 @@ pub fn settings(p: &SettingsProps) -> Html {
             )
         })
     };
+    // A dialog, for the keyboard: it takes focus when it opens, Tab stays inside it, Escape
+    // closes it, and focus goes back to what opened it.
+    let dialog = use_node_ref();
+    {
+        let dialog = dialog.clone();
+        use_effect_with((), move |_| {
+            let document = web_sys::window().and_then(|w| w.document());
+            let opener = document
+                .as_ref()
+                .and_then(|d| d.active_element())
+                .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+            if let Some(first) = dialog
+                .cast::<Element>()
+                .and_then(|d| focusables(&d).into_iter().next())
+            {
+                let _ = first.focus();
+            }
+            // However focus tries to leave (Shift+Tab from the first control, a click behind
+            // the backdrop, a key the handler below did not see), it comes back: to the last
+            // control when it left from the first, else to the first.
+            let guard = {
+                let dialog = dialog.clone();
+                let last_inside: std::rc::Rc<std::cell::RefCell<Option<Element>>> =
+                    std::rc::Rc::default();
+                Closure::<dyn FnMut(web_sys::FocusEvent)>::new(move |e: web_sys::FocusEvent| {
+                    let Some(d) = dialog.cast::<Element>() else {
+                        return;
+                    };
+                    let target = e.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+                    if target.as_ref().is_some_and(|t| d.contains(Some(t))) {
+                        *last_inside.borrow_mut() = target.and_then(|t| t.dyn_into().ok());
+                        return;
+                    }
+                    let items = focusables(&d);
+                    let was_first = matches!(
+                        (last_inside.borrow().as_ref(), items.first()),
+                        (Some(prev), Some(first)) if prev.is_same_node(Some(first))
+                    );
+                    let back = if was_first {
+                        items.last()
+                    } else {
+                        items.first()
+                    };
+                    if let Some(el) = back {
+                        let _ = el.focus();
+                    }
+                })
+            };
+            if let Some(doc) = &document {
+                let _ =
+                    doc.add_event_listener_with_callback("focusin", guard.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(doc) = document {
+                    let _ = doc.remove_event_listener_with_callback(
+                        "focusin",
+                        guard.as_ref().unchecked_ref(),
+                    );
+                }
+                if let Some(opener) = opener {
+                    let _ = opener.focus();
+                }
+            }
+        });
+    }
     let onkeydown = {
-        let close = p.on_close.clone();
+        let (close, dialog) = (p.on_close.clone(), dialog.clone());
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Escape" {
+                e.prevent_default();
                 if let Ok(ev) = MouseEvent::new("click") {
                     close.emit(ev);
                 }
+                return;
+            }
+            if e.key() != "Tab" {
+                return;
+            }
+            let Some(d) = dialog.cast::<Element>() else {
+                return;
+            };
+            let items = focusables(&d);
+            let (Some(first), Some(last)) = (items.first(), items.last()) else {
+                return;
+            };
+            let active = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|doc| doc.active_element());
+            let at = |el: &HtmlElement| active.as_ref().is_some_and(|a| a.is_same_node(Some(el)));
+            let inside = active.as_ref().is_some_and(|a| d.contains(Some(a)));
+            if e.shift_key() && (at(first) || !inside) {
+                e.prevent_default();
+                let _ = last.focus();
+            } else if !e.shift_key() && (at(last) || !inside) {
+                e.prevent_default();
+                let _ = first.focus();
             }
         })
     };
     html! {
         <div class="modal-backdrop">
-            <div class="panel modal" role="dialog" aria-modal="true" aria-labelledby="settings-title" {onkeydown}>
+            <div class="panel modal" role="dialog" aria-modal="true" aria-labelledby="settings-title" ref={dialog} {onkeydown}>
                 <div class="call-head">
                     <h2 id="settings-title">{ t.settings }</h2>
                     <button id="settings-close" onclick={p.on_close.clone()}>{ t.close }</button>
@@ -110,4 +202,18 @@ pub fn settings(p: &SettingsProps) -> Html {
             </div>
         </div>
     }
+}
+
+/// What Tab can reach inside `root`, in document order.
+fn focusables(root: &Element) -> Vec<HtmlElement> {
+    let Ok(list) = root.query_selector_all(
+        "button:not([disabled]), input:not([disabled]), select:not([disabled]), \
+         textarea:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])",
+    ) else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
+        .collect()
 }
