@@ -154,6 +154,17 @@ impl Backend {
         }
     }
 
+    /// The backend stops answering without closing anything (SIGSTOP), as a hung server or a
+    /// dead network link looks from the app: connections stay open, nothing comes back.
+    pub fn freeze(&self, frozen: bool) {
+        if let Some(child) = &self.child {
+            let signal = if frozen { "-STOP" } else { "-CONT" };
+            let _ = Command::new("kill")
+                .args([signal, &child.0.id().to_string()])
+                .status();
+        }
+    }
+
     /// The backend process dies, as in a crash: its connections close, new ones are refused.
     pub fn kill(&mut self) {
         self.child = None;

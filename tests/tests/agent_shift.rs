@@ -467,6 +467,38 @@ async fn settings_theme_and_language() {
         .await;
     app.screenshot("12-contacts-fr").await;
 
+    // French in a call: buttons are actions ("Couper le micro" before muting, "Réactiver le
+    // micro" after), outcomes and pause reasons in French, history rows with French words.
+    app.click("#tab-history").await;
+    app.answer_demo_call().await;
+    app.wait_text("[data-action=mute]", |t| t == "Couper le micro")
+        .await;
+    app.click("[data-action=mute]").await;
+    app.wait_text("[data-action=mute]", |t| t == "Réactiver le micro")
+        .await;
+    app.wait_text("[data-action=hold]", |t| t == "Mettre en attente")
+        .await;
+    app.wait_text("#agent-status option", |t| t == "En pause — Déjeuner")
+        .await;
+    app.screenshot("19-talking-fr").await;
+    app.click("[data-action=hangup]").await;
+    app.wait_text(".wrap-up .draft-disposition option", |t| t == "À rappeler")
+        .await;
+    app.select(".wrap-up .draft-disposition", "callback").await;
+    app.type_into(".wrap-up .draft-notes", "Rappeler vendredi")
+        .await;
+    app.wait_text(".wrap-up .save-state", |t| {
+        t == "Enregistré sur cet ordinateur"
+    })
+    .await;
+    app.screenshot("20-after-call-fr").await;
+    app.click(".wrap-up [data-action=submit-draft]").await;
+    app.wait_text(".recent-call .outcome", |t| t == "À rappeler")
+        .await;
+    app.wait_text(".recent-call .notes-preview", |t| t == "Rappeler vendredi")
+        .await;
+    app.screenshot("21-history-fr").await;
+
     // Preferences are the core's, in SQLite: they survive a restart.
     let db = rusqlite::Connection::open(app.profile.join("ringside.db")).unwrap();
     let lang: String = db

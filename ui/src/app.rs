@@ -288,7 +288,8 @@ pub fn app() -> Html {
                     if s.demo {
                         <DemoPanel t={t} on_error={on_error.clone()} />
                     }
-                    <Lists t={t} history={s.history.clone()} contacts={s.contacts.clone()} on_intent={on_intent.clone()} />
+                    <Lists t={t} history={s.history.clone()} contacts={s.contacts.clone()} dispositions={s.dispositions.clone()}
+                        language={s.preferences.language} on_intent={on_intent.clone()} />
                 </aside>
             </main>
             if *settings_open {

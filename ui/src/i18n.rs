@@ -139,6 +139,18 @@ pub struct Texts {
     pub status_pending: &'static str,
     pub tones_sent: &'static str,
     pub on_hold_for: &'static str,
+    pub in_progress: &'static str,
+    pub bad_credentials: &'static str,
+    pub sign_in_incomplete: &'static str,
+    /// "{url}": the backend's address.
+    pub backend_unreachable_at: &'static str,
+    pub not_a_ringside_backend: &'static str,
+    pub backend_url_invalid: &'static str,
+    /// "{n}": the colleague consulted.
+    pub drop_consult: &'static str,
+    pub declined: &'static str,
+    /// "{n}": the number.
+    pub transferred_to: &'static str,
     /// "{status}": the status the backend still has.
     pub status_refused: &'static str,
 }
@@ -282,6 +294,15 @@ pub const EN: Texts = Texts {
     status_pending: "changing…",
     tones_sent: "Tones sent:",
     on_hold_for: "On hold",
+    in_progress: "In progress",
+    bad_credentials: "Wrong username or password.",
+    sign_in_incomplete: "Enter your username and password.",
+    backend_unreachable_at: "Cannot reach the backend at {url}. Check the network, or ask IT whether the address is right.",
+    not_a_ringside_backend: "{url} answered, but it is not a Ringside backend (it has no sign-in). Ask IT for the right address.",
+    backend_url_invalid: "{url} is not a backend address: it should look like https://crm.example.com. Ask IT to correct it.",
+    drop_consult: "Hang up on {n}",
+    declined: "Declined",
+    transferred_to: "Transferred to {n}",
     status_refused: "Your status was not changed: it is still {status}.",
 };
 
@@ -424,6 +445,15 @@ pub const FR: Texts = Texts {
     status_pending: "changement…",
     tones_sent: "Touches envoyées :",
     on_hold_for: "En attente depuis",
+    in_progress: "En cours",
+    bad_credentials: "Identifiant ou mot de passe incorrect.",
+    sign_in_incomplete: "Saisissez votre identifiant et votre mot de passe.",
+    backend_unreachable_at: "Impossible de joindre le serveur {url}. Vérifiez le réseau, ou demandez au service informatique si l'adresse est la bonne.",
+    not_a_ringside_backend: "{url} a répondu, mais ce n'est pas un serveur Ringside (il n'a pas de connexion). Demandez la bonne adresse au service informatique.",
+    backend_url_invalid: "{url} n'est pas une adresse de serveur : elle doit ressembler à https://crm.example.com. Demandez au service informatique de la corriger.",
+    drop_consult: "Raccrocher avec {n}",
+    declined: "Refusé",
+    transferred_to: "Transféré au {n}",
     status_refused: "Votre statut n'a pas changé : il est toujours « {status} ».",
 };
 

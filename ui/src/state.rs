@@ -153,6 +153,8 @@ mod tests {
                         ),
                         draft: None,
                         synced: true,
+                        notes: None,
+                        disposition: None,
                     })
                     .collect(),
             ),

@@ -2,7 +2,7 @@
 //! on. Unit-tested natively, like Yew's todomvc `state.rs`.
 
 use ringside_core::phone::RegState;
-use ringside_core::{CallStatus, Direction, HistoryEntry, Intent, LiveCall};
+use ringside_core::{CallStatus, Direction, HistoryEntry, Intent, IpcError, Language, LiveCall};
 
 use crate::i18n::Texts;
 
@@ -61,6 +61,41 @@ pub fn sync_label(t: &Texts, online: bool, pending: u64) -> String {
         (true, n) => format!("{} {n}…", t.syncing),
         (false, 0) => t.backend_offline.to_string(),
         (false, n) => format!("{}: {n} {}", t.backend_offline, t.offline_saved),
+    }
+}
+
+/// The time of day a call started, as the agent's language writes it ("14:05", "2:05 PM").
+pub fn time_of_day(ms: i64, language: Language) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
+    let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
+    date.to_locale_time_string_with_options(language.as_str(), &options)
+        .as_string()
+        .unwrap_or_default()
+}
+
+/// The sign-in screen's words for what went wrong, in the agent's language; a problem the UI
+/// has no words for is shown as the core wrote it.
+pub fn sign_in_problem(t: &Texts, e: &IpcError, url: &str) -> String {
+    let text = match e.code.as_str() {
+        "bad_credentials" => t.bad_credentials,
+        "sign_in_incomplete" => t.sign_in_incomplete,
+        "backend_unreachable" => t.backend_unreachable_at,
+        "not_a_ringside_backend" => t.not_a_ringside_backend,
+        "backend_url_invalid" => t.backend_url_invalid,
+        _ => return e.message.clone(),
+    };
+    text.replace("{url}", url)
+}
+
+/// Ending a consultation: "Back to the caller" while the agent is with the colleague; once
+/// they are back with the caller (after a swap), it only drops the colleague, and says so.
+pub fn cancel_consult_label(t: &Texts, with_caller: bool, colleague: &str) -> String {
+    if with_caller {
+        t.drop_consult.replace("{n}", colleague)
+    } else {
+        t.cancel_consult.to_string()
     }
 }
 
@@ -147,8 +182,9 @@ pub fn filter_history<'a>(
 
 /// The number to redial: the most recent outbound call's.
 pub fn last_dialled(rows: &[HistoryEntry]) -> Option<String> {
+    // A consultation's target is a colleague, not the customer the agent means to call back.
     rows.iter()
-        .find(|r| r.log.direction == Direction::Outbound)
+        .find(|r| r.log.direction == Direction::Outbound && r.log.consult_for.is_none())
         .map(|r| r.log.peer.clone())
 }
 
@@ -224,7 +260,7 @@ pub fn parse_tags(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::EN;
+    use crate::i18n::{EN, FR};
     use ringside_core::CallLog;
 
     fn log(
@@ -245,6 +281,8 @@ mod tests {
             log: l,
             draft: None,
             synced: true,
+            notes: None,
+            disposition: None,
         }
     }
 
@@ -317,6 +355,38 @@ mod tests {
             1
         );
         assert_eq!(last_dialled(&rows).as_deref(), Some("1001"));
+        // A newer consultation leg (to a colleague) is not what redial calls.
+        let mut consult = log("4", Direction::Outbound, CallStatus::Answered, "1003", None);
+        consult.consult_for = Some("call-2".into());
+        let mut with_consult = vec![row(consult)];
+        with_consult.extend(rows);
+        assert_eq!(last_dialled(&with_consult).as_deref(), Some("1001"));
+    }
+
+    #[test]
+    fn sign_in_problems_are_worded_in_the_agents_language() {
+        let e = |code: &str| IpcError::new(code, "core text");
+        let url = "https://crm.example.com";
+        assert_eq!(
+            sign_in_problem(&EN, &e("bad_credentials"), url),
+            "Wrong username or password."
+        );
+        assert!(sign_in_problem(&FR, &e("not_a_ringside_backend"), url).contains(url));
+        assert!(sign_in_problem(&FR, &e("backend_unreachable"), url).starts_with("Impossible"));
+        assert_eq!(sign_in_problem(&FR, &e("something_new"), url), "core text");
+    }
+
+    #[test]
+    fn back_to_the_caller_only_when_the_agent_is_not_with_them() {
+        assert_eq!(
+            cancel_consult_label(&EN, false, "1003"),
+            "Back to the caller"
+        );
+        assert_eq!(cancel_consult_label(&EN, true, "1003"), "Hang up on 1003");
+        assert_eq!(
+            cancel_consult_label(&FR, true, "1003"),
+            "Raccrocher avec 1003"
+        );
     }
 
     #[test]

@@ -422,11 +422,19 @@ pub struct Engine {
     last_display: Option<String>,
     /// Policy: the region national numbers are read in (`default_region`).
     region: Option<phonenumber::country::Id>,
+    /// Policy: a consultation leg opens its own after-call form (`consult_after_call_work`).
+    consult_wrap_up: bool,
 }
 
 impl Engine {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Policy: whether the consultation leg of an attended transfer gets its own after-call
+    /// form (off by default: the notes go on the customer's call).
+    pub fn set_consult_after_call_work(&mut self, on: bool) {
+        self.consult_wrap_up = on;
     }
 
     /// Policy: the region whose national numbers agents type (`"06 12 34 56 78"` in France).
@@ -889,7 +897,10 @@ impl Engine {
             log: call.log.clone(),
             op: WriteOp::Update,
         });
-        if call.log.status == CallStatus::Answered {
+        // A consultation leg is part of the customer's call, not a call of its own: its notes
+        // belong on the customer's, unless policy wants one form per leg.
+        let wrap_up = call.log.consult_for.is_none() || self.consult_wrap_up;
+        if call.log.status == CallStatus::Answered && wrap_up {
             self.wrap_up.push(call.log.clone());
             fx.push(Effect::OpenDraft {
                 call_log_id: call.log.id.clone(),

@@ -176,7 +176,16 @@ pub struct HistoryEntry {
     pub draft: Option<DraftState>,
     /// Nothing about this call is waiting for the backend.
     pub synced: bool,
+    /// The submitted notes' first characters (read-only in the history; a preview keeps the
+    /// day's history small on the IPC), and the outcome's code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<String>,
 }
+
+/// How much of a call's notes its history row carries.
+pub const NOTES_PREVIEW_CHARS: usize = 160;
 
 /// Settings that come from configuration, with what IT locked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -558,6 +567,8 @@ mod tests {
             log,
             draft: None,
             synced,
+            notes: None,
+            disposition: None,
         }
     }
 

@@ -567,8 +567,20 @@ fn attended_transfer_consults_then_completes() {
         ]
     );
     h.phone("call", json!(["transfer", "", "", "", -1, ""]));
-    h.call("disconnected", 2, "+15550100", ID);
-    h.call("disconnected", 1, "1003", consult);
+    let mut fx = h.call("disconnected", 2, "+15550100", ID);
+    fx.extend(h.call("disconnected", 1, "1003", consult));
+    // One after-call form, the customer's: the consultation leg opens none by default.
+    let forms: Vec<&Effect> = fx
+        .iter()
+        .filter(|e| matches!(e, Effect::OpenDraft { .. }))
+        .collect();
+    assert_eq!(forms.len(), 1, "{forms:?}");
+    assert_eq!(
+        forms[0],
+        &Effect::OpenDraft {
+            call_log_id: h.log(ID).id
+        }
+    );
     let original = h.log(ID);
     assert_eq!(original.status, CallStatus::Answered);
     assert_eq!(original.transferred_to.as_deref(), Some("1003"));
@@ -673,4 +685,23 @@ fn the_hold_timer_counts_while_the_caller_waits_whoever_held_them() {
     });
     h.at(23_000);
     assert_eq!(held(&h, ID), Some(3));
+}
+
+#[test]
+fn policy_can_give_a_consultation_leg_its_own_form() {
+    let mut h = Harness::new();
+    h.engine.set_consult_after_call_work(true);
+    let consult = "6a19e0c2-0000-4000-8000-000000000008";
+    h.call("setup", 2, "+15550100", ID);
+    h.call("connected", 2, "+15550100", ID);
+    h.intent(Intent::ConsultStart {
+        call_id: ID.into(),
+        number: "1003".into(),
+    });
+    h.call("setup", 1, "1003", consult);
+    h.call("connected", 1, "1003", consult);
+    let fx = h.call("disconnected", 1, "1003", consult);
+    assert!(fx.contains(&Effect::OpenDraft {
+        call_log_id: h.log(consult).id
+    }));
 }

@@ -11,6 +11,7 @@
 //! | `transfer_route` | `auto` (PBX for queue calls, webphone otherwise), `pbx` or `webphone` | `RINGSIDE_TRANSFER_ROUTE` |
 //! | `registration_timeout_s` | seconds before a registration that neither succeeds nor fails is reported (default 20) | `RINGSIDE_REGISTRATION_TIMEOUT_S` |
 //! | `default_region` | ISO 3166 code (`FR`, `GB`) national numbers are read in; none: only `+` numbers are normalised | `RINGSIDE_DEFAULT_REGION` |
+//! | `consult_after_call_work` | `true`: the consultation leg of an attended transfer opens its own after-call form (default `false`: the notes go on the customer's call) | `RINGSIDE_CONSULT_AFTER_CALL_WORK` |
 //! | `locked` | keys users cannot change (system file only) | |
 
 use std::path::{Path, PathBuf};
@@ -83,6 +84,7 @@ struct FileConfig {
     transfer_route: Option<String>,
     registration_timeout_s: Option<u64>,
     default_region: Option<String>,
+    consult_after_call_work: Option<bool>,
     #[serde(default)]
     locked: Vec<String>,
 }
@@ -99,6 +101,7 @@ pub struct Config {
     pub registration_timeout_s: u64,
     /// ISO 3166 alpha-2, upper case, checked.
     pub default_region: Option<String>,
+    pub consult_after_call_work: bool,
     pub locked: Vec<String>,
     /// Problems met while reading the files; shown to the agent, never fatal.
     pub warnings: Vec<String>,
@@ -167,6 +170,7 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let mut warnings = Vec::new();
+        let mut bad_bool: Option<String> = None;
         let sys = read_file(system, &mut warnings);
         let usr = user
             .map(|p| read_file(p, &mut warnings))
@@ -245,6 +249,27 @@ impl Config {
                 })
         })
         .transpose()?;
+        let consult_after_call_work = layer!(
+            "consult_after_call_work",
+            consult_after_call_work,
+            "RINGSIDE_CONSULT_AFTER_CALL_WORK",
+            |e: String| match e.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    bad_bool = Some(e);
+                    false
+                }
+            }
+        )
+        .unwrap_or(false);
+        if let Some(value) = bad_bool {
+            return Err(ConfigError::BadValue {
+                key: "consult_after_call_work",
+                value,
+                expected: "true or false",
+            });
+        }
         if mode == Mode::Live && backend_url.is_none() {
             return Err(ConfigError::NoBackend);
         }
@@ -259,6 +284,7 @@ impl Config {
             transfer_route,
             registration_timeout_s,
             default_region,
+            consult_after_call_work,
             locked,
             warnings,
         })

@@ -255,7 +255,7 @@ impl Workers {
     /// status, is news too). Failures are the point here, so they are posted, not logged.
     pub fn probe(&self) {
         let client = self.client.clone();
-        self.spawn(async move { Some(Done::Probe(client.agent_status().await)) });
+        self.spawn(async move { Some(Done::Probe(client.probe().await)) });
     }
 
     /// What the forms need after sign-in: pause reasons, dispositions, contacts.

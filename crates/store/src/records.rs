@@ -85,7 +85,8 @@ impl Store {
     ) -> Result<Vec<HistoryEntry>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT c.body, d.state,
-                    NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = c.id)
+                    NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = c.id),
+                    CASE WHEN d.state = 'submitted' THEN d.body END
              FROM call_logs c LEFT JOIN drafts d ON d.call_log_id = c.id {filter}"
         ))?;
         let rows = stmt.query_map(params, |r| {
@@ -93,11 +94,12 @@ impl Store {
                 r.get::<_, String>(0)?,
                 r.get::<_, Option<String>>(1)?,
                 r.get::<_, bool>(2)?,
+                r.get::<_, Option<String>>(3)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (body, draft, synced) = row?;
+            let (body, draft, synced, submitted) = row?;
             let draft = draft.map(|s| {
                 if s == "submitted" {
                     DraftState::Submitted
@@ -105,10 +107,27 @@ impl Store {
                     DraftState::Editing
                 }
             });
+            // A draft body that cannot be read loses its preview, never the row.
+            let submitted: Option<CallDraft> =
+                submitted.and_then(|b| serde_json::from_str(&b).ok());
+            let (notes, disposition) = submitted
+                .map(|d| {
+                    let notes = d.notes.trim();
+                    let preview = (!notes.is_empty()).then(|| {
+                        notes
+                            .chars()
+                            .take(ringside_core::ipc::NOTES_PREVIEW_CHARS)
+                            .collect::<String>()
+                    });
+                    (preview, d.disposition)
+                })
+                .unwrap_or_default();
             out.push(HistoryEntry {
                 log: serde_json::from_str(&body)?,
                 draft,
                 synced,
+                notes,
+                disposition,
             });
         }
         Ok(out)
@@ -379,6 +398,15 @@ mod tests {
         let h = s.history_since(0, 10).unwrap();
         assert_eq!(h[0].draft, Some(DraftState::Editing));
         assert!(!h[0].synced, "the create is still queued");
+        assert_eq!(
+            h[0].notes, None,
+            "notes being written are not in the history"
+        );
+        let d = CallDraft {
+            notes: format!("  {}", "n".repeat(500)),
+            disposition: Some("callback".into()),
+            ..d
+        };
         s.submit_draft(&d, 3).unwrap();
         while let Some(item) = s.next_outbox(0).unwrap() {
             s.outbox_done(&item).unwrap();
@@ -386,6 +414,12 @@ mod tests {
         let h = s.history_since(0, 10).unwrap();
         assert_eq!(h[0].draft, Some(DraftState::Submitted));
         assert!(h[0].synced);
+        assert_eq!(
+            h[0].notes.as_deref(),
+            Some("n".repeat(ringside_core::ipc::NOTES_PREVIEW_CHARS).as_str()),
+            "a preview of the submitted notes"
+        );
+        assert_eq!(h[0].disposition.as_deref(), Some("callback"));
         s.set_setting("theme", "dark").unwrap();
         assert_eq!(s.setting("theme").unwrap().as_deref(), Some("dark"));
     }

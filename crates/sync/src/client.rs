@@ -43,6 +43,11 @@ pub enum SyncError {
     /// 2xx with a body we cannot use.
     #[error("unusable backend response: {0}")]
     BadResponse(String),
+    /// The backend address itself is wrong: no request can be made, so it is no outage.
+    #[error(
+        "`{0}` is not a backend address: write it as https://host (http:// only for this computer)"
+    )]
+    BadUrl(String),
 }
 
 impl SyncError {
@@ -64,6 +69,7 @@ impl SyncError {
             Self::Unauthorized => "backend_unauthorized",
             Self::Rejected { .. } => "backend_rejected",
             Self::BadResponse(_) => "backend_bad_response",
+            Self::BadUrl(_) => "backend_url_invalid",
         }
     }
 }
@@ -87,6 +93,9 @@ pub struct Client {
     refresh_token: RwLock<Option<Secret>>,
 }
 
+/// How long [`Client::probe`] waits for an answer.
+pub const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
+
 impl Client {
     /// A client with the timeouts an agent on a poor network needs: 3 s to connect, 10 s for
     /// a whole request.
@@ -95,6 +104,11 @@ impl Client {
     }
 
     pub fn with_timeouts(base_url: &str, connect: Duration, request: Duration) -> Result<Self> {
+        let url = reqwest::Url::parse(base_url.trim())
+            .map_err(|_| SyncError::BadUrl(base_url.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err(SyncError::BadUrl(base_url.to_string()));
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
             .timeout(request)
@@ -102,7 +116,7 @@ impl Client {
             .map_err(|e| SyncError::Offline(e.to_string()))?;
         Ok(Self {
             http,
-            base: base_url.trim_end_matches('/').to_string(),
+            base: base_url.trim().trim_end_matches('/').to_string(),
             token: RwLock::new(None),
             refresh_token: RwLock::new(None),
         })
@@ -137,7 +151,23 @@ impl Client {
         body: Option<&Value>,
         idempotency_key: Option<&str>,
     ) -> Result<T> {
+        self.request_within(method, path, body, idempotency_key, None)
+            .await
+    }
+
+    /// As [`Client::request`], with a whole-request timeout other than the client's.
+    async fn request_within<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+        timeout: Option<Duration>,
+    ) -> Result<T> {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = timeout {
+            req = req.timeout(t);
+        }
         if let Some(token) = self.token.read().ok().and_then(|t| t.clone()) {
             req = req.bearer_auth(token.0);
         }
@@ -281,6 +311,20 @@ impl Client {
             .await
     }
 
+    /// Is the backend there? The agent's status, asked with a short timeout: a backend that
+    /// accepts connections but does not answer (hung, or a dead link) must show as down within
+    /// seconds, not after the 10 s a real write may take.
+    pub async fn probe(&self) -> Result<AgentStatus> {
+        self.request_within(
+            Method::GET,
+            "/api/agent/status",
+            None,
+            None,
+            Some(PROBE_TIMEOUT),
+        )
+        .await
+    }
+
     /// Changes the agent's status; `key` makes a retried change count once.
     pub async fn set_agent_status(&self, status: &AgentStatus, key: &str) -> Result<AgentStatus> {
         let body =
@@ -377,6 +421,31 @@ fn path_segment(s: &str) -> String {
 
 #[cfg(test)]
 mod path_tests {
+    use super::{Client, SyncError};
+
+    #[test]
+    fn a_malformed_address_is_said_to_be_one_not_an_outage() {
+        for bad in [
+            "crm.example.com",
+            "htp://crm.example.com",
+            "https://",
+            "ftp://crm",
+            "",
+        ] {
+            let e = Client::new(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(matches!(e, SyncError::BadUrl(_)), "{bad}: {e}");
+            assert!(!e.is_transient());
+            assert_eq!(e.code(), "backend_url_invalid");
+        }
+        assert!(Client::new(" https://crm.example.com/ ").is_ok());
+        assert_eq!(
+            Client::new("http://127.0.0.1:8080/").unwrap().base_url(),
+            "http://127.0.0.1:8080"
+        );
+    }
+
     #[test]
     fn ids_cannot_escape_their_segment() {
         assert_eq!(super::path_segment("1725446451.35"), "1725446451.35");

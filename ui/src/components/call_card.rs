@@ -205,7 +205,9 @@ pub fn call_card(p: &CallCardProps) -> Html {
                     _ if is_consult => html! { <>
                         <button class="accept" data-action="consult-complete" onclick={intent(|call_id| Intent::ConsultComplete { call_id })}>{ t.complete_transfer }</button>
                         <button data-action="consult-swap" onclick={intent(|call_id| Intent::ConsultSwap { call_id })}>{ t.swap }</button>
-                        <button class="reject" data-action="consult-cancel" onclick={intent(|call_id| Intent::ConsultCancel { call_id })}>{ t.cancel_consult }</button>
+                        <button class="reject" data-action="consult-cancel" onclick={intent(|call_id| Intent::ConsultCancel { call_id })}>
+                            { view::cancel_consult_label(t, log.on_hold, &log.peer) }
+                        </button>
                     </> },
                     _ => html! { <>
                         <button data-action="hold" aria-keyshortcuts="Alt+O" aria-pressed={log.on_hold.to_string()} onclick={hold}>{ if log.on_hold { t.resume } else { t.hold } }</button>
@@ -290,6 +292,8 @@ fn pbx_controls(
             <button data-action="consult-swap" onclick={intent(|call_id| Intent::ConsultSwap { call_id })}>{ t.swap }</button>
             <button data-action="consult-threeway" onclick={intent(|call_id| Intent::ConsultThreeway { call_id })}>{ t.three_way }</button>
         }
-        <button class="reject" data-action="consult-cancel" onclick={intent(|call_id| Intent::ConsultCancel { call_id })}>{ t.cancel_consult }</button>
+        <button class="reject" data-action="consult-cancel" onclick={intent(|call_id| Intent::ConsultCancel { call_id })}>
+            { view::cancel_consult_label(t, pt.talking_to == Some(TalkingTo::Caller), &pt.number) }
+        </button>
     </> }
 }

@@ -6,7 +6,9 @@
 
 use std::rc::Rc;
 
-use ringside_core::{ContactView, Direction, DraftState, HistoryEntry, Intent};
+use ringside_core::{
+    CallStatus, ContactView, Direction, Disposition, DraftState, HistoryEntry, Intent, Language,
+};
 use yew::prelude::*;
 
 use super::{input_value, select_value, Tx};
@@ -20,6 +22,8 @@ pub struct ListsProps {
     pub t: Tx,
     pub history: Rc<Vec<HistoryEntry>>,
     pub contacts: Rc<Vec<ContactView>>,
+    pub dispositions: Rc<Vec<Disposition>>,
+    pub language: Language,
     pub on_intent: Callback<Intent>,
 }
 
@@ -61,7 +65,8 @@ pub fn lists(p: &ListsProps) -> Html {
                     } else {
                         html! { <ul role="tabpanel" aria-labelledby="tab-history">
                             { for rows.into_iter().take(HISTORY_ROWS).map(|r| html! {
-                                <HistoryRow key={r.log.id.clone()} t={t} entry={r.clone()} on_intent={p.on_intent.clone()} />
+                                <HistoryRow key={r.log.id.clone()} t={t} entry={r.clone()} dispositions={p.dispositions.clone()}
+                                    language={p.language} on_intent={p.on_intent.clone()} />
                             }) }
                         </ul> }
                     }
@@ -100,6 +105,8 @@ fn dial(on_intent: &Callback<Intent>, number: &str) -> Callback<MouseEvent> {
 struct HistoryRowProps {
     t: Tx,
     entry: HistoryEntry,
+    dispositions: Rc<Vec<Disposition>>,
+    language: Language,
     on_intent: Callback<Intent>,
 }
 
@@ -108,21 +115,52 @@ fn history_row(p: &HistoryRowProps) -> Html {
     let t = p.t;
     let r = &p.entry;
     let c = &r.log;
-    let (badge, badge_class) = match (r.draft, r.synced) {
-        (Some(DraftState::Editing), _) => (t.notes_open, "warn"),
-        (Some(DraftState::Submitted), false) => (t.notes_waiting, "warn"),
-        (_, true) => (t.synced, "ok"),
-        (None, false) => (t.not_synced, "warn"),
+    // A call still ringing or talking is neither synced nor to be called back yet.
+    let live = matches!(c.status, CallStatus::Ringing | CallStatus::Talking);
+    let (badge, badge_class) = match (live, r.draft, r.synced) {
+        (true, _, _) => (t.in_progress, "ok"),
+        (_, Some(DraftState::Editing), _) => (t.notes_open, "warn"),
+        (_, Some(DraftState::Submitted), false) => (t.notes_waiting, "warn"),
+        (_, _, true) => (t.synced, "ok"),
+        (_, None, false) => (t.not_synced, "warn"),
     };
     let inbound = c.direction == Direction::Inbound;
+    let status = if c.rejected_by_agent && c.status == CallStatus::Missed {
+        t.declined
+    } else {
+        view::status_label(t, c.status, c.direction, false)
+    };
+    let outcome = r.disposition.as_ref().map(|code| {
+        p.dispositions
+            .iter()
+            .find(|d| d.code == *code)
+            .map_or(code.clone(), |d| {
+                d.label_in(p.language.as_str()).to_string()
+            })
+    });
     html! {
-        <li class={classes!("recent-call", c.status.as_str())} data-status={c.status.as_str()} data-direction={if inbound { "inbound" } else { "outbound" }}>
+        <li class={classes!("recent-call", c.status.as_str(), (c.rejected_by_agent && c.status == CallStatus::Missed).then_some("declined"))}
+            data-status={c.status.as_str()} data-direction={if inbound { "inbound" } else { "outbound" }}>
             <span class="dir" aria-label={if inbound { t.inbound } else { t.outbound }}>{ if inbound { "↙" } else { "↗" } }</span>
             <span class="who">{ c.contact_name.clone().unwrap_or_else(|| c.peer.clone()) }</span>
-            <span class="status">{ view::status_label(t, c.status, c.direction, false) }</span>
-            <span class="talk">{ view::timer(c.talk_seconds) }</span>
+            <span class="status">{ status }</span>
+            <span class="talk">
+                <time class="at" datetime={c.started_at_ms.to_string()}>{ view::time_of_day(c.started_at_ms, p.language) }</time>
+                { format!(" · {}", view::timer(c.talk_seconds)) }
+            </span>
             <span class={classes!("badge", badge_class)}>{ badge }</span>
-            <button class="link call-back" data-action="call-back" aria-label={format!("{} {}", t.call_back, c.peer)} onclick={dial(&p.on_intent, &c.peer)}>{ t.call_back }</button>
+            if !live {
+                <button class="link call-back" data-action="call-back" aria-label={format!("{} {}", t.call_back, c.peer)} onclick={dial(&p.on_intent, &c.peer)}>{ t.call_back }</button>
+            }
+            if let Some(to) = &c.transferred_to {
+                <span class="transferred muted">{ t.transferred_to.replace("{n}", to) }</span>
+            }
+            if outcome.is_some() || r.notes.is_some() {
+                <span class="submitted muted">
+                    if let Some(o) = outcome { <strong class="outcome">{ o }</strong> }
+                    if let Some(n) = &r.notes { <span class="notes-preview">{ n.clone() }</span> }
+                </span>
+            }
         </li>
     }
 }

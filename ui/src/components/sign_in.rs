@@ -9,7 +9,7 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use super::{field_value, input_value, Tx};
-use crate::tauri;
+use crate::{tauri, view};
 
 #[derive(Properties, PartialEq)]
 pub struct SignInProps {
@@ -59,7 +59,7 @@ pub fn sign_in(p: &SignInProps) -> Html {
                 <label for="signin-backend">{ t.backend }</label>
                 <input id="signin-backend" value={session.backend_url.clone()} readonly=true />
                 if let Some(e) = error {
-                    <p class="form-error" role="alert" data-code={e.code.clone()}>{ e.message }</p>
+                    <p class="form-error" role="alert" data-code={e.code.clone()}>{ view::sign_in_problem(t, &e, &session.backend_url) }</p>
                 }
                 <button id="signin-submit" type="submit" class="accept" disabled={busy}>
                     { if busy { t.signing_in } else { t.sign_in } }

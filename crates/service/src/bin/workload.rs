@@ -49,6 +49,7 @@ async fn main() {
         transfer_route: Default::default(),
         registration_timeout_s: 20,
         default_region: None,
+        consult_after_call_work: false,
         locked: vec![],
         warnings: vec![],
     };

@@ -77,6 +77,7 @@ impl Core {
         };
         let mut engine = Engine::new();
         engine.set_transfer_route(config.transfer_route);
+        engine.set_consult_after_call_work(config.consult_after_call_work);
         // Checked when the settings were read: a bad code never gets this far.
         engine.set_default_region(
             config

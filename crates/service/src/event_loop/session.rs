@@ -28,19 +28,7 @@ impl Core {
     }
 
     pub(super) fn sign_in_error(&self, e: &SyncError) -> IpcError {
-        match e {
-            SyncError::Unauthorized | SyncError::Rejected { status: 401, .. } => {
-                IpcError::new("bad_credentials", "Wrong username or password.")
-            }
-            SyncError::Offline(_) => IpcError::new(
-                "backend_unreachable",
-                format!(
-                    "Cannot reach the backend at {}. Check the network, or ask IT whether the address is right.",
-                    self.workers.client.base_url()
-                ),
-            ),
-            other => IpcError::new(other.code(), format!("Sign-in failed: {other}")),
-        }
+        sign_in_error(e, self.workers.client.base_url())
     }
 
     /// Everything that follows a successful sign-in, whoever started it.
@@ -189,5 +177,63 @@ impl Core {
             move || client.token(),
             self.workers.socket_events(),
         ));
+    }
+}
+
+/// What the sign-in screen says when the backend at `url` does not let the agent in: what is
+/// wrong, in words that point at the fix (the password, the network, or the address).
+fn sign_in_error(e: &SyncError, url: &str) -> IpcError {
+    match e {
+        SyncError::Unauthorized | SyncError::Rejected { status: 401, .. } => {
+            IpcError::new("bad_credentials", "Wrong username or password.")
+        }
+        SyncError::Offline(_) => IpcError::new(
+            "backend_unreachable",
+            format!(
+                "Cannot reach the backend at {url}. Check the network, or ask IT whether the address is right."
+            ),
+        ),
+        // Something answered, but not a Ringside backend: a web server, a proxy's page.
+        SyncError::Rejected { status: 404 | 405, .. } | SyncError::BadResponse(_) => {
+            IpcError::new(
+                "not_a_ringside_backend",
+                format!(
+                    "{url} answered, but it is not a Ringside backend (it has no sign-in). Ask IT for the right address."
+                ),
+            )
+        }
+        SyncError::BadUrl(_) => IpcError::new(e.code(), e.to_string()),
+        other => IpcError::new(other.code(), format!("Sign-in failed: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_errors_say_what_is_wrong() {
+        let url = "https://crm.example.com";
+        let code = |e: SyncError| sign_in_error(&e, url).code;
+        assert_eq!(code(SyncError::Unauthorized), "bad_credentials");
+        assert_eq!(
+            code(SyncError::Offline("refused".into())),
+            "backend_unreachable"
+        );
+        let not_ours = sign_in_error(
+            &SyncError::Rejected {
+                status: 404,
+                code: "unknown".into(),
+                message: String::new(),
+            },
+            url,
+        );
+        assert_eq!(not_ours.code, "not_a_ringside_backend");
+        assert!(not_ours.message.contains(url), "{}", not_ours.message);
+        assert_eq!(
+            code(SyncError::BadResponse("<html>".into())),
+            "not_a_ringside_backend"
+        );
+        assert_eq!(code(SyncError::BadUrl("crm".into())), "backend_url_invalid");
     }
 }

@@ -27,6 +27,7 @@ pub fn config(profile: &Path, backend_url: &str) -> Config {
         transfer_route: Default::default(),
         registration_timeout_s: 20,
         default_region: None,
+        consult_after_call_work: false,
         locked: vec![],
         warnings: vec![],
     }
