@@ -23,6 +23,41 @@ async fn js(app: &App, script: &str) -> Value {
     app.client.execute(script, vec![]).await.unwrap()
 }
 
+/// Keys pressed wherever the focus is, as on a keyboard.
+async fn press(app: &App, keys: &str) {
+    app.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(keys)
+        .await
+        .unwrap();
+}
+
+/// Puts the value of the JavaScript expression `value` into the field at `css` at once, as a
+/// paste does (typing 100,000 characters through WebDriver would take minutes).
+async fn paste(app: &App, css: &str, value: &str) {
+    js(
+        app,
+        &format!(
+            "const t = document.querySelector(\"{css}\");
+             t.value = {value};
+             t.dispatchEvent(new Event('input', {{ bubbles: true }}));
+             return null;"
+        ),
+    )
+    .await;
+}
+
+/// The focused element's id (or tag), for messages.
+async fn focused(app: &App) -> Value {
+    js(
+        app,
+        "const a = document.activeElement; return a ? (a.id || a.tagName) : null;",
+    )
+    .await
+}
+
 /// The drafts saved in the profile's SQLite file, by call log id.
 fn saved_notes(app: &App) -> std::collections::BTreeMap<String, String> {
     let db = rusqlite::Connection::open(app.profile.join("ringside.db")).unwrap();
@@ -96,13 +131,7 @@ async fn two_open_forms_never_swap_under_the_agent() {
     .await;
     app.wait(".call-card[data-status=ringing]").await;
     let alt_a = format!("{}a{}", char::from(Key::Alt), char::from(Key::Null));
-    app.client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys(&alt_a)
-        .await
-        .unwrap();
+    press(&app, &alt_a).await;
     app.wait(".call-card[data-status=talking]").await;
     let call_id = app
         .attr(".call-card[data-status=talking]", "data-call-id")
@@ -129,13 +158,7 @@ async fn two_open_forms_never_swap_under_the_agent() {
         Some(first.as_str()),
         "a call that ended took the form the agent was typing in"
     );
-    app.client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys(" re-sent")
-        .await
-        .unwrap();
+    press(&app, " re-sent").await;
     app.wait_text(".wrap-up .save-state", |t| t == "Saved on this computer")
         .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -165,14 +188,7 @@ async fn notes_over_the_limit_are_held_back_and_a_refusal_reopens_them() {
     assert_eq!(focused, json!("draft-notes"), "the notes field has focus");
 
     // 100 KB pasted: the form says how much is too much and will not submit.
-    js(
-        &app,
-        "const t = document.querySelector('.wrap-up .draft-notes');
-         t.value = 'x'.repeat(100 * 1024);
-         t.dispatchEvent(new Event('input', { bubbles: true }));
-         return null;",
-    )
-    .await;
+    paste(&app, ".wrap-up .draft-notes", "'x'.repeat(100 * 1024)").await;
     app.wait_text(".wrap-up .notes-left", |t| {
         t.contains("remove 36864 characters")
     })
@@ -183,12 +199,10 @@ async fn notes_over_the_limit_are_held_back_and_a_refusal_reopens_them() {
 
     // Within the contract's limit, but this customer's CRM takes 50 bytes at most.
     backend.set_faults(json!({"notes_max_bytes": 50})).await;
-    js(
+    paste(
         &app,
-        "const t = document.querySelector('.wrap-up .draft-notes');
-         t.value = 'The customer explained the whole billing history in detail.';
-         t.dispatchEvent(new Event('input', { bubbles: true }));
-         return null;",
+        ".wrap-up .draft-notes",
+        "'The customer explained the whole billing history in detail.'",
     )
     .await;
     app.wait_text(".wrap-up .save-state", |t| t == "Saved on this computer")
@@ -300,6 +314,28 @@ async fn the_status_menu_tells_the_truth_and_queues_respect_it() {
     app.close().await;
 }
 
+/// How long after `since` the backend pill said the backend is (`up`) or is not reachable.
+async fn sync_pill_after(app: &App, since: Instant, up: bool) -> Duration {
+    app.wait_text("#sync-state", |t| {
+        if up {
+            t == "Backend connected"
+        } else {
+            t.contains("unreachable")
+        }
+    })
+    .await;
+    since.elapsed()
+}
+
+/// Figures for the notes, not assertions: timings depend on the machine.
+fn report(what: &str, detected: Duration, recovered: Duration) {
+    eprintln!(
+        "backend {what}: outage shown after {} ms, recovery after {} ms",
+        detected.as_millis(),
+        recovered.as_millis()
+    );
+}
+
 /// "12 s after the backend died the header still said 'Backend connected'; when the longer pill
 /// appeared the header wrapped, the page jumped ~90 px under the mouse."
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,24 +354,14 @@ async fn an_outage_shows_within_seconds_and_moves_nothing() {
     // The backend dies: its process is gone, connections refused.
     let died = Instant::now();
     backend.kill();
-    app.wait_text("#sync-state", |t| t.contains("unreachable"))
-        .await;
-    let detected = died.elapsed();
+    let detected = sync_pill_after(&app, died, false).await;
     app.wait(".notice.offline").await;
     let after = js(&app, rects).await;
     app.screenshot("18-outage").await;
     assert_eq!(before, after, "a control moved when the backend went away");
-
     let backend = backend.restart().await;
-    let back = Instant::now();
-    app.wait_text("#sync-state", |t| t == "Backend connected")
-        .await;
-    let recovered = back.elapsed();
-    eprintln!(
-        "backend killed: outage shown after {} ms, restart seen after {} ms (figures, not assertions)",
-        detected.as_millis(),
-        recovered.as_millis()
-    );
+    let recovered = sync_pill_after(&app, Instant::now(), true).await;
+    report("killed", detected, recovered);
 
     // A hung backend (or a dead link) closes nothing: only the socket's heartbeat and the
     // probe's short timeout can tell. The issue's bar: shown within 5 s, recovery within 2 s.
@@ -343,19 +369,10 @@ async fn an_outage_shows_within_seconds_and_moves_nothing() {
         .await;
     let hung = Instant::now();
     backend.freeze(true);
-    app.wait_text("#sync-state", |t| t.contains("unreachable"))
-        .await;
-    let detected = hung.elapsed();
+    let detected = sync_pill_after(&app, hung, false).await;
     backend.freeze(false);
-    let thawed = Instant::now();
-    app.wait_text("#sync-state", |t| t == "Backend connected")
-        .await;
-    let recovered = thawed.elapsed();
-    eprintln!(
-        "backend hung: outage shown after {} ms, recovery after {} ms (figures, not assertions)",
-        detected.as_millis(),
-        recovered.as_millis()
-    );
+    let recovered = sync_pill_after(&app, Instant::now(), true).await;
+    report("hung", detected, recovered);
     assert_eq!(
         js(&app, rects).await,
         before,
@@ -371,14 +388,7 @@ async fn an_outage_shows_within_seconds_and_moves_nothing() {
 async fn numbers_are_dialled_as_people_write_them() {
     let _serial = SERIAL.lock().await;
     let (backend, app) = ready("numbers").await;
-    js(
-        &app,
-        "const t = document.getElementById('dial-number');
-         t.value = '1'.repeat(100000);
-         t.dispatchEvent(new Event('input', { bubbles: true }));
-         return null;",
-    )
-    .await;
+    paste(&app, "#dial-number", "'1'.repeat(100000)").await;
     app.click("#dial-call").await;
     app.wait_text("#dial-error", |t| t.contains("Too long"))
         .await;
@@ -389,14 +399,7 @@ async fn numbers_are_dialled_as_people_write_them() {
     );
 
     // Emptied as a person would select all and delete (100,000 backspaces would take minutes).
-    js(
-        &app,
-        "const t = document.getElementById('dial-number');
-         t.value = '';
-         t.dispatchEvent(new Event('input', { bubbles: true }));
-         return null;",
-    )
-    .await;
+    paste(&app, "#dial-number", "''").await;
     app.type_into("#dial-number", "+33 (0)6 12-34 56 78").await;
     app.click("#dial-call").await;
     app.wait(".call-card").await;
@@ -439,28 +442,12 @@ async fn a_shift_by_keyboard_alone() {
         "document.getElementById('settings-open').focus(); return null;",
     )
     .await;
-    app.client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys(&char::from(Key::Enter).to_string())
-        .await
-        .unwrap();
+    press(&app, &char::from(Key::Enter).to_string()).await;
     app.wait(".modal").await;
     assert!(focus_in(".modal").await, "the dialog took focus");
     for _ in 0..25 {
-        app.client
-            .active_element()
-            .await
-            .unwrap()
-            .send_keys(&char::from(Key::Tab).to_string())
-            .await
-            .unwrap();
-        let now = js(
-            &app,
-            "const a = document.activeElement; return a ? (a.id || a.tagName) : null;",
-        )
-        .await;
+        press(&app, &char::from(Key::Tab).to_string()).await;
+        let now = focused(&app).await;
         assert!(
             focus_in(".modal").await,
             "Tab left the dialog (now on {now})"
@@ -473,30 +460,14 @@ async fn a_shift_by_keyboard_alone() {
         char::from(Key::Null)
     );
     for _ in 0..5 {
-        app.client
-            .active_element()
-            .await
-            .unwrap()
-            .send_keys(&shift_tab)
-            .await
-            .unwrap();
-        let now = js(
-            &app,
-            "const a = document.activeElement; return a ? (a.id || a.tagName) : null;",
-        )
-        .await;
+        press(&app, &shift_tab).await;
+        let now = focused(&app).await;
         assert!(
             focus_in(".modal").await,
             "Shift+Tab left the dialog (now on {now})"
         );
     }
-    app.client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys(&char::from(Key::Escape).to_string())
-        .await
-        .unwrap();
+    press(&app, &char::from(Key::Escape).to_string()).await;
     eventually(5, "the dialog closed", || async {
         (!app.exists(".modal").await).then_some(())
     })
@@ -521,13 +492,7 @@ async fn a_shift_by_keyboard_alone() {
         "document.querySelector('[data-action=hold]').focus(); return null;",
     )
     .await;
-    app.client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys("12#")
-        .await
-        .unwrap();
+    press(&app, "12#").await;
     app.wait_text(".call-card .dtmf-sent", |t| t.ends_with("12#"))
         .await;
     let asked = app.phone_eval("return webphone_api.__sim.log();").await;
@@ -557,13 +522,7 @@ async fn a_shift_by_keyboard_alone() {
         focus_in(".wrap-up .draft-notes").await.then_some(())
     })
     .await;
-    app.client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys("Typed without the mouse")
-        .await
-        .unwrap();
+    press(&app, "Typed without the mouse").await;
     app.wait_text(".wrap-up .save-state", |t| t == "Saved on this computer")
         .await;
     let notes = saved_notes(&app);

@@ -175,26 +175,12 @@ async fn call_log_writes_need_a_key_and_a_valid_body() {
 #[tokio::test]
 async fn pause_reasons_are_listed() {
     let s = common::signed_in().await;
-    let reasons: Value = s
-        .get("/api/agent/pause-reasons")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reasons = s.get_json("/api/agent/pause-reasons").await;
     assert_eq!(
         reasons[0],
         json!({"code": "*01", "reason": "Lunch", "labels": {"fr": "Déjeuner"}})
     );
-    let dispositions: Value = s
-        .get("/api/call-dispositions")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dispositions = s.get_json("/api/call-dispositions").await;
     assert_eq!(
         dispositions[1],
         json!({"code": "callback", "label": "Callback needed", "labels": {"fr": "À rappeler"}})

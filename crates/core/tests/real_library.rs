@@ -173,13 +173,7 @@ fn the_registration_bound_is_configurable() {
 fn attended_completion_never_uses_an_empty_transfer() {
     let mut h = Harness::new();
     let consult = "c-consult";
-    h.call("setup", 2, "1001", ID);
-    h.call("connected", 2, "1001", ID);
-    h.intent(Intent::ConsultStart {
-        call_id: ID.into(),
-        number: "1003".into(),
-    });
-    h.call("setup", 1, "1003", consult);
+    h.consulting(ID, "1001", consult);
     h.call("connected", 1, "1003", consult);
     let fx = h.intent(Intent::ConsultComplete {
         call_id: consult.into(),

@@ -598,13 +598,7 @@ fn attended_transfer_consults_then_completes() {
 fn attended_transfer_cancelled_resumes_the_caller() {
     let mut h = Harness::new();
     let consult = "6a19e0c2-0000-4000-8000-000000000007";
-    h.call("setup", 2, "+15550100", ID);
-    h.call("connected", 2, "+15550100", ID);
-    h.intent(Intent::ConsultStart {
-        call_id: ID.into(),
-        number: "1003".into(),
-    });
-    h.call("setup", 1, "1003", consult);
+    h.consulting(ID, "+15550100", consult);
     let fx = h.intent(Intent::ConsultCancel {
         call_id: consult.into(),
     });
@@ -692,13 +686,7 @@ fn policy_can_give_a_consultation_leg_its_own_form() {
     let mut h = Harness::new();
     h.engine.set_consult_after_call_work(true);
     let consult = "6a19e0c2-0000-4000-8000-000000000008";
-    h.call("setup", 2, "+15550100", ID);
-    h.call("connected", 2, "+15550100", ID);
-    h.intent(Intent::ConsultStart {
-        call_id: ID.into(),
-        number: "1003".into(),
-    });
-    h.call("setup", 1, "1003", consult);
+    h.consulting(ID, "+15550100", consult);
     h.call("connected", 1, "1003", consult);
     let fx = h.call("disconnected", 1, "1003", consult);
     assert!(fx.contains(&Effect::OpenDraft {

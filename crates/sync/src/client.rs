@@ -376,6 +376,12 @@ impl Client {
             .await
     }
 
+    /// The agent's drafts as the backend holds them (support tools and tests).
+    pub async fn call_drafts(&self) -> Result<Vec<Value>> {
+        self.request(Method::GET, "/api/call-drafts", None, None)
+            .await
+    }
+
     /// Sends one outbox item with its idempotency key.
     #[instrument(skip(self, item), fields(entity = ?item.entity, id = %item.entity_id, op = ?item.op), err(Debug))]
     pub async fn send(&self, item: &OutboxItem) -> Result<()> {

@@ -204,14 +204,6 @@ async fn notes_the_backend_refuses_open_again_with_its_reason_and_go_once_correc
     let report = drain(&mut s.store, &s.client, now).await.unwrap();
     assert_eq!((report.sent, report.failed), (1, 0), "{report:?}");
     assert!(s.store.open_drafts().unwrap().is_empty());
-    let drafts: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/call-drafts", s.backend.base_url()))
-        .bearer_auth(s.client.token().unwrap().0)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let drafts = s.client.call_drafts().await.unwrap();
     assert_eq!(drafts[0]["notes"], "short");
 }

@@ -111,6 +111,11 @@ impl SignedIn {
             .bearer_auth(&self.token)
     }
 
+    /// `GET {path}` with the session's bearer token; the body as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).send().await.unwrap().json().await.unwrap()
+    }
+
     /// `POST {path}` with the session's bearer token.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.http

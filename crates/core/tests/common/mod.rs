@@ -121,6 +121,18 @@ impl Harness {
         self.input(Input::User(intent))
     }
 
+    /// An inbound call `id` from `caller`, answered, then an attended transfer's consultation
+    /// `consult` to 1003 by the webphone, ringing.
+    pub fn consulting(&mut self, id: &str, caller: &str, consult: &str) {
+        self.call("setup", 2, caller, id);
+        self.call("connected", 2, caller, id);
+        self.intent(Intent::ConsultStart {
+            call_id: id.into(),
+            number: "1003".into(),
+        });
+        self.call("setup", 1, "1003", consult);
+    }
+
     pub fn log(&self, call_id: &str) -> CallLog {
         self.engine
             .call_logs()
