@@ -60,6 +60,9 @@ pub fn run(args: &[String]) -> i32 {
     if let Some(p) = profile {
         config.profile_dir = p.into();
     }
+    // The profile holds customer data: owner-only before the first log line lands in it. A
+    // failure here is reported by the core, which tries again and cannot start without it.
+    let _ = ringside_service::secure_profile(&config.profile_dir);
     let _log_guard = logs::init(&config.profile_dir);
     info!(profile = %config.profile_dir.display(), mode = ?config.mode, webphone = ?config.webphone, "starting Ringside");
     let source: WebphoneSource = config.webphone.clone();

@@ -123,7 +123,7 @@ pub async fn subscribe(app: AppHandle, updates: Channel<SnapshotDelta>) -> Resul
 }
 
 #[tauri::command]
-#[instrument(skip(app), err(Debug))]
+#[instrument(skip(app, intent), fields(intent = ?intent.for_logs()), err(Debug))]
 pub async fn intent(app: AppHandle, intent: Intent) -> Result<(), IpcError> {
     core(&app)?.intent(intent).await
 }

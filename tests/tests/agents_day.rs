@@ -530,5 +530,30 @@ async fn a_shift_by_keyboard_alone() {
         notes.values().next().map(String::as_str),
         Some("Typed without the mouse")
     );
+    // Tab to Submit (through outcome, follow-up date and tags) and press Enter.
+    let mut on_submit = false;
+    for _ in 0..12 {
+        press(&app, &char::from(Key::Tab).to_string()).await;
+        let action = js(
+            &app,
+            "return document.activeElement.dataset.action || null;",
+        )
+        .await;
+        if action == json!("submit-draft") {
+            on_submit = true;
+            break;
+        }
+    }
+    assert!(
+        on_submit,
+        "Tab never reached Submit (last on {})",
+        focused(&app).await
+    );
+    press(&app, &char::from(Key::Enter).to_string()).await;
+    app.wait(".notice[data-code=draft_submitted]").await;
+    eventually(5, "the form gone", || async {
+        (!app.exists(".wrap-up").await).then_some(())
+    })
+    .await;
     app.close().await;
 }

@@ -241,7 +241,7 @@ pub fn app() -> Html {
                 }
                 if let Some(n) = notice {
                     <div class="notice" role="alert" data-code={n.code.clone()}>
-                        <span>{ n.message.clone() }</span>
+                        <span>{ view::notice_text(t, &n) }</span>
                         <button class="link" onclick={dismiss}>{ t.dismiss }</button>
                     </div>
                 }

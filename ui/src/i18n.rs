@@ -151,8 +151,9 @@ pub struct Texts {
     pub declined: &'static str,
     /// "{n}": the number.
     pub transferred_to: &'static str,
-    /// "{status}": the status the backend still has.
-    pub status_refused: &'static str,
+    pub status_not_changed: &'static str,
+    pub queue_not_offered: &'static str,
+    pub draft_over_limits: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -303,7 +304,9 @@ pub const EN: Texts = Texts {
     drop_consult: "Hang up on {n}",
     declined: "Declined",
     transferred_to: "Transferred to {n}",
-    status_refused: "Your status was not changed: it is still {status}.",
+    status_not_changed: "Your status was not changed: the backend did not answer. The menu shows the status it still has; try again when it is back.",
+    queue_not_offered: "The queue did not offer you the call: you are paused or logged out. Set your status to Available to receive queue calls.",
+    draft_over_limits: "These notes are over the CRM's limits: shorten them, or use fewer tags, to submit.",
 };
 
 pub const FR: Texts = Texts {
@@ -454,7 +457,9 @@ pub const FR: Texts = Texts {
     drop_consult: "Raccrocher avec {n}",
     declined: "Refusé",
     transferred_to: "Transféré au {n}",
-    status_refused: "Votre statut n'a pas changé : il est toujours « {status} ».",
+    status_not_changed: "Votre statut n'a pas changé : le serveur n'a pas répondu. Le menu montre le statut qu'il a toujours ; réessayez à son retour.",
+    queue_not_offered: "La file ne vous a pas proposé l'appel : vous êtes en pause ou hors ligne. Passez en « Disponible » pour recevoir les appels des files.",
+    draft_over_limits: "Ces notes dépassent les limites du CRM : raccourcissez-les, ou mettez moins d'étiquettes, pour les envoyer.",
 };
 
 pub fn texts(lang: Language) -> &'static Texts {

@@ -89,6 +89,17 @@ pub fn sign_in_problem(t: &Texts, e: &IpcError, url: &str) -> String {
     text.replace("{url}", url)
 }
 
+/// A notice in the agent's language when the UI has words for it (the ones an agent meets in
+/// a normal day); anything else as the core wrote it, which support can search for.
+pub fn notice_text(t: &Texts, e: &IpcError) -> String {
+    match e.code.as_str() {
+        "agent_not_available" => t.queue_not_offered.to_string(),
+        "status_not_changed" => t.status_not_changed.to_string(),
+        "notes_too_long" | "too_many_tags" | "tag_too_long" => t.draft_over_limits.to_string(),
+        _ => e.message.clone(),
+    }
+}
+
 /// Ending a consultation: "Back to the caller" while the agent is with the colleague; once
 /// they are back with the caller (after a swap), it only drops the colleague, and says so.
 pub fn cancel_consult_label(t: &Texts, with_caller: bool, colleague: &str) -> String {
@@ -374,6 +385,14 @@ mod tests {
         assert!(sign_in_problem(&FR, &e("not_a_ringside_backend"), url).contains(url));
         assert!(sign_in_problem(&FR, &e("backend_unreachable"), url).starts_with("Impossible"));
         assert_eq!(sign_in_problem(&FR, &e("something_new"), url), "core text");
+    }
+
+    #[test]
+    fn everyday_notices_are_in_the_agents_language() {
+        let e = |code: &str| IpcError::new(code, "core text");
+        assert!(notice_text(&FR, &e("agent_not_available")).contains("Disponible"));
+        assert!(notice_text(&EN, &e("status_not_changed")).contains("not changed"));
+        assert_eq!(notice_text(&FR, &e("webphone_failed")), "core text");
     }
 
     #[test]

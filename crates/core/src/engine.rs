@@ -141,6 +141,20 @@ pub enum Intent {
     },
 }
 
+impl Intent {
+    /// The intent as logs may show it: tones as how many, never which (callers key in card
+    /// numbers and PINs). Everything else as it is.
+    pub fn for_logs(&self) -> Intent {
+        match self {
+            Self::Dtmf { call_id, digits } => Self::Dtmf {
+                call_id: call_id.clone(),
+                digits: "•".repeat(digits.chars().count()),
+            },
+            other => other.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Input {
     Phone(RawPhoneEvent),

@@ -28,6 +28,48 @@ pub struct JournalLine {
 
 pub const INTENT_KIND: &str = "intent";
 
+/// Keeps card numbers and PINs that callers are asked to key in out of the journal: the tones
+/// an agent sends are recorded as how many were sent, never which. Both places they appear
+/// are masked: the agent's `dtmf` intent (`digits`) and the library's own echo of it
+/// (`EVENT,Send DTMF 12#`, recorded from the real library). Support sees that tones went and
+/// how many, which is what a replay and a dispute need.
+pub fn mask_dtmf(line: &mut JournalLine) {
+    if line.kind == INTENT_KIND {
+        if let Some(intent) = line.args.first_mut().and_then(Value::as_object_mut) {
+            if intent.get("intent").and_then(Value::as_str) == Some("dtmf") {
+                let count = intent
+                    .get("digits")
+                    .and_then(Value::as_str)
+                    .map_or(0, |d| d.chars().count());
+                intent.insert("digits".into(), Value::String(masked(count)));
+            }
+        }
+        return;
+    }
+    // Tones the library heard (`onDTMF`): every argument that is tones only.
+    let heard = line.kind == "dtmf";
+    for arg in &mut line.args {
+        if let Some(text) = arg.as_str() {
+            let tones_only = !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'));
+            if heard && tones_only {
+                *arg = Value::String(masked(text.chars().count()));
+            } else if let Some(at) = text.find("Send DTMF ") {
+                let head = &text[..at + "Send DTMF ".len()];
+                let count = text[head.len()..].trim().chars().count();
+                *arg = Value::String(format!("{head}{}", masked(count)));
+            }
+        }
+    }
+}
+
+/// `count` tones, none of them said: `•••`.
+fn masked(count: usize) -> String {
+    "•".repeat(count)
+}
+
 impl JournalLine {
     pub fn to_input(&self) -> Option<Input> {
         if self.kind == INTENT_KIND {
@@ -168,4 +210,58 @@ pub fn replay(text: &str, extension: Option<&str>) -> ReplayOutcome {
         .map(CallSummary::from)
         .collect();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tones_are_journaled_as_a_count_never_as_digits() {
+        let mut intent = JournalLine {
+            t_ms: 1,
+            agent: "1002".into(),
+            kind: INTENT_KIND.into(),
+            args: vec![
+                serde_json::json!({"intent": "dtmf", "call_id": "c", "digits": "4970123412341234"}),
+            ],
+        };
+        mask_dtmf(&mut intent);
+        assert_eq!(intent.args[0]["digits"], "••••••••••••••••");
+        assert_eq!(intent.args[0]["call_id"], "c");
+        // Still an intent a replay can read.
+        assert!(intent.to_input().is_some());
+        let mut echo = JournalLine {
+            t_ms: 2,
+            agent: "1001".into(),
+            kind: "event".into(),
+            args: vec![
+                serde_json::json!("event"),
+                serde_json::json!("EVENT,Send DTMF 12#"),
+                Value::Null,
+            ],
+        };
+        mask_dtmf(&mut echo);
+        assert_eq!(echo.args[1], "EVENT,Send DTMF •••");
+        let mut other = JournalLine {
+            t_ms: 3,
+            agent: "1001".into(),
+            kind: INTENT_KIND.into(),
+            args: vec![serde_json::json!({"intent": "dial", "number": "1003"})],
+        };
+        let before = other.clone();
+        mask_dtmf(&mut other);
+        assert_eq!(other, before, "only tones are masked");
+        let mut heard = JournalLine {
+            t_ms: 4,
+            agent: "1001".into(),
+            kind: "dtmf".into(),
+            args: vec![serde_json::json!("1234"), serde_json::json!(1)],
+        };
+        mask_dtmf(&mut heard);
+        assert_eq!(
+            heard.args,
+            vec![serde_json::json!("••••"), serde_json::json!(1)]
+        );
+    }
 }

@@ -17,6 +17,115 @@ pub struct RawPhoneEvent {
     pub args: Vec<Value>,
 }
 
+/// What the webphone window may hand the core, and how fast. That window runs the vendor's
+/// script (and, through it, anything injected into it), so its one ingress is treated as
+/// untrusted input: it cannot pass itself off as the agent (`intent` lines come only from the
+/// core), cannot flood the journal, and cannot exhaust memory with one giant callback. The
+/// real library sends a few callbacks a second and a handful of short arguments each.
+#[derive(Debug, Clone)]
+pub struct Ingress {
+    tokens: f64,
+    last_ms: u64,
+    /// Callbacks refused since the last report, by reason.
+    pub refused: u64,
+}
+
+/// Why a callback from the webphone window was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IngressError {
+    #[error("`{0}` is not a webphone callback (intents come only from the agent's window)")]
+    ForgedKind(String),
+    #[error("webphone callback too large ({0})")]
+    TooLarge(&'static str),
+    #[error("webphone callbacks arrive faster than {per_s} a second; this one was dropped", per_s = INGRESS_PER_S)]
+    TooFast,
+}
+
+impl IngressError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ForgedKind(_) => "phone_event_forged",
+            Self::TooLarge(_) => "phone_event_too_large",
+            Self::TooFast => "phone_event_too_fast",
+        }
+    }
+}
+
+/// At most this many arguments, bytes in one string argument, and bytes in all of them.
+pub const INGRESS_MAX_ARGS: usize = 16;
+pub const INGRESS_MAX_STRING: usize = 8 * 1024;
+pub const INGRESS_MAX_BYTES: usize = 64 * 1024;
+/// Sustained rate and burst: far above the library's few a second, so that a real burst (a
+/// reconnect replaying several calls' events) is never cut.
+pub const INGRESS_PER_S: u64 = 500;
+pub const INGRESS_BURST: u64 = 1000;
+
+impl Default for Ingress {
+    fn default() -> Self {
+        Self {
+            tokens: INGRESS_BURST as f64,
+            last_ms: 0,
+            refused: 0,
+        }
+    }
+}
+
+impl Ingress {
+    /// Takes `raw` at monotonic time `now_ms`, or says why not (and counts it).
+    pub fn admit(&mut self, raw: &RawPhoneEvent, now_ms: u64) -> Result<(), IngressError> {
+        let verdict = Self::check(raw).and_then(|()| self.take_token(now_ms));
+        if verdict.is_err() {
+            self.refused += 1;
+        }
+        verdict
+    }
+
+    fn check(raw: &RawPhoneEvent) -> Result<(), IngressError> {
+        let kind_ok = !raw.kind.is_empty()
+            && raw.kind.len() <= 32
+            && raw
+                .kind
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if raw.kind == crate::journal::INTENT_KIND || !kind_ok {
+            return Err(IngressError::ForgedKind(
+                raw.kind.chars().take(32).collect(),
+            ));
+        }
+        if raw.args.len() > INGRESS_MAX_ARGS {
+            return Err(IngressError::TooLarge("too many arguments"));
+        }
+        let mut total = 0usize;
+        for arg in &raw.args {
+            let bytes = match arg {
+                Value::String(s) => {
+                    if s.len() > INGRESS_MAX_STRING {
+                        return Err(IngressError::TooLarge("an argument is too long"));
+                    }
+                    s.len()
+                }
+                other => other.to_string().len(),
+            };
+            total += bytes;
+            if total > INGRESS_MAX_BYTES {
+                return Err(IngressError::TooLarge("too many bytes in all"));
+            }
+        }
+        Ok(())
+    }
+
+    fn take_token(&mut self, now_ms: u64) -> Result<(), IngressError> {
+        let elapsed = now_ms.saturating_sub(self.last_ms) as f64 / 1000.0;
+        self.last_ms = now_ms.max(self.last_ms);
+        self.tokens = (self.tokens + elapsed * INGRESS_PER_S as f64).min(INGRESS_BURST as f64);
+        if self.tokens < 1.0 {
+            return Err(IngressError::TooFast);
+        }
+        self.tokens -= 1.0;
+        Ok(())
+    }
+}
+
 impl RawPhoneEvent {
     pub fn new(kind: impl Into<String>, args: Vec<Value>) -> Self {
         Self {
@@ -349,6 +458,61 @@ impl Args<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_webphone_window_cannot_pass_for_the_agent_or_flood_the_core() {
+        let mut ingress = Ingress::default();
+        let ok = RawPhoneEvent::new("call", vec![json!("connected"), json!(1), json!("1001")]);
+        assert_eq!(ingress.admit(&ok, 0), Ok(()));
+        for kind in [
+            "intent",
+            "",
+            "call\n{\"kind\":\"intent\"}",
+            "x".repeat(40).as_str(),
+        ] {
+            let forged =
+                RawPhoneEvent::new(kind, vec![json!({"intent": "dial", "number": "0900"})]);
+            assert_eq!(
+                ingress.admit(&forged, 0).unwrap_err().code(),
+                "phone_event_forged"
+            );
+        }
+        let many = RawPhoneEvent::new("call", vec![json!(1); INGRESS_MAX_ARGS + 1]);
+        assert_eq!(
+            ingress.admit(&many, 0).unwrap_err().code(),
+            "phone_event_too_large"
+        );
+        let long = RawPhoneEvent::new("event", vec![json!("x".repeat(INGRESS_MAX_STRING + 1))]);
+        assert_eq!(
+            ingress.admit(&long, 0).unwrap_err().code(),
+            "phone_event_too_large"
+        );
+        let wide = RawPhoneEvent::new("event", vec![json!("x".repeat(INGRESS_MAX_STRING)); 9]);
+        assert_eq!(
+            ingress.admit(&wide, 0).unwrap_err().code(),
+            "phone_event_too_large"
+        );
+        assert_eq!(ingress.refused, 7);
+    }
+
+    #[test]
+    fn a_burst_passes_a_flood_does_not_and_the_rate_recovers() {
+        let mut ingress = Ingress::default();
+        let ev = RawPhoneEvent::new("call", vec![json!("ringing")]);
+        // 2,000 callbacks in 2.2 s (the bench's burst, at its fastest measured): all taken.
+        let taken = (0..2000u64)
+            .filter(|i| ingress.admit(&ev, i * 11 / 10).is_ok())
+            .count();
+        assert_eq!(taken, 2000);
+        // 10,000 more at once: the bucket runs dry.
+        let mut flood = Ingress::default();
+        let taken = (0..10_000).filter(|_| flood.admit(&ev, 0).is_ok()).count();
+        assert_eq!(taken, INGRESS_BURST as usize);
+        assert_eq!(flood.admit(&ev, 0), Err(IngressError::TooFast));
+        // A second later, the sustained rate is back.
+        assert_eq!(flood.admit(&ev, 1000), Ok(()));
+    }
+
     use super::*;
     use serde_json::json;
 

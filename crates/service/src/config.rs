@@ -12,6 +12,7 @@
 //! | `registration_timeout_s` | seconds before a registration that neither succeeds nor fails is reported (default 20) | `RINGSIDE_REGISTRATION_TIMEOUT_S` |
 //! | `default_region` | ISO 3166 code (`FR`, `GB`) national numbers are read in; none: only `+` numbers are normalised | `RINGSIDE_DEFAULT_REGION` |
 //! | `consult_after_call_work` | `true`: the consultation leg of an attended transfer opens its own after-call form (default `false`: the notes go on the customer's call) | `RINGSIDE_CONSULT_AFTER_CALL_WORK` |
+//! | `journal_dtmf_digits` | `true`: the journal keeps the tones sent during calls (default `false`: how many, never which; callers key in card numbers and PINs) | `RINGSIDE_JOURNAL_DTMF_DIGITS` |
 //! | `locked` | keys users cannot change (system file only) | |
 
 use std::path::{Path, PathBuf};
@@ -85,6 +86,7 @@ struct FileConfig {
     registration_timeout_s: Option<u64>,
     default_region: Option<String>,
     consult_after_call_work: Option<bool>,
+    journal_dtmf_digits: Option<bool>,
     #[serde(default)]
     locked: Vec<String>,
 }
@@ -102,6 +104,8 @@ pub struct Config {
     /// ISO 3166 alpha-2, upper case, checked.
     pub default_region: Option<String>,
     pub consult_after_call_work: bool,
+    /// The journal keeps the tones an agent sends (default: only how many).
+    pub journal_dtmf_digits: bool,
     pub locked: Vec<String>,
     /// Problems met while reading the files; shown to the agent, never fatal.
     pub warnings: Vec<String>,
@@ -170,7 +174,7 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let mut warnings = Vec::new();
-        let mut bad_bool: Option<String> = None;
+        let mut bad_flag: Option<ConfigError> = None;
         let sys = read_file(system, &mut warnings);
         let usr = user
             .map(|p| read_file(p, &mut warnings))
@@ -253,22 +257,18 @@ impl Config {
             "consult_after_call_work",
             consult_after_call_work,
             "RINGSIDE_CONSULT_AFTER_CALL_WORK",
-            |e: String| match e.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    bad_bool = Some(e);
-                    false
-                }
-            }
+            |e: String| flag("consult_after_call_work", &e, &mut bad_flag)
         )
         .unwrap_or(false);
-        if let Some(value) = bad_bool {
-            return Err(ConfigError::BadValue {
-                key: "consult_after_call_work",
-                value,
-                expected: "true or false",
-            });
+        let journal_dtmf_digits = layer!(
+            "journal_dtmf_digits",
+            journal_dtmf_digits,
+            "RINGSIDE_JOURNAL_DTMF_DIGITS",
+            |e: String| flag("journal_dtmf_digits", &e, &mut bad_flag)
+        )
+        .unwrap_or(false);
+        if let Some(e) = bad_flag {
+            return Err(e);
         }
         if mode == Mode::Live && backend_url.is_none() {
             return Err(ConfigError::NoBackend);
@@ -285,9 +285,27 @@ impl Config {
             registration_timeout_s,
             default_region,
             consult_after_call_work,
+            journal_dtmf_digits,
             locked,
             warnings,
         })
+    }
+}
+
+/// A yes/no setting from the environment; a value that is neither is an error, recorded in
+/// `bad` (the first one wins), never a silent default.
+fn flag(key: &'static str, value: &str, bad: &mut Option<ConfigError>) -> bool {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => true,
+        "false" | "0" | "no" => false,
+        _ => {
+            bad.get_or_insert(ConfigError::BadValue {
+                key,
+                value: value.to_string(),
+                expected: "true or false",
+            });
+            false
+        }
     }
 }
 
@@ -313,6 +331,13 @@ pub fn save_user_value(key: &str, value: &str) -> Result<(), String> {
     // Write aside, then rename: a crash never leaves half a config file.
     let tmp = path.with_extension("toml.tmp");
     std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    // The agent's own settings: nobody else's to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("{}: {e}", tmp.display()))?;
+    }
     std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -402,6 +427,30 @@ mod tests {
         assert_eq!(Config::resolve(&sys, None, &env).unwrap().mode, Mode::Live);
         std::fs::write(&sys, "mode = \"production\"\n").unwrap();
         assert!(Config::resolve(&sys, None, &env).is_err());
+    }
+
+    #[test]
+    fn flags_are_yes_or_no_and_nothing_else() {
+        let env_with = |value: &'static str| {
+            move |k: &str| match k {
+                "RINGSIDE_JOURNAL_DTMF_DIGITS" => Some(value.to_string()),
+                "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
+                _ => None,
+            }
+        };
+        let resolve = |v| Config::resolve(Path::new("/nonexistent"), None, &env_with(v));
+        assert!(resolve("TRUE").unwrap().journal_dtmf_digits);
+        assert!(!resolve("0").unwrap().journal_dtmf_digits);
+        let e = resolve("sometimes").unwrap_err();
+        assert!(e.to_string().contains("journal_dtmf_digits"), "{e}");
+        let c = Config::resolve(Path::new("/nonexistent"), None, &|k: &str| {
+            (k == "RINGSIDE_PROFILE_DIR").then(|| "/tmp/p".to_string())
+        })
+        .unwrap();
+        assert!(
+            !c.journal_dtmf_digits && !c.consult_after_call_work,
+            "both off by default"
+        );
     }
 
     #[test]

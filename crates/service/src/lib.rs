@@ -58,6 +58,7 @@ use tracing::info;
 
 pub use config::{Config, Mode, WebphoneSource};
 pub use handle::Handle;
+pub use ringside_store::profile::secure as secure_profile;
 
 /// Where snapshot deltas go (the main window's channel). Returns `false` once the receiver is
 /// gone; the loop then stops sending until the next subscription.

@@ -207,12 +207,10 @@ impl Workers {
                     }
                 }
             }
-            let (code, msg) = last
-                .map(|e| (e.code(), e.to_string()))
-                .unwrap_or(("backend_unreachable", String::new()));
+            let msg = last.map(|e| e.to_string()).unwrap_or_default();
             Some(Done::StatusApplied {
                 result: Err(IpcError::new(
-                    code,
+                    "status_not_changed",
                     format!("Your status was not changed: the backend did not answer ({msg})."),
                 )),
                 reply,

@@ -8,11 +8,13 @@
 //! - [`db`]: opening (WAL, integrity check, corrupt files moved aside), migrations.
 //! - [`records`]: call logs and after-call drafts.
 //! - [`outbox`]: pending writes for the backend, their order, retries and idempotency keys.
+//! - [`profile`]: the profile folder made owner-only.
 //! - [`journal`]: the rotating JSON Lines journal of raw webphone callbacks, secrets redacted.
 
 pub mod db;
 pub mod journal;
 pub mod outbox;
+pub mod profile;
 pub mod records;
 
 pub use db::{OpenReport, Store};

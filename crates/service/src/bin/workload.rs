@@ -50,6 +50,7 @@ async fn main() {
         registration_timeout_s: 20,
         default_region: None,
         consult_after_call_work: false,
+        journal_dtmf_digits: false,
         locked: vec![],
         warnings: vec![],
     };

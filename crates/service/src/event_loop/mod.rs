@@ -85,6 +85,9 @@ pub(crate) struct Core {
     drain_paused_until: i64,
     /// A reachability probe is out ([`Core::probe_backend`]).
     probing: bool,
+    /// The webphone window's one way in, bounded ([`ringside_core::phone::Ingress`]).
+    ingress: ringside_core::phone::Ingress,
+    ingress_reported_ms: u64,
     reauthenticating: bool,
 }
 
@@ -143,8 +146,7 @@ impl Core {
     fn on_msg(&mut self, msg: Msg) {
         match msg {
             Msg::Phone { kind, args, reply } => {
-                self.phone_event(kind, args);
-                let _ = reply.send(Ok(()));
+                let _ = reply.send(self.phone_event(kind, args));
             }
             Msg::Intent { intent, reply } => {
                 if let Ok(v) = serde_json::to_value(&intent) {
@@ -268,9 +270,20 @@ impl Core {
         }
     }
 
-    /// A raw webphone callback from the bridge: journaled first, then handled.
-    fn phone_event(&mut self, kind: String, args: Vec<Value>) {
+    /// A raw webphone callback from the bridge: checked (that window runs the vendor's
+    /// script), journaled, then handled.
+    fn phone_event(&mut self, kind: String, args: Vec<Value>) -> Result<(), IpcError> {
         let raw = RawPhoneEvent::new(kind, args);
+        let now = self.clock().mono_ms;
+        if let Err(e) = self.ingress.admit(&raw, now) {
+            // Reported, at most once a second with a count, never journaled.
+            if now.saturating_sub(self.ingress_reported_ms) >= 1000 {
+                warn!(error = %e, refused = self.ingress.refused, "webphone callbacks refused");
+                self.ingress.refused = 0;
+                self.ingress_reported_ms = now;
+            }
+            return Err(IpcError::new(e.code(), e.to_string()));
+        }
         self.journal(&raw.kind, &raw.args);
         match raw.kind.as_str() {
             "bridge_error" => {
@@ -297,16 +310,20 @@ impl Core {
             }
             _ => self.handle_logged(Input::Phone(raw)),
         }
+        Ok(())
     }
 
     fn journal(&mut self, kind: &str, args: &[Value]) {
         if let Some(j) = &mut self.journal {
-            let line = JournalLine {
+            let mut line = JournalLine {
                 t_ms: wall_ms(),
                 agent: self.extension.clone(),
                 kind: kind.to_string(),
                 args: args.to_vec(),
             };
+            if !self.config.journal_dtmf_digits {
+                ringside_core::journal::mask_dtmf(&mut line);
+            }
             if let Err(e) = j.append(&line) {
                 warn!(error = %e, "journal append failed");
             }

@@ -23,6 +23,14 @@ impl Core {
     pub async fn open(
         config: Config,
     ) -> Result<(Self, mpsc::UnboundedReceiver<Done>), ServiceError> {
+        // Owner-only before anything is written in it (the shell does it too, before its
+        // logs; a headless core has no shell).
+        ringside_store::profile::secure(&config.profile_dir).map_err(|source| {
+            ringside_store::StoreError::ProfileDir {
+                path: config.profile_dir.display().to_string(),
+                source,
+            }
+        })?;
         let (mut store, report) = Store::open(&config.profile_dir.join("ringside.db"), wall_ms())?;
         let mut notice = report.moved_aside.map(|aside| {
             IpcError::new(
@@ -143,6 +151,8 @@ impl Core {
             draining: false,
             drain_paused_until: 0,
             probing: false,
+            ingress: Default::default(),
+            ingress_reported_ms: 0,
             reauthenticating: false,
             config,
         };

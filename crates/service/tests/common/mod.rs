@@ -28,6 +28,7 @@ pub fn config(profile: &Path, backend_url: &str) -> Config {
         registration_timeout_s: 20,
         default_region: None,
         consult_after_call_work: false,
+        journal_dtmf_digits: false,
         locked: vec![],
         warnings: vec![],
     }
