@@ -43,6 +43,27 @@ pub fn draft_form(p: &DraftFormProps) -> Html {
     let saved = use_state(|| true);
     let submitting = use_state(|| false);
     let notes_ref = use_node_ref();
+    let disposition_ref = use_node_ref();
+    let tags_ref = use_node_ref();
+    // WebKitGTK's date field keeps Tab inside its day/month/year parts for ever (seen with the
+    // keyboard-only e2e test): Tab and Shift+Tab leave it for the next and previous fields.
+    let date_keys = {
+        let (disposition_ref, tags_ref) = (disposition_ref.clone(), tags_ref.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() != "Tab" {
+                return;
+            }
+            let next = if e.shift_key() {
+                &disposition_ref
+            } else {
+                &tags_ref
+            };
+            if let Some(el) = next.cast::<HtmlElement>() {
+                e.prevent_default();
+                let _ = el.focus();
+            }
+        })
+    };
     // Just hung up: the notes are where the agent types next, unless they are already typing
     // somewhere else (a form field, the dial pad).
     {
@@ -212,7 +233,7 @@ pub fn draft_form(p: &DraftFormProps) -> Html {
             <div class="grid3">
                 <div>
                     <label for={format!("disp-{id}")}>{ t.disposition }</label>
-                    <select id={format!("disp-{id}")} class="draft-disposition" onchange={on_disposition}>
+                    <select id={format!("disp-{id}")} ref={disposition_ref} class="draft-disposition" onchange={on_disposition}>
                         <option value="" selected={draft.disposition.is_none()}>{ t.choose }</option>
                         { for p.dispositions.iter().map(|d| html! {
                             <option value={d.code.clone()} selected={draft.disposition.as_deref() == Some(d.code.as_str())}>{ d.label_in(p.language.as_str()).to_string() }</option>
@@ -221,11 +242,11 @@ pub fn draft_form(p: &DraftFormProps) -> Html {
                 </div>
                 <div>
                     <label for={format!("follow-{id}")}>{ t.follow_up }</label>
-                    <input id={format!("follow-{id}")} class="draft-follow-up" type="date" value={draft.follow_up.clone().unwrap_or_default()} oninput={on_follow_up} />
+                    <input id={format!("follow-{id}")} class="draft-follow-up" type="date" value={draft.follow_up.clone().unwrap_or_default()} oninput={on_follow_up} onkeydown={date_keys} />
                 </div>
                 <div>
                     <label for={format!("tags-{id}")}>{ t.tags }</label>
-                    <input id={format!("tags-{id}")} class="draft-tags" value={(*tags_text).clone()} oninput={on_tags} placeholder={t.tags_hint} />
+                    <input id={format!("tags-{id}")} ref={tags_ref} class="draft-tags" value={(*tags_text).clone()} oninput={on_tags} placeholder={t.tags_hint} />
                 </div>
             </div>
             <div class="actions">
