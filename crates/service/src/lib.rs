@@ -78,6 +78,8 @@ pub enum ServiceError {
     Store(#[from] ringside_store::StoreError),
     #[error(transparent)]
     Sync(#[from] ringside_sync::SyncError),
+    #[error(transparent)]
+    ProfileLock(#[from] ringside_store::profile::LockError),
     #[error("the demo backend could not start: {0}")]
     DemoBackend(String),
     #[error("this build of Ringside has no demo backend: set backend_url (or RINGSIDE_BACKEND_URL) to your CRM backend")]
@@ -90,6 +92,8 @@ impl ServiceError {
             Self::Config(_) => "config",
             Self::Store(e) => e.code(),
             Self::Sync(e) => e.code(),
+            Self::ProfileLock(ringside_store::profile::LockError::InUse(_)) => "profile_in_use",
+            Self::ProfileLock(_) => "profile_lock",
             Self::DemoBackend(_) => "demo_backend",
             Self::NoDemoBackend => "no_demo_backend",
         };

@@ -132,6 +132,13 @@ async fn shut_down_and_restarted_in_one_process_nothing_is_lost_or_done_twice() 
     first.handle.save_draft(draft).await.unwrap();
     assert!(first.snapshot().await.sync.pending > 0);
 
+    // A second copy on the same profile while the first runs: refused, nothing opened.
+    let Err(twin) = ringside_service::start(common::config(&profile, &backend.base_url())).await
+    else {
+        panic!("a second writer on a running profile was let in");
+    };
+    assert_eq!(twin.to_ipc().code, "profile_in_use", "{twin}");
+
     first.handle.shutdown().await;
     let gone = first.handle.snapshot().await.unwrap_err();
     assert_eq!(gone.code, "stopped", "the first core must be gone");

@@ -3,6 +3,47 @@
 
 use std::path::Path;
 
+/// The one running Ringside that writes in a profile. Two writers would mark each other's
+/// live calls as interrupted and send the same outbox twice; the second start is refused and
+/// says so. The operating system drops the lock when the process ends, crash included.
+#[derive(Debug)]
+pub struct ProfileLock {
+    _file: std::fs::File,
+}
+
+/// Another Ringside holds the profile.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("Ringside is already running with the profile {0}; use that window (a second copy would write over its work)")]
+    InUse(String),
+    #[error("the profile lock {path} cannot be taken: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Takes the profile's lock, or says who has it.
+pub fn lock(dir: &Path) -> Result<ProfileLock, LockError> {
+    let path = dir.join("ringside.lock");
+    let io = |source| LockError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(ProfileLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LockError::InUse(dir.display().to_string())),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
+}
+
 /// Creates the profile folder if needed and makes it and everything in it owner-only (0700
 /// for folders, 0600 for files, on Unix), tightening a profile an older version left open.
 /// A folder others cannot enter protects the files created in it later as well.
@@ -79,5 +120,19 @@ mod tests {
         let fresh = tmp.path().join("new/profile");
         secure(&fresh).unwrap();
         assert_eq!(mode(&fresh), 0o700);
+    }
+
+    #[test]
+    fn one_writer_per_profile_until_it_lets_go() {
+        let tmp = tempfile::tempdir().unwrap();
+        let first = lock(tmp.path()).unwrap();
+        let second = lock(tmp.path()).unwrap_err();
+        assert!(matches!(second, LockError::InUse(_)), "{second}");
+        assert!(second.to_string().contains("already running"));
+        drop(first);
+        assert!(
+            lock(tmp.path()).is_ok(),
+            "a stopped Ringside leaves the profile free"
+        );
     }
 }

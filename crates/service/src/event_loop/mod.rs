@@ -85,6 +85,8 @@ pub(crate) struct Core {
     drain_paused_until: i64,
     /// A reachability probe is out ([`Core::probe_backend`]).
     probing: bool,
+    /// Held while the loop runs: one writer per profile.
+    _profile_lock: ringside_store::profile::ProfileLock,
     /// The webphone window's one way in, bounded ([`ringside_core::phone::Ingress`]).
     ingress: ringside_core::phone::Ingress,
     ingress_reported_ms: u64,

@@ -31,6 +31,7 @@ impl Core {
                 source,
             }
         })?;
+        let profile_lock = ringside_store::profile::lock(&config.profile_dir)?;
         let (mut store, report) = Store::open(&config.profile_dir.join("ringside.db"), wall_ms())?;
         let mut notice = report.moved_aside.map(|aside| {
             IpcError::new(
@@ -151,6 +152,7 @@ impl Core {
             draining: false,
             drain_paused_until: 0,
             probing: false,
+            _profile_lock: profile_lock,
             ingress: Default::default(),
             ingress_reported_ms: 0,
             reauthenticating: false,
