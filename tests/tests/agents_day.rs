@@ -167,7 +167,7 @@ async fn two_open_forms_never_swap_under_the_agent() {
     assert_eq!(notes[&second], "", "nothing landed on the other call");
     assert_eq!(notes.len(), 3);
     assert!(notes.values().filter(|n| n.is_empty()).count() == 2);
-    app.screenshot("15-two-forms").await;
+    app.screenshot("22-two-forms").await;
     app.close().await;
 }
 
@@ -195,7 +195,7 @@ async fn notes_over_the_limit_are_held_back_and_a_refusal_reopens_them() {
     .await;
     app.wait_attr(".wrap-up [data-action=submit-draft]", "disabled", "true")
         .await;
-    app.screenshot("16-notes-too-long").await;
+    app.screenshot("23-notes-too-long").await;
 
     // Within the contract's limit, but this customer's CRM takes 50 bytes at most.
     backend.set_faults(json!({"notes_max_bytes": 50})).await;
@@ -229,7 +229,7 @@ async fn notes_over_the_limit_are_held_back_and_a_refusal_reopens_them() {
         json!("The customer explained the whole billing history in detail."),
         "the refused notes are there to correct"
     );
-    app.screenshot("17-notes-refused").await;
+    app.screenshot("24-notes-refused").await;
 
     app.clear_field(".wrap-up .draft-notes").await;
     app.type_into(".wrap-up .draft-notes", "Billing history explained.")
@@ -357,7 +357,7 @@ async fn an_outage_shows_within_seconds_and_moves_nothing() {
     let detected = sync_pill_after(&app, died, false).await;
     app.wait(".notice.offline").await;
     let after = js(&app, rects).await;
-    app.screenshot("18-outage").await;
+    app.screenshot("25-outage").await;
     assert_eq!(before, after, "a control moved when the backend went away");
     let backend = backend.restart().await;
     let recovered = sync_pill_after(&app, Instant::now(), true).await;
