@@ -132,6 +132,14 @@ impl Store {
             rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::from(err),
             other => StoreError::Migration(other.to_string()),
         })?;
+        // SQLite opens a file it cannot write read-only, silently: without this, the first
+        // call log of the day would be the first to fail.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(StoreError::ReadOnly(format!(
+                "{} can be read but not written: a read-only disk, or a file locked against changes",
+                path.display()
+            )));
+        }
         Ok(conn)
     }
 }
@@ -210,6 +218,50 @@ mod tests {
             err.to_string().contains("/proc/self/ringside-profile"),
             "{err}"
         );
+    }
+
+    /// A database that opens but cannot be written, as an immutable file or a read-only mount
+    /// leaves it: said at start, before the agent takes a call whose log could not be kept.
+    /// Made so for root too (CI runs as root, and root ignores permission bits): `chattr +i`.
+    #[cfg(unix)]
+    #[test]
+    fn a_database_that_opens_but_cannot_be_written_is_refused_at_start() {
+        use std::os::unix::fs::PermissionsExt;
+        use std::process::Command;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ringside.db");
+        {
+            let (mut store, _) = Store::open(&path, 1).unwrap();
+            store.set_setting("theme", "dark").unwrap();
+        }
+        let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+        let immutable = |on: bool| {
+            let flag = if on { "+i" } else { "-i" };
+            let ok = Command::new("chattr")
+                .arg(flag)
+                .arg(&path)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(
+                ok,
+                "chattr {flag} failed: this test needs it when run as root"
+            );
+        };
+        if root {
+            immutable(true);
+        } else {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        }
+        let result = Store::open(&path, 2);
+        if root {
+            immutable(false);
+        }
+        let err = result.expect_err("a database that cannot be written was opened");
+        assert_eq!(err.code(), "store_read_only", "{err}");
+        assert!(err.to_string().contains("read-only"), "{err}");
+        // Nothing was lost: the file still holds what was written.
+        let (store, _) = Store::open(&path, 3).unwrap();
+        assert_eq!(store.setting("theme").unwrap().as_deref(), Some("dark"));
     }
 
     #[test]
