@@ -90,9 +90,33 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// A URL path with its `%XX` escapes decoded (`/a%20b.js` is `a b.js` on disk); `None` for a
+/// broken escape, a NUL or bytes that are not UTF-8. Decoding comes before the folder check,
+/// so an escaped `..` (`%2e%2e`) is seen for what it is.
+fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    if out.contains(&0) {
+        return None;
+    }
+    String::from_utf8(out).ok()
+}
+
 /// A path inside `root`, or `None` for anything that tries to leave it.
 pub fn resolve_in(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let rel = Path::new(url_path.trim_start_matches('/'));
+    let decoded = percent_decode(url_path)?;
+    let rel = Path::new(decoded.trim_start_matches('/'));
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return None;
     }
@@ -226,6 +250,26 @@ mod tests {
             serve(&src, "main", &req("/webphone_api.js")).status(),
             StatusCode::FORBIDDEN
         );
+        // Escapes are decoded before the folder check: a file with a space is found, and an
+        // escaped way out or a broken escape is still nothing.
+        std::fs::write(dir.path().join("a b.js"), "2").unwrap();
+        assert_eq!(
+            serve(&src, "phone", &req("/a%20b.js")).status(),
+            StatusCode::OK
+        );
+        for bad in [
+            "/%2E%2E/secret.txt",
+            "/js/%2e%2e/%2e%2e/secret.txt",
+            "/a%2",
+            "/a%zz.js",
+            "/a%00.js",
+        ] {
+            assert_eq!(
+                serve(&src, "phone", &req(bad)).status(),
+                StatusCode::NOT_FOUND,
+                "{bad}"
+            );
+        }
         let host = serve(&src, "phone", &req("/ringside/host.html"));
         assert!(host.headers().get("Content-Security-Policy").is_some());
     }

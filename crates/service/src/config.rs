@@ -56,6 +56,28 @@ pub enum WebphoneSource {
 }
 
 impl WebphoneSource {
+    /// A webphone address that can be written into the webphone window's policy and host page
+    /// without changing what they say: an absolute http(s) URL with a host, and none of the
+    /// characters that end a policy source or an HTML attribute (quotes, spaces, `;`, `*`,
+    /// `<`, `>`, backslash).
+    pub fn check_url(value: &str) -> Result<(), String> {
+        let v = value.trim();
+        if let Some(c) = v
+            .chars()
+            .find(|c| c.is_whitespace() || c.is_control() || "\"';*<>\\`,".contains(*c))
+        {
+            return Err(format!("the webphone address may not contain {c:?}"));
+        }
+        let url = url::Url::parse(v).map_err(|e| format!("not an address: {e}"))?;
+        if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none_or(str::is_empty) {
+            return Err("the webphone address must be https://host/…".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("the webphone address may not carry a user name or password".into());
+        }
+        Ok(())
+    }
+
     pub fn parse(value: &str) -> Self {
         let v = value.trim();
         if v.is_empty() || v == "simulator" {
@@ -273,12 +295,21 @@ impl Config {
         if mode == Mode::Live && backend_url.is_none() {
             return Err(ConfigError::NoBackend);
         }
+        let webphone = webphone
+            .map(|w| WebphoneSource::parse(&w))
+            .unwrap_or(WebphoneSource::Simulator);
+        if let WebphoneSource::Url(url) = &webphone {
+            WebphoneSource::check_url(url).map_err(|_| ConfigError::BadValue {
+                key: "webphone",
+                value: url.clone(),
+                expected:
+                    "a folder, or an https:// address without quotes, spaces, ;, * or a password",
+            })?;
+        }
         Ok(Self {
             mode,
             backend_url,
-            webphone: webphone
-                .map(|w| WebphoneSource::parse(&w))
-                .unwrap_or(WebphoneSource::Simulator),
+            webphone,
             username,
             profile_dir,
             transfer_route,
@@ -466,6 +497,33 @@ mod tests {
         assert_eq!(c.default_region.as_deref(), Some("FR"));
         let e = Config::resolve(Path::new("/nonexistent"), None, &env_with("France")).unwrap_err();
         assert!(e.to_string().contains("two-letter"), "{e}");
+    }
+
+    #[test]
+    fn a_webphone_address_cannot_write_into_the_policy_or_the_page() {
+        for ok in [
+            "https://cdn.example.com/wp/",
+            "http://127.0.0.1:8080/webphone/",
+        ] {
+            assert_eq!(WebphoneSource::check_url(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "https://cdn.example.com/wp/ 'unsafe-inline'",
+            "https://cdn.example.com/wp/;script-src *",
+            "https://*.example.com/",
+            "https://cdn.example.com/\"><script>",
+            "javascript:alert(1)",
+            "https://user:pw@cdn.example.com/",
+            "/not/an/address",
+        ] {
+            assert!(WebphoneSource::check_url(bad).is_err(), "{bad} accepted");
+        }
+        let env = |k: &str| match k {
+            "RINGSIDE_WEBPHONE" => Some("https://cdn.example.com/wp/;connect-src *".to_string()),
+            "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
+            _ => None,
+        };
+        assert!(Config::resolve(Path::new("/nonexistent"), None, &env).is_err());
     }
 
     #[test]

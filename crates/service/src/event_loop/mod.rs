@@ -372,15 +372,16 @@ impl Core {
             ));
         }
         let value = value.trim();
-        if !value.is_empty()
-            && !value.starts_with("https://")
-            && !value.starts_with("http://")
-            && !std::path::Path::new(value).is_absolute()
-        {
+        let is_url = value.starts_with("https://") || value.starts_with("http://");
+        if !value.is_empty() && !is_url && !std::path::Path::new(value).is_absolute() {
             return Err(IpcError::new(
                 "invalid_webphone_location",
                 "Give the full path of the folder that holds webphone_api.js, or an https:// address.",
             ));
+        }
+        if is_url {
+            WebphoneSource::check_url(value)
+                .map_err(|why| IpcError::new("invalid_webphone_location", why))?;
         }
         config::save_user_value("webphone", value).map_err(|e| IpcError::new("config", e))?;
         self.notice = Some(IpcError::new(
