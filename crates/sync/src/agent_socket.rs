@@ -26,6 +26,8 @@ use tracing::{debug, info, warn};
 const PING_EVERY: Duration = Duration::from_secs(1);
 const SILENCE_LIMIT: Duration = Duration::from_millis(2500);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The largest frame the agent socket takes from the backend.
+pub const MAX_FRAME_BYTES: usize = 256 * 1024;
 
 /// What the backend pushes, parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -188,9 +190,14 @@ async fn connect_and_run(
             .map_err(|_| ("token is not a valid header".to_string(), false))?;
         request.headers_mut().insert("authorization", value);
     }
+    // The backend's frames are small (a status, a queue call): a frame or message past this
+    // is a broken or hostile server, and must not make the app buffer without end.
+    let limits = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES));
     let (ws, _) = match tokio::time::timeout(
         CONNECT_TIMEOUT,
-        tokio_tungstenite::connect_async(request),
+        tokio_tungstenite::connect_async_with_config(request, Some(limits), false),
     )
     .await
     {

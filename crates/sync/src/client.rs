@@ -93,6 +93,33 @@ pub struct Client {
     refresh_token: RwLock<Option<Secret>>,
 }
 
+/// The largest body read from the backend. Its answers are small (a page of contacts is the
+/// largest); a body past this is a broken or hostile server, refused before it fills memory.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Reads a response body up to [`MAX_BODY_BYTES`], chunk by chunk, whatever the headers claim.
+async fn read_capped(mut resp: reqwest::Response, path: &str) -> Result<Vec<u8>> {
+    let too_large = || SyncError::BadResponse(format!("{path}: body over {MAX_BODY_BYTES} bytes"));
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| SyncError::Offline(e.to_string()))?
+    {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// How long [`Client::probe`] waits for an answer.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
 
@@ -187,10 +214,7 @@ impl Client {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| SyncError::Offline(e.to_string()))?;
+        let bytes = read_capped(resp, path).await?;
         if status.is_success() {
             return serde_json::from_slice(&bytes)
                 .map_err(|e| SyncError::BadResponse(format!("{path}: {e}")));

@@ -320,3 +320,50 @@ async fn flapping_socket_converges_after_every_reconnect() {
         reconnects.len()
     );
 }
+
+/// A server that, once the agent socket connects, sends one frame far past the limit: the
+/// socket drops the connection (and would reconnect) instead of buffering it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_past_the_limit_drops_the_connection() {
+    use futures_util::SinkExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws/agent", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await {
+                    let huge = format!(
+                        r#"{{"type":"agent_status","state":"available","reason":"{}"}}"#,
+                        "x".repeat(4 * 1024 * 1024)
+                    );
+                    let _ = ws
+                        .send(tokio_tungstenite::tungstenite::Message::Text(huge.into()))
+                        .await;
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            });
+        }
+    });
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let _socket = AgentSocket::spawn(
+        &tokio::runtime::Handle::current(),
+        url,
+        || Some(Secret("t".into())),
+        move |e| sink.lock().unwrap().push((Instant::now(), e)),
+    );
+    wait_for(
+        &events,
+        "the oversized frame refused",
+        |e| matches!(e, SocketEvent::Disconnected { reason, .. } if reason.contains("too long")),
+    )
+    .await;
+    assert!(
+        !events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, e)| matches!(e, SocketEvent::Frame(_))),
+        "the oversized frame was taken"
+    );
+}

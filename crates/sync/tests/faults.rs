@@ -220,3 +220,59 @@ async fn refused_connections_then_recovery() {
     r.drain_all(10).await;
     r.assert_exactly_once(10).await;
 }
+
+/// A server on loopback that answers every request with `head` and then `body_len` bytes of
+/// `x`, as fast as the client reads them.
+async fn hostile_server(head: String, body_len: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let head = head.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut sent = 0;
+                while sent < body_len {
+                    let n = chunk.len().min(body_len - sent);
+                    if sock.write_all(&chunk[..n]).await.is_err() {
+                        return;
+                    }
+                    sent += n;
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_backend_body_too_large_is_refused_before_it_fills_memory() {
+    let huge = 64 * 1024 * 1024;
+    // Announced, and not announced (chunked): both stopped at the cap.
+    let announced = hostile_server(
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {huge}\r\n\r\n"
+        ),
+        huge,
+    )
+    .await;
+    let streamed = hostile_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n".into(),
+        huge,
+    )
+    .await;
+    for url in [announced, streamed] {
+        let client = Client::new(&url).unwrap();
+        let err = client.call_logs().await.unwrap_err();
+        assert!(
+            matches!(&err, SyncError::BadResponse(m) if m.contains("body over")),
+            "{url}: {err}"
+        );
+    }
+}
