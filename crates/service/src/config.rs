@@ -13,6 +13,7 @@
 //! | `default_region` | ISO 3166 code (`FR`, `GB`) national numbers are read in; none: only `+` numbers are normalised | `RINGSIDE_DEFAULT_REGION` |
 //! | `consult_after_call_work` | `true`: the consultation leg of an attended transfer opens its own after-call form (default `false`: the notes go on the customer's call) | `RINGSIDE_CONSULT_AFTER_CALL_WORK` |
 //! | `journal_dtmf_digits` | `true`: the journal keeps the tones sent during calls (default `false`: how many, never which; callers key in card numbers and PINs) | `RINGSIDE_JOURNAL_DTMF_DIGITS` |
+//! | `allow_insecure_transport` | `true` (a lab): `http://` and `ws://` beyond this computer; otherwise refused | `RINGSIDE_ALLOW_INSECURE_TRANSPORT` |
 //! | `locked` | keys users cannot change (system file only) | |
 
 use std::path::{Path, PathBuf};
@@ -60,7 +61,7 @@ impl WebphoneSource {
     /// without changing what they say: an absolute http(s) URL with a host, and none of the
     /// characters that end a policy source or an HTML attribute (quotes, spaces, `;`, `*`,
     /// `<`, `>`, backslash).
-    pub fn check_url(value: &str) -> Result<(), String> {
+    pub fn check_url(value: &str, allow_insecure: bool) -> Result<(), String> {
         let v = value.trim();
         if let Some(c) = v
             .chars()
@@ -71,6 +72,15 @@ impl WebphoneSource {
         let url = url::Url::parse(v).map_err(|e| format!("not an address: {e}"))?;
         if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none_or(str::is_empty) {
             return Err("the webphone address must be https://host/…".into());
+        }
+        let loopback = match url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        if url.scheme() == "http" && !loopback && !allow_insecure {
+            return Err("the webphone address must be https:// (the library it serves runs with the agent's calls)".into());
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err("the webphone address may not carry a user name or password".into());
@@ -109,6 +119,7 @@ struct FileConfig {
     default_region: Option<String>,
     consult_after_call_work: Option<bool>,
     journal_dtmf_digits: Option<bool>,
+    allow_insecure_transport: Option<bool>,
     #[serde(default)]
     locked: Vec<String>,
 }
@@ -128,6 +139,8 @@ pub struct Config {
     pub consult_after_call_work: bool,
     /// The journal keeps the tones an agent sends (default: only how many).
     pub journal_dtmf_digits: bool,
+    /// A lab's policy: `http://` and `ws://` to hosts beyond this computer.
+    pub allow_insecure_transport: bool,
     pub locked: Vec<String>,
     /// Problems met while reading the files; shown to the agent, never fatal.
     pub warnings: Vec<String>,
@@ -289,6 +302,13 @@ impl Config {
             |e: String| flag("journal_dtmf_digits", &e, &mut bad_flag)
         )
         .unwrap_or(false);
+        let allow_insecure_transport = layer!(
+            "allow_insecure_transport",
+            allow_insecure_transport,
+            "RINGSIDE_ALLOW_INSECURE_TRANSPORT",
+            |e: String| flag("allow_insecure_transport", &e, &mut bad_flag)
+        )
+        .unwrap_or(false);
         if let Some(e) = bad_flag {
             return Err(e);
         }
@@ -299,11 +319,13 @@ impl Config {
             .map(|w| WebphoneSource::parse(&w))
             .unwrap_or(WebphoneSource::Simulator);
         if let WebphoneSource::Url(url) = &webphone {
-            WebphoneSource::check_url(url).map_err(|_| ConfigError::BadValue {
+            WebphoneSource::check_url(url, allow_insecure_transport).map_err(|_| {
+                ConfigError::BadValue {
                 key: "webphone",
                 value: url.clone(),
                 expected:
                     "a folder, or an https:// address without quotes, spaces, ;, * or a password",
+            }
             })?;
         }
         Ok(Self {
@@ -317,6 +339,7 @@ impl Config {
             default_region,
             consult_after_call_work,
             journal_dtmf_digits,
+            allow_insecure_transport,
             locked,
             warnings,
         })
@@ -505,7 +528,7 @@ mod tests {
             "https://cdn.example.com/wp/",
             "http://127.0.0.1:8080/webphone/",
         ] {
-            assert_eq!(WebphoneSource::check_url(ok), Ok(()), "{ok}");
+            assert_eq!(WebphoneSource::check_url(ok, false), Ok(()), "{ok}");
         }
         for bad in [
             "https://cdn.example.com/wp/ 'unsafe-inline'",
@@ -516,8 +539,17 @@ mod tests {
             "https://user:pw@cdn.example.com/",
             "/not/an/address",
         ] {
-            assert!(WebphoneSource::check_url(bad).is_err(), "{bad} accepted");
+            assert!(
+                WebphoneSource::check_url(bad, false).is_err(),
+                "{bad} accepted"
+            );
         }
+        // Unencrypted beyond this computer only by a lab's policy.
+        assert!(WebphoneSource::check_url("http://cdn.example.com/wp/", false).is_err());
+        assert_eq!(
+            WebphoneSource::check_url("http://cdn.example.com/wp/", true),
+            Ok(())
+        );
         let env = |k: &str| match k {
             "RINGSIDE_WEBPHONE" => Some("https://cdn.example.com/wp/;connect-src *".to_string()),
             "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),

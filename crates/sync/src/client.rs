@@ -48,6 +48,10 @@ pub enum SyncError {
         "`{0}` is not a backend address: write it as https://host (http:// only for this computer)"
     )]
     BadUrl(String),
+    /// Refused for safety: an unencrypted link beyond this computer, or a backend that sends
+    /// the app elsewhere (a socket on another host).
+    #[error("{0}")]
+    Untrusted(String),
 }
 
 impl SyncError {
@@ -70,6 +74,7 @@ impl SyncError {
             Self::Rejected { .. } => "backend_rejected",
             Self::BadResponse(_) => "backend_bad_response",
             Self::BadUrl(_) => "backend_url_invalid",
+            Self::Untrusted(_) => "backend_untrusted",
         }
     }
 }
@@ -91,6 +96,7 @@ pub struct Client {
     base: String,
     token: RwLock<Option<Secret>>,
     refresh_token: RwLock<Option<Secret>>,
+    allow_insecure: bool,
 }
 
 /// The largest body read from the backend. Its answers are small (a page of contacts is the
@@ -131,14 +137,42 @@ impl Client {
     }
 
     pub fn with_timeouts(base_url: &str, connect: Duration, request: Duration) -> Result<Self> {
+        Self::build(base_url, connect, request, false)
+    }
+
+    /// A client for `base_url`; `allow_insecure` (a lab's policy) lets `http://` reach hosts
+    /// beyond this computer.
+    pub fn with_policy(base_url: &str, allow_insecure: bool) -> Result<Self> {
+        Self::build(
+            base_url,
+            Duration::from_secs(3),
+            Duration::from_secs(10),
+            allow_insecure,
+        )
+    }
+
+    fn build(
+        base_url: &str,
+        connect: Duration,
+        request: Duration,
+        allow_insecure: bool,
+    ) -> Result<Self> {
         let url = reqwest::Url::parse(base_url.trim())
             .map_err(|_| SyncError::BadUrl(base_url.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
             return Err(SyncError::BadUrl(base_url.to_string()));
         }
+        if url.scheme() == "http" && !is_loopback(&url) && !allow_insecure {
+            return Err(SyncError::Untrusted(format!(
+                "{base_url} is not encrypted: the password and the agent's notes would cross the network in clear. Use https://, or ask IT (a lab may allow it by policy)."
+            )));
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
             .timeout(request)
+            // Never re-send a request (a password, notes) wherever a server points: a backend
+            // that moved must be configured by its new address.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| SyncError::Offline(e.to_string()))?;
         Ok(Self {
@@ -146,7 +180,31 @@ impl Client {
             base: base_url.trim().trim_end_matches('/').to_string(),
             token: RwLock::new(None),
             refresh_token: RwLock::new(None),
+            allow_insecure,
         })
+    }
+
+    /// The agent socket's address from sign-in, if it is one the app may use: on the
+    /// backend's own host (another host would receive the token), encrypted beyond loopback.
+    fn checked_ws_url(&self, ws_url: &str) -> Result<String> {
+        if ws_url.is_empty() {
+            return Ok(String::new());
+        }
+        let refuse = |why: &str| {
+            SyncError::Untrusted(format!("the backend's socket address {ws_url} {why}"))
+        };
+        let ws = reqwest::Url::parse(ws_url).map_err(|_| refuse("is not an address"))?;
+        let base =
+            reqwest::Url::parse(&self.base).map_err(|_| SyncError::BadUrl(self.base.clone()))?;
+        if ws.host_str() != base.host_str() {
+            return Err(refuse("is on another host than the backend"));
+        }
+        match ws.scheme() {
+            "wss" => Ok(ws_url.to_string()),
+            "ws" if is_loopback(&ws) || self.allow_insecure => Ok(ws_url.to_string()),
+            "ws" => Err(refuse("is not encrypted")),
+            _ => Err(refuse("is not a WebSocket address")),
+        }
     }
 
     /// Forgets the session (sign-out): no token, and no refresh token to renew it with.
@@ -313,7 +371,7 @@ impl Client {
                 password: Secret(r.sip.password),
                 domain: r.sip.domain,
             },
-            ws_url: r.ws_url,
+            ws_url: self.checked_ws_url(&r.ws_url)?,
         })
     }
 
@@ -435,6 +493,16 @@ impl Client {
     }
 }
 
+/// `localhost` or a loopback address: traffic that never leaves this computer.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// One URL path segment, percent-encoded: ids come from the backend and are not trusted to be
 /// path-safe.
 fn path_segment(s: &str) -> String {
@@ -470,10 +538,43 @@ mod path_tests {
             assert_eq!(e.code(), "backend_url_invalid");
         }
         assert!(Client::new(" https://crm.example.com/ ").is_ok());
+        // Unencrypted beyond this computer: refused unless policy allows it.
+        let e = Client::new("http://crm.example.com").err().unwrap();
+        assert_eq!(e.code(), "backend_untrusted", "{e}");
+        assert!(!e.is_transient());
+        assert!(Client::with_policy("http://crm.example.com", true).is_ok());
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:9",
+            "http://[::1]:9",
+        ] {
+            assert!(Client::new(local).is_ok(), "{local}");
+        }
         assert_eq!(
             Client::new("http://127.0.0.1:8080/").unwrap().base_url(),
             "http://127.0.0.1:8080"
         );
+    }
+
+    #[test]
+    fn the_socket_address_must_be_the_backends_own_and_encrypted() {
+        let c = Client::new("https://crm.example.com").unwrap();
+        assert_eq!(
+            c.checked_ws_url("wss://crm.example.com/ws/agent").unwrap(),
+            "wss://crm.example.com/ws/agent"
+        );
+        for bad in [
+            "wss://elsewhere.example.net/ws/agent",
+            "ws://crm.example.com/ws/agent",
+            "https://crm.example.com/ws/agent",
+            "not a url",
+        ] {
+            let e = c.checked_ws_url(bad).unwrap_err();
+            assert_eq!(e.code(), "backend_untrusted", "{bad}: {e}");
+        }
+        let local = Client::new("http://127.0.0.1:8080").unwrap();
+        assert!(local.checked_ws_url("ws://127.0.0.1:8080/ws/agent").is_ok());
+        assert_eq!(local.checked_ws_url("").unwrap(), "");
     }
 
     #[test]

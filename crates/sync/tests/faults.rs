@@ -276,3 +276,41 @@ async fn a_backend_body_too_large_is_refused_before_it_fills_memory() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_redirect_never_carries_the_password_anywhere() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    // Where a hostile or misconfigured backend points: it counts who comes.
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let elsewhere_addr = elsewhere.local_addr().unwrap();
+    let visits = Arc::new(AtomicUsize::new(0));
+    let counted = visits.clone();
+    tokio::spawn(async move {
+        while elsewhere.accept().await.is_ok() {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let backend = hostile_server(
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://{elsewhere_addr}/api/auth/login\r\ncontent-length: 0\r\n\r\n"
+        ),
+        0,
+    )
+    .await;
+    let client = Client::new(&backend).unwrap();
+    let err = client
+        .login("demo", &Secret("the-password".into()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SyncError::Rejected { status: 307, .. }),
+        "{err}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        visits.load(Ordering::SeqCst),
+        0,
+        "the sign-in followed the redirect"
+    );
+}

@@ -51,6 +51,7 @@ async fn main() {
         default_region: None,
         consult_after_call_work: false,
         journal_dtmf_digits: false,
+        allow_insecure_transport: false,
         locked: vec![],
         warnings: vec![],
     };

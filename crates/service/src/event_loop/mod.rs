@@ -380,7 +380,7 @@ impl Core {
             ));
         }
         if is_url {
-            WebphoneSource::check_url(value)
+            WebphoneSource::check_url(value, self.config.allow_insecure_transport)
                 .map_err(|why| IpcError::new("invalid_webphone_location", why))?;
         }
         config::save_user_value("webphone", value).map_err(|e| IpcError::new("config", e))?;

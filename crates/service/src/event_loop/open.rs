@@ -95,7 +95,10 @@ impl Core {
                 .and_then(|r| ringside_core::number::parse_region(r).ok()),
         );
         engine.set_registration_timeout_ms(config.registration_timeout_s.saturating_mul(1000));
-        let client = Arc::new(Client::new(&base_url)?);
+        let client = Arc::new(Client::with_policy(
+            &base_url,
+            config.allow_insecure_transport,
+        )?);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (stop_workers, stop_rx) = watch::channel(false);
         let settings = SettingsView {

@@ -202,7 +202,15 @@ fn sign_in_error(e: &SyncError, url: &str) -> IpcError {
                 ),
             )
         }
-        SyncError::BadUrl(_) => IpcError::new(e.code(), e.to_string()),
+        SyncError::Rejected {
+            status: 300..=399, ..
+        } => IpcError::new(
+            "backend_redirects",
+            format!(
+                "{url} sends Ringside to another address, and Ringside does not follow with your password. Ask IT for the backend's own address."
+            ),
+        ),
+        SyncError::BadUrl(_) | SyncError::Untrusted(_) => IpcError::new(e.code(), e.to_string()),
         other => IpcError::new(other.code(), format!("Sign-in failed: {other}")),
     }
 }
@@ -235,5 +243,11 @@ mod tests {
             "not_a_ringside_backend"
         );
         assert_eq!(code(SyncError::BadUrl("crm".into())), "backend_url_invalid");
+        let moved = SyncError::Rejected {
+            status: 307,
+            code: "unknown".into(),
+            message: String::new(),
+        };
+        assert_eq!(code(moved), "backend_redirects");
     }
 }

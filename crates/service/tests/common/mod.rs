@@ -29,6 +29,7 @@ pub fn config(profile: &Path, backend_url: &str) -> Config {
         default_region: None,
         consult_after_call_work: false,
         journal_dtmf_digits: false,
+        allow_insecure_transport: false,
         locked: vec![],
         warnings: vec![],
     }
