@@ -288,27 +288,32 @@ impl Config {
                 })
         })
         .transpose()?;
-        let consult_after_call_work = layer!(
+        // Yes/no keys: off unless set, and a value that is neither is an error.
+        macro_rules! flag_layer {
+            ($key:literal, $field:ident, $env:literal) => {
+                layer!($key, $field, $env, |e: String| flag(
+                    $key,
+                    &e,
+                    &mut bad_flag
+                ))
+                .unwrap_or(false)
+            };
+        }
+        let consult_after_call_work = flag_layer!(
             "consult_after_call_work",
             consult_after_call_work,
-            "RINGSIDE_CONSULT_AFTER_CALL_WORK",
-            |e: String| flag("consult_after_call_work", &e, &mut bad_flag)
-        )
-        .unwrap_or(false);
-        let journal_dtmf_digits = layer!(
+            "RINGSIDE_CONSULT_AFTER_CALL_WORK"
+        );
+        let journal_dtmf_digits = flag_layer!(
             "journal_dtmf_digits",
             journal_dtmf_digits,
-            "RINGSIDE_JOURNAL_DTMF_DIGITS",
-            |e: String| flag("journal_dtmf_digits", &e, &mut bad_flag)
-        )
-        .unwrap_or(false);
-        let allow_insecure_transport = layer!(
+            "RINGSIDE_JOURNAL_DTMF_DIGITS"
+        );
+        let allow_insecure_transport = flag_layer!(
             "allow_insecure_transport",
             allow_insecure_transport,
-            "RINGSIDE_ALLOW_INSECURE_TRANSPORT",
-            |e: String| flag("allow_insecure_transport", &e, &mut bad_flag)
-        )
-        .unwrap_or(false);
+            "RINGSIDE_ALLOW_INSECURE_TRANSPORT"
+        );
         if let Some(e) = bad_flag {
             return Err(e);
         }

@@ -61,6 +61,11 @@ impl Rig {
     }
 }
 
+/// Whether any event so far satisfies `f`.
+fn seen(events: &Mutex<Vec<(Instant, SocketEvent)>>, f: impl Fn(&SocketEvent) -> bool) -> bool {
+    events.lock().unwrap().iter().any(|(_, e)| f(e))
+}
+
 async fn wait_for(
     events: &Mutex<Vec<(Instant, SocketEvent)>>,
     what: &str,
@@ -180,11 +185,7 @@ async fn malformed_frames_are_ignored() {
     })
     .await;
     assert!(
-        !events
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|(_, e)| matches!(e, SocketEvent::Disconnected { .. })),
+        !seen(&events, |e| matches!(e, SocketEvent::Disconnected { .. })),
         "garbage must not cost the connection"
     );
 }
@@ -359,11 +360,7 @@ async fn a_frame_past_the_limit_drops_the_connection() {
     )
     .await;
     assert!(
-        !events
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|(_, e)| matches!(e, SocketEvent::Frame(_))),
+        !seen(&events, |e| matches!(e, SocketEvent::Frame(_))),
         "the oversized frame was taken"
     );
 }
