@@ -466,33 +466,38 @@ impl App {
     /// found can be replaced before the click lands (a stale reference): find it again, as a
     /// person's second click would, for up to 5 s.
     pub async fn click(&self, css: &str) {
+        self.retry_stale(css, |el| async move { el.click().await })
+            .await;
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.retry_stale(css, |el| async move { el.send_keys(text).await })
+            .await;
+    }
+
+    /// Finds `css` and acts on it. The UI can replace the element between the two (a
+    /// re-render, a form that changes call): find it again, as a person would look again,
+    /// for up to 5 s.
+    async fn retry_stale<F, Fut>(&self, css: &str, act: F)
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+    {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             self.wait(css).await;
             let result = match self.client.find(Locator::Css(css)).await {
-                Ok(el) => el.click().await,
+                Ok(el) => act(el).await,
                 Err(e) => Err(e),
             };
             match result {
                 Ok(()) => return,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
+                Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                Err(e) => panic!("cannot click {css}: {e}"),
+                Err(e) => panic!("cannot act on {css}: {e}"),
             }
         }
-    }
-
-    pub async fn type_into(&self, css: &str, text: &str) {
-        self.wait(css).await;
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
     }
 
     /// Saves a PNG of the window under `target/e2e-screenshots/NAME.png`, and into
@@ -567,9 +572,8 @@ impl App {
 
     /// Chooses the option with `value` in the `<select>` matching `css`.
     pub async fn select(&self, css: &str, value: &str) {
-        self.wait(css).await;
-        let sel = self.client.find(Locator::Css(css)).await.unwrap();
-        sel.select_by_value(value).await.unwrap();
+        self.retry_stale(css, |el| async move { el.select_by_value(value).await })
+            .await;
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {

@@ -489,6 +489,8 @@ async fn settings_theme_and_language() {
         .await;
     app.screenshot("19-talking-fr").await;
     app.click("[data-action=hangup]").await;
+    // The call just ended opens its own form; the earlier call's unfinished one becomes a row.
+    app.wait(".draft-row").await;
     app.wait_text(".wrap-up .draft-disposition option", |t| t == "À rappeler")
         .await;
     app.select(".wrap-up .draft-disposition", "callback").await;
