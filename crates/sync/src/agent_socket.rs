@@ -124,6 +124,7 @@ impl AgentSocket {
         token: impl Fn() -> Option<Secret> + Send + Sync + 'static,
         on_event: impl Fn(SocketEvent) + Send + Sync + 'static,
     ) -> Self {
+        crate::install_crypto_provider();
         let (out, mut rx) = mpsc::unbounded_channel::<Value>();
         let (stop, mut stopped) = watch::channel(false);
         let latest_info: Arc<Mutex<Option<Value>>> = Arc::default();

@@ -167,6 +167,7 @@ impl Client {
                 "{base_url} is not encrypted: the password and the agent's notes would cross the network in clear. Use https://, or ask IT (a lab may allow it by policy)."
             )));
         }
+        crate::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
             .timeout(request)

@@ -13,6 +13,14 @@ pub mod agent_socket;
 pub mod client;
 pub mod outbox;
 
+/// One TLS crypto provider for the process, chosen here rather than left to rustls. Both
+/// `reqwest` (ring) and `tokio-tungstenite` (aws-lc-rs) enable one, and a rustls with two
+/// cannot pick: the first `wss://` handshake would panic. Idempotent; called before any
+/// TLS client is built.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub use agent_socket::{AgentSocket, ServerFrame, SocketEvent};
 pub use client::{Client, Session, SyncError};
 pub use outbox::{drain, send_batch, settle, DrainReport, Outbox};

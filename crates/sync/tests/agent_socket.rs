@@ -364,3 +364,32 @@ async fn a_frame_past_the_limit_drops_the_connection() {
         "the oversized frame was taken"
     );
 }
+
+/// A `wss://` backend: the TLS handshake starts (here against a server that hangs up at
+/// once), which builds a rustls client. With two crypto providers linked and none chosen,
+/// that panicked inside the socket task, which then never reported anything again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wss_backend_is_reached_without_a_crypto_panic() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "wss://127.0.0.1:{}/ws/agent",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            drop(tcp);
+        }
+    });
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let _socket = AgentSocket::spawn(
+        &tokio::runtime::Handle::current(),
+        url,
+        || Some(Secret("t".into())),
+        move |e| sink.lock().unwrap().push((Instant::now(), e)),
+    );
+    wait_for(&events, "the failed handshake reported", |e| {
+        matches!(e, SocketEvent::Disconnected { .. })
+    })
+    .await;
+}
