@@ -118,12 +118,16 @@ pub fn is_dtmf_key(key: &str) -> bool {
     )
 }
 
-/// The agent is typing in a field, where digits are text, not tones.
-pub fn typing_in_a_field() -> bool {
+/// The element that has the keyboard focus, if any.
+pub fn focused() -> Option<web_sys::Element> {
     web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.active_element())
-        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
+/// The agent is typing in a field, where digits are text, not tones.
+pub fn typing_in_a_field() -> bool {
+    focused().is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
 /// The dial pad's words for the core's verdict on a number (`None`: not about the number).
@@ -135,12 +139,6 @@ pub fn number_problem(t: &'static Texts, code: &str) -> Option<&'static str> {
         "number_unparseable" => Some(t.number_unparseable),
         _ => None,
     }
-}
-
-/// The status menu's value: the one the agent asked for while the backend has not answered,
-/// else the one the backend has.
-pub fn status_shown(backend: &str, requested: Option<&str>) -> String {
-    requested.unwrap_or(backend).to_string()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -148,7 +148,7 @@ impl Intent {
         match self {
             Self::Dtmf { call_id, digits } => Self::Dtmf {
                 call_id: call_id.clone(),
-                digits: "•".repeat(digits.chars().count()),
+                digits: crate::journal::mask_tones(digits),
             },
             other => other.clone(),
         }

@@ -37,11 +37,9 @@ pub fn mask_dtmf(line: &mut JournalLine) {
     if line.kind == INTENT_KIND {
         if let Some(intent) = line.args.first_mut().and_then(Value::as_object_mut) {
             if intent.get("intent").and_then(Value::as_str) == Some("dtmf") {
-                let count = intent
-                    .get("digits")
-                    .and_then(Value::as_str)
-                    .map_or(0, |d| d.chars().count());
-                intent.insert("digits".into(), Value::String(masked(count)));
+                let digits = intent.get("digits").and_then(Value::as_str).unwrap_or("");
+                let shown = mask_tones(digits);
+                intent.insert("digits".into(), Value::String(shown));
             }
         }
         return;
@@ -55,11 +53,11 @@ pub fn mask_dtmf(line: &mut JournalLine) {
                     .chars()
                     .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'));
             if heard && tones_only {
-                *arg = Value::String(masked(text.chars().count()));
+                *arg = Value::String(mask_tones(text));
             } else if let Some(at) = text.find("Send DTMF ") {
                 let head = &text[..at + "Send DTMF ".len()];
-                let count = text[head.len()..].trim().chars().count();
-                *arg = Value::String(format!("{head}{}", masked(count)));
+                let tones = mask_tones(text[head.len()..].trim());
+                *arg = Value::String(format!("{head}{tones}"));
             }
         }
     }
@@ -68,6 +66,11 @@ pub fn mask_dtmf(line: &mut JournalLine) {
 /// `count` tones, none of them said: `•••`.
 fn masked(count: usize) -> String {
     "•".repeat(count)
+}
+
+/// Tones as logs and the journal may show them: one `•` each.
+pub fn mask_tones(digits: &str) -> String {
+    masked(digits.chars().count())
 }
 
 impl JournalLine {

@@ -101,13 +101,8 @@ pub fn dial_string(input: &str, region: Option<country::Id>) -> Result<String, N
     let international = cleaned.starts_with('+');
     let feature_code = cleaned.contains(['*', '#']);
     let internal = !international && digits.len() <= INTERNAL_MAX_DIGITS;
-    let dialled = if feature_code || internal || (!international && region.is_none()) {
-        let mut d = cleaned.clone();
-        if let Some(ext) = ext {
-            d.push(',');
-            d.push_str(ext);
-        }
-        d
+    let mut dialled = if feature_code || internal || (!international && region.is_none()) {
+        cleaned
     } else {
         // `main` keeps the agent's `(0)` and separators: libphonenumber reads them.
         let number =
@@ -121,13 +116,12 @@ pub fn dial_string(input: &str, region: Option<country::Id>) -> Result<String, N
                     _ => "not a number libphonenumber can read",
                 },
             })?;
-        let mut d = number.format().mode(Mode::E164).to_string();
-        if let Some(ext) = ext {
-            d.push(',');
-            d.push_str(ext);
-        }
-        d
+        number.format().mode(Mode::E164).to_string()
     };
+    if let Some(ext) = ext {
+        dialled.push(',');
+        dialled.push_str(ext);
+    }
     Ok(dialled + &post)
 }
 

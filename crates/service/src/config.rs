@@ -73,13 +73,7 @@ impl WebphoneSource {
         if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none_or(str::is_empty) {
             return Err("the webphone address must be https://host/…".into());
         }
-        let loopback = match url.host() {
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        if url.scheme() == "http" && !loopback && !allow_insecure {
+        if url.scheme() == "http" && !ringside_sync::client::is_loopback(&url) && !allow_insecure {
             return Err("the webphone address must be https:// (the library it serves runs with the agent's calls)".into());
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -452,26 +446,40 @@ mod tests {
         ));
     }
 
+    /// An environment with `RINGSIDE_PROFILE_DIR` and `extra` set, and nothing else.
+    fn env_with(extra: &[(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(&str, &str)> = [("RINGSIDE_PROFILE_DIR", "/tmp/p")]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect();
+        move |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    fn resolve_env(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        Config::resolve(Path::new("/nonexistent"), None, &env_with(extra))
+    }
+
     #[test]
     fn mode_is_demo_or_live_in_any_case_and_nothing_else() {
-        let env_with = |mode: &'static str| {
-            move |k: &str| match k {
-                "RINGSIDE_MODE" => Some(mode.to_string()),
-                "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
-                "RINGSIDE_BACKEND_URL" => Some("https://crm.example".to_string()),
-                _ => None,
-            }
+        let mode_is = |value: &'static str| {
+            resolve_env(&[
+                ("RINGSIDE_MODE", value),
+                ("RINGSIDE_BACKEND_URL", "https://crm.example"),
+            ])
         };
         for (value, mode) in [
             ("LIVE", Mode::Live),
             ("Demo", Mode::Demo),
             (" live ", Mode::Live),
         ] {
-            let c = Config::resolve(Path::new("/nonexistent"), None, &env_with(value)).unwrap();
-            assert_eq!(c.mode, mode, "{value}");
+            assert_eq!(mode_is(value).unwrap().mode, mode, "{value}");
         }
         for value in ["prod", "lve", "1"] {
-            let e = Config::resolve(Path::new("/nonexistent"), None, &env_with(value)).unwrap_err();
+            let e = mode_is(value).unwrap_err();
             assert!(e.to_string().contains("demo or live"), "{value}: {e}");
         }
         // In a file too: `mode = "Live"` is live, `mode = "production"` an error.
@@ -482,7 +490,7 @@ mod tests {
             "mode = \"Live\"\nbackend_url = \"https://crm.example\"\n",
         )
         .unwrap();
-        let env = |k: &str| (k == "RINGSIDE_PROFILE_DIR").then(|| "/tmp/p".to_string());
+        let env = env_with(&[]);
         assert_eq!(Config::resolve(&sys, None, &env).unwrap().mode, Mode::Live);
         std::fs::write(&sys, "mode = \"production\"\n").unwrap();
         assert!(Config::resolve(&sys, None, &env).is_err());
@@ -490,40 +498,23 @@ mod tests {
 
     #[test]
     fn flags_are_yes_or_no_and_nothing_else() {
-        let env_with = |value: &'static str| {
-            move |k: &str| match k {
-                "RINGSIDE_JOURNAL_DTMF_DIGITS" => Some(value.to_string()),
-                "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
-                _ => None,
-            }
-        };
-        let resolve = |v| Config::resolve(Path::new("/nonexistent"), None, &env_with(v));
-        assert!(resolve("TRUE").unwrap().journal_dtmf_digits);
-        assert!(!resolve("0").unwrap().journal_dtmf_digits);
-        let e = resolve("sometimes").unwrap_err();
+        let dtmf = |v: &'static str| resolve_env(&[("RINGSIDE_JOURNAL_DTMF_DIGITS", v)]);
+        assert!(dtmf("TRUE").unwrap().journal_dtmf_digits);
+        assert!(!dtmf("0").unwrap().journal_dtmf_digits);
+        let e = dtmf("sometimes").unwrap_err();
         assert!(e.to_string().contains("journal_dtmf_digits"), "{e}");
-        let c = Config::resolve(Path::new("/nonexistent"), None, &|k: &str| {
-            (k == "RINGSIDE_PROFILE_DIR").then(|| "/tmp/p".to_string())
-        })
-        .unwrap();
+        let c = resolve_env(&[]).unwrap();
         assert!(
-            !c.journal_dtmf_digits && !c.consult_after_call_work,
-            "both off by default"
+            !c.journal_dtmf_digits && !c.consult_after_call_work && !c.allow_insecure_transport,
+            "all off by default"
         );
     }
 
     #[test]
     fn the_default_region_is_checked() {
-        let env_with = |region: &'static str| {
-            move |k: &str| match k {
-                "RINGSIDE_DEFAULT_REGION" => Some(region.to_string()),
-                "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
-                _ => None,
-            }
-        };
-        let c = Config::resolve(Path::new("/nonexistent"), None, &env_with("fr")).unwrap();
-        assert_eq!(c.default_region.as_deref(), Some("FR"));
-        let e = Config::resolve(Path::new("/nonexistent"), None, &env_with("France")).unwrap_err();
+        let region = |v: &'static str| resolve_env(&[("RINGSIDE_DEFAULT_REGION", v)]);
+        assert_eq!(region("fr").unwrap().default_region.as_deref(), Some("FR"));
+        let e = region("France").unwrap_err();
         assert!(e.to_string().contains("two-letter"), "{e}");
     }
 
@@ -555,12 +546,11 @@ mod tests {
             WebphoneSource::check_url("http://cdn.example.com/wp/", true),
             Ok(())
         );
-        let env = |k: &str| match k {
-            "RINGSIDE_WEBPHONE" => Some("https://cdn.example.com/wp/;connect-src *".to_string()),
-            "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
-            _ => None,
-        };
-        assert!(Config::resolve(Path::new("/nonexistent"), None, &env).is_err());
+        assert!(resolve_env(&[(
+            "RINGSIDE_WEBPHONE",
+            "https://cdn.example.com/wp/;connect-src *"
+        )])
+        .is_err());
     }
 
     #[test]

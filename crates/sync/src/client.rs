@@ -495,7 +495,7 @@ impl Client {
 }
 
 /// `localhost` or a loopback address: traffic that never leaves this computer.
-fn is_loopback(url: &reqwest::Url) -> bool {
+pub fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -61,6 +61,21 @@ impl Rig {
     }
 }
 
+type Events = Arc<Mutex<Vec<(Instant, SocketEvent)>>>;
+
+/// An agent socket to a server of the test's making, recording what it reports.
+fn socket_to(url: String) -> (AgentSocket, Events) {
+    let events: Events = Arc::default();
+    let sink = events.clone();
+    let socket = AgentSocket::spawn(
+        &tokio::runtime::Handle::current(),
+        url,
+        || Some(Secret("t".into())),
+        move |e| sink.lock().unwrap().push((Instant::now(), e)),
+    );
+    (socket, events)
+}
+
 /// Whether any event so far satisfies `f`.
 fn seen(events: &Mutex<Vec<(Instant, SocketEvent)>>, f: impl Fn(&SocketEvent) -> bool) -> bool {
     events.lock().unwrap().iter().any(|(_, e)| f(e))
@@ -345,14 +360,7 @@ async fn a_frame_past_the_limit_drops_the_connection() {
             });
         }
     });
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let _socket = AgentSocket::spawn(
-        &tokio::runtime::Handle::current(),
-        url,
-        || Some(Secret("t".into())),
-        move |e| sink.lock().unwrap().push((Instant::now(), e)),
-    );
+    let (_socket, events) = socket_to(url);
     wait_for(
         &events,
         "the oversized frame refused",
@@ -380,14 +388,7 @@ async fn a_wss_backend_is_reached_without_a_crypto_panic() {
             drop(tcp);
         }
     });
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let _socket = AgentSocket::spawn(
-        &tokio::runtime::Handle::current(),
-        url,
-        || Some(Secret("t".into())),
-        move |e| sink.lock().unwrap().push((Instant::now(), e)),
-    );
+    let (_socket, events) = socket_to(url);
     wait_for(&events, "the failed handshake reported", |e| {
         matches!(e, SocketEvent::Disconnected { .. })
     })

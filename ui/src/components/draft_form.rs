@@ -69,17 +69,14 @@ pub fn draft_form(p: &DraftFormProps) -> Html {
     {
         let notes_ref = notes_ref.clone();
         use_effect_with((), move |_| {
-            let busy = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.active_element())
-                .is_some_and(|el| match el.tag_name().as_str() {
-                    "TEXTAREA" | "SELECT" => true,
-                    // An empty field (the dial pad after a call) holds nothing to lose.
-                    "INPUT" => el
-                        .dyn_ref::<web_sys::HtmlInputElement>()
-                        .is_some_and(|i| !i.value().is_empty()),
-                    _ => false,
-                });
+            let busy = view::focused().is_some_and(|el| match el.tag_name().as_str() {
+                "TEXTAREA" | "SELECT" => true,
+                // An empty field (the dial pad after a call) holds nothing to lose.
+                "INPUT" => el
+                    .dyn_ref::<web_sys::HtmlInputElement>()
+                    .is_some_and(|i| !i.value().is_empty()),
+                _ => false,
+            });
             if !busy {
                 if let Some(el) = notes_ref.cast::<HtmlElement>() {
                     let _ = el.focus();

@@ -63,9 +63,7 @@ pub fn drafts(p: &DraftsProps) -> Html {
             .map(|d| d.draft.call_log_id.clone())
             .collect(),
     );
-    let typing = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.active_element())
+    let typing = crate::view::focused()
         .and_then(|el| el.closest(".wrap-up").ok().flatten())
         .is_some();
     let current = open_form(&p.drafts, open.as_deref(), &arrived, typing);

@@ -60,7 +60,8 @@ pub fn header(p: &HeaderProps) -> Html {
     // pending until the backend confirms it; refused or unreachable, the menu goes back.
     let requested = use_state(|| None::<String>);
     let select_ref = use_node_ref();
-    let shown = view::status_shown(&current, requested.as_deref());
+    // The one the agent asked for while the backend has not answered, else the backend's.
+    let shown = requested.as_deref().unwrap_or(&current).to_string();
     {
         // The DOM keeps what the agent picked whatever the vdom says: set it to the truth.
         let (select_ref, shown) = (select_ref.clone(), shown.clone());

@@ -11,6 +11,7 @@ use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
 use super::{input_value, run, select_value, Tx};
+use crate::view;
 
 #[derive(Properties, PartialEq)]
 pub struct SettingsProps {
@@ -71,10 +72,7 @@ pub fn settings(p: &SettingsProps) -> Html {
         let dialog = dialog.clone();
         use_effect_with((), move |_| {
             let document = web_sys::window().and_then(|w| w.document());
-            let opener = document
-                .as_ref()
-                .and_then(|d| d.active_element())
-                .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+            let opener = view::focused().and_then(|e| e.dyn_into::<HtmlElement>().ok());
             if let Some(first) = dialog
                 .cast::<Element>()
                 .and_then(|d| focusables(&d).into_iter().next())
@@ -149,9 +147,7 @@ pub fn settings(p: &SettingsProps) -> Html {
             let (Some(first), Some(last)) = (items.first(), items.last()) else {
                 return;
             };
-            let active = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|doc| doc.active_element());
+            let active = view::focused();
             let at = |el: &HtmlElement| active.as_ref().is_some_and(|a| a.is_same_node(Some(el)));
             let inside = active.as_ref().is_some_and(|a| d.contains(Some(a)));
             if e.shift_key() && (at(first) || !inside) {
