@@ -1,6 +1,7 @@
-//! The Tauri application: windows, the core's handle as managed state, and the shutdown
-//! that lets the core finish its work when the app quits. Output reaches the two webviews
-//! through the channels they hand over (`subscribe`, `phone_attach`), never as app events.
+//! The Tauri application: its one window, the core's handle as managed state, and the
+//! shutdown that lets the core finish its work when the app quits. Output reaches the window
+//! through the channels it hands over (`subscribe`, and `phone_attach` for the webphone's
+//! iframe, whose commands the window relays), never as app events.
 
 use ringside_service::{Config, Handle, WebphoneSource};
 use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
@@ -85,18 +86,15 @@ pub fn run(args: &[String]) -> i32 {
                     app.manage(commands::StartupFailure(e.to_ipc()));
                 }
             }
-            WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
-                .title("Ringside")
-                .inner_size(1120.0, 760.0)
-                .min_inner_size(720.0, 520.0)
-                .build()?;
-            let host = webphone::host_url()
-                .parse()
-                .map_err(|e| format!("host URL: {e}"))?;
-            WebviewWindowBuilder::new(app, webphone::WINDOW, WebviewUrl::CustomProtocol(host))
-                .title("Ringside webphone")
-                .visible(false)
-                .build()?;
+            WebviewWindowBuilder::new(
+                app,
+                webphone::HOST_WEBVIEW,
+                WebviewUrl::App("index.html".into()),
+            )
+            .title("Ringside")
+            .inner_size(1120.0, 760.0)
+            .min_inner_size(720.0, 520.0)
+            .build()?;
             Ok(())
         })
         .build(tauri::generate_context!());

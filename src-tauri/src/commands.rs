@@ -5,16 +5,15 @@
 //! The names live once, in `ringside_core::ipc::COMMANDS`: `build.rs` declares them, and
 //! the tests below check this handler list and both capability files against it.
 
+use ringside_core::phone::INGRESS_MAX_BATCH;
 use ringside_core::{
     AgentStatus, CallDraft, Intent, IpcError, PhoneCommand, Preferences, Secret, SnapshotDelta,
 };
 use ringside_service::Handle;
 use serde_json::Value;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Manager, Webview};
+use tauri::{AppHandle, Manager};
 use tracing::{debug, instrument};
-
-use crate::webphone;
 
 /// Arguments longer than this are cut: the webphone's callbacks are short, and a runaway
 /// library must not fill the journal.
@@ -58,46 +57,37 @@ fn core(app: &AppHandle) -> Result<Handle, IpcError> {
         .unwrap_or_else(|| IpcError::new("starting", "Ringside is still starting.")))
 }
 
-fn from_phone_window(webview: &Webview) -> Result<(), IpcError> {
-    if webview.label() == webphone::WINDOW {
-        Ok(())
-    } else {
-        Err(IpcError::new(
-            "forbidden",
-            "only the webphone window may do this",
-        ))
-    }
-}
-
-/// Ingress for the webphone's callbacks: answered once the core journaled and handled it.
+/// Ingress for the webphone's callbacks, relayed by the agent's window (`relay.js`) in the
+/// order the library reported them, several at once when they came faster than the core
+/// answered. Answered once the core journaled and handled them all.
 #[tauri::command]
 pub async fn phone_event(
     app: AppHandle,
-    webview: Webview,
-    kind: String,
-    args: Vec<Value>,
+    events: Vec<(String, Vec<Value>)>,
 ) -> Result<(), IpcError> {
-    from_phone_window(&webview)?;
-    if kind.len() > 32 {
+    if events.len() > INGRESS_MAX_BATCH {
         return Err(IpcError::new(
             "phone_event_invalid",
-            "callback kind too long",
+            format!("too many callbacks in one batch (at most {INGRESS_MAX_BATCH})"),
         ));
     }
-    let mut args = args;
-    args.truncate(MAX_ARGS);
-    core(&app)?.phone_event(kind, args).await
+    let mut events = events;
+    for (kind, args) in &mut events {
+        if kind.len() > 32 {
+            return Err(IpcError::new(
+                "phone_event_invalid",
+                "callback kind too long",
+            ));
+        }
+        args.truncate(MAX_ARGS);
+    }
+    core(&app)?.phone_events(events).await
 }
 
-/// The bridge hands over the channel its commands arrive on; the webphone window listens to
-/// no event at all.
+/// The relay hands over the channel the webphone's commands arrive on; it posts each to the
+/// webphone's iframe, which has no IPC of its own.
 #[tauri::command]
-pub async fn phone_attach(
-    app: AppHandle,
-    webview: Webview,
-    commands: Channel<PhoneCommand>,
-) -> Result<(), IpcError> {
-    from_phone_window(&webview)?;
+pub async fn phone_attach(app: AppHandle, commands: Channel<PhoneCommand>) -> Result<(), IpcError> {
     core(&app)?.attach_phone(sink(commands, "webphone")).await
 }
 
@@ -192,27 +182,33 @@ pub async fn dismiss_notice(app: AppHandle) -> Result<(), IpcError> {
 
 #[cfg(test)]
 mod tests {
-    use ringside_core::ipc::{Caller, COMMANDS};
+    use ringside_core::ipc::COMMANDS;
 
     macro_rules! names {
         ($($name:ident),*) => { vec![$(stringify!($name)),*] };
     }
 
-    fn expected(caller: Caller) -> Vec<String> {
-        COMMANDS
-            .iter()
-            .filter(|(_, c)| *c == caller)
-            .map(|(n, _)| format!("allow-{}", n.replace('_', "-")))
-            .collect()
-    }
-
-    fn granted(file: &str) -> Vec<String> {
+    fn capability(file: &str) -> serde_json::Value {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("capabilities")
             .join(file);
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        json["permissions"]
+        serde_json::from_str(&text).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_handler_list_is_core_s_command_list() {
+        let handlers: Vec<&str> = super::ipc_commands!(names);
+        assert_eq!(handlers, COMMANDS);
+    }
+
+    /// One window, one capability: the webphone's iframe gets no IPC from Tauri (its scripts
+    /// are injected into the top frame only, and each request must carry the window's invoke
+    /// key), so there is no second capability to keep narrow.
+    #[test]
+    fn the_agent_s_window_is_granted_exactly_the_commands_and_is_the_only_one() {
+        let main = capability("main.json");
+        let granted: Vec<String> = main["permissions"]
             .as_array()
             .map(|a| {
                 a.iter()
@@ -221,33 +217,21 @@ mod tests {
                     .map(str::to_string)
                     .collect()
             })
-            .unwrap_or_default()
-    }
-
-    #[test]
-    fn the_handler_list_is_core_s_command_list() {
-        let handlers: Vec<&str> = super::ipc_commands!(names);
-        let core: Vec<&str> = COMMANDS.iter().map(|(n, _)| *n).collect();
-        assert_eq!(handlers, core);
-    }
-
-    #[test]
-    fn each_window_is_granted_exactly_its_commands() {
-        assert_eq!(granted("main.json"), expected(Caller::Main));
-        assert_eq!(granted("phone.json"), expected(Caller::Phone));
-    }
-
-    #[test]
-    fn the_webphone_window_cannot_listen_to_events() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("capabilities/phone.json");
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            text.contains("allow-phone-event"),
-            "capability file unreadable"
-        );
-        assert!(
-            !text.contains("core:event") && !text.contains("core:default"),
-            "the vendor script must not hear what the app emits: {text}"
-        );
+            .unwrap_or_default();
+        let expected: Vec<String> = COMMANDS
+            .iter()
+            .map(|n| format!("allow-{}", n.replace('_', "-")))
+            .collect();
+        assert_eq!(granted, expected);
+        assert_eq!(main["windows"], serde_json::json!(["main"]));
+        let files: Vec<String> = std::fs::read_dir(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("capabilities"),
+        )
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+        assert_eq!(files, ["main.json"]);
     }
 }

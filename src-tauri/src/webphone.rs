@@ -1,9 +1,13 @@
-//! The `webphone://` scheme: the hidden webphone window's whole world.
+//! The `webphone://` scheme: the whole world of the webphone's iframe.
 //!
-//! `/ringside/host.html` and `/ringside/bridge.js` are Ringside's own; every other path is
-//! the webphone library's folder (the customer's copy, or the simulator compiled into the
-//! app), so the app cannot tell the two apart. The library is a folder because it loads its
-//! own `js/lib/*.js` relative to its script. Only the `phone` webview is served.
+//! The agent's window embeds `/ringside/host.html` in a sandboxed iframe (`ui/static/relay.js`).
+//! A different scheme is a different origin: the library cannot reach the agent's page, and
+//! Tauri gives the frame no IPC (its scripts go into the top frame only, and every request must
+//! carry the window's invoke key). `/ringside/host.html` and `/ringside/bridge.js` are
+//! Ringside's own; every other path is the webphone library's folder (the customer's copy, or
+//! the simulator compiled into the app), so the app cannot tell the two apart. The library is
+//! a folder because it loads its own `js/lib/*.js` relative to its script. Only the agent's
+//! webview is served.
 
 use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
@@ -12,19 +16,11 @@ use ringside_service::WebphoneSource;
 use tauri::http::{header, Request, Response, StatusCode};
 
 pub const SCHEME: &str = "webphone";
-pub const WINDOW: &str = "phone";
+/// The webview whose page frames the webphone: the only one this scheme serves.
+pub const HOST_WEBVIEW: &str = "main";
 
 const BRIDGE_JS: &str = include_str!("../../ui/webphone/bridge.js");
 const SIMULATOR_JS: &str = include_str!("../../ui/webphone-sim/webphone_api.js");
-
-/// The host page's URL on this platform (Windows and Android use `http://<scheme>.localhost`).
-pub fn host_url() -> String {
-    if cfg!(windows) {
-        format!("http://{SCHEME}.localhost/ringside/host.html")
-    } else {
-        format!("{SCHEME}://localhost/ringside/host.html")
-    }
-}
 
 fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
@@ -39,19 +35,20 @@ fn library_src(source: &WebphoneSource) -> String {
     }
 }
 
-/// The webphone window's policy, on every HTML page `webphone://` serves.
+/// The webphone frame's policy, on every HTML page `webphone://` serves.
 ///
 /// Scripts come only from here and from the library's own origin, but they may `eval` and run
 /// inline handlers: the real library's SIP timers evaluate strings (without `'unsafe-eval'` it
 /// sends REGISTER and then says "Registering..." forever: recorded in
 /// tests/fixtures/traces/mizu-3.6-bridge/csp_register.1002.console.log, with 22 refused inline
 /// handlers beside the EvalErrors). This is safe because of the isolation, not despite it:
-/// the window's only capability is `phone_event` ingress, so script that runs here, the
+/// the frame has no IPC and another origin, and all it can do is post callbacks to the
+/// agent's window, which relays them as `phone_event` ingress; so script that runs here, the
 /// vendor's or anything injected through it, can do no more than the vendor script already
-/// can. The main window keeps its strict policy (tauri.conf.json: no `'unsafe-eval'`).
-/// Network: the IPC channel and secure WebSockets (the SIP server is known only after
-/// sign-in, so it cannot be named here). The NS engine's probe of `ws://127.0.0.1:18320`
-/// stays refused: Ringside forces the WebRTC engine.
+/// can. The agent's window keeps its strict policy (tauri.conf.json: no `'unsafe-eval'`).
+/// Network: secure WebSockets only (the SIP server is known only after sign-in, so it cannot
+/// be named here); no IPC. The NS engine's probe of `ws://127.0.0.1:18320` stays refused:
+/// Ringside forces the WebRTC engine. Only the agent's window may frame these pages.
 pub fn csp(source: &WebphoneSource) -> String {
     let extra = match source {
         WebphoneSource::Url(u) => origin_of(u).unwrap_or_default(),
@@ -59,10 +56,11 @@ pub fn csp(source: &WebphoneSource) -> String {
     };
     format!(
         "default-src 'self'; script-src 'self' 'unsafe-eval' 'unsafe-inline' {extra}; \
-         connect-src 'self' ipc: http://ipc.localhost wss: {extra}; \
+         connect-src 'self' wss: {extra}; \
          media-src 'self' blob: mediastream: data: {extra}; img-src 'self' data: {extra}; \
          style-src 'self' 'unsafe-inline' {extra}; font-src 'self' data: {extra}; \
-         object-src 'none'; base-uri 'self'; form-action 'none'; frame-ancestors 'none'"
+         object-src 'none'; base-uri 'self'; form-action 'none'; \
+         frame-ancestors tauri://localhost http://tauri.localhost"
     )
 }
 
@@ -155,7 +153,7 @@ pub fn serve(
             None,
         )
     };
-    if webview_label != WINDOW {
+    if webview_label != HOST_WEBVIEW {
         return respond(
             StatusCode::FORBIDDEN,
             "text/plain",
@@ -223,7 +221,7 @@ mod tests {
     }
 
     #[test]
-    fn serves_only_inside_the_folder_and_only_to_the_phone_window() {
+    fn serves_only_inside_the_folder_and_only_to_the_agent_s_window() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("js/lib")).unwrap();
         std::fs::write(dir.path().join("webphone_api.js"), "var webphone_api = {};").unwrap();
@@ -231,30 +229,30 @@ mod tests {
         std::fs::write(dir.path().parent().unwrap().join("secret.txt"), "no").ok();
         let src = WebphoneSource::Folder(dir.path().to_path_buf());
         assert_eq!(
-            serve(&src, "phone", &req("/webphone_api.js")).status(),
+            serve(&src, HOST_WEBVIEW, &req("/webphone_api.js")).status(),
             StatusCode::OK
         );
         assert_eq!(
-            serve(&src, "phone", &req("/js/lib/api_helper.js")).status(),
+            serve(&src, HOST_WEBVIEW, &req("/js/lib/api_helper.js")).status(),
             StatusCode::OK
         );
         assert_eq!(
-            serve(&src, "phone", &req("/../secret.txt")).status(),
+            serve(&src, HOST_WEBVIEW, &req("/../secret.txt")).status(),
             StatusCode::NOT_FOUND
         );
         assert_eq!(
-            serve(&src, "phone", &req("/%2e%2e/secret.txt")).status(),
+            serve(&src, HOST_WEBVIEW, &req("/%2e%2e/secret.txt")).status(),
             StatusCode::NOT_FOUND
         );
         assert_eq!(
-            serve(&src, "main", &req("/webphone_api.js")).status(),
+            serve(&src, "other", &req("/webphone_api.js")).status(),
             StatusCode::FORBIDDEN
         );
         // Escapes are decoded before the folder check: a file with a space is found, and an
         // escaped way out or a broken escape is still nothing.
         std::fs::write(dir.path().join("a b.js"), "2").unwrap();
         assert_eq!(
-            serve(&src, "phone", &req("/a%20b.js")).status(),
+            serve(&src, HOST_WEBVIEW, &req("/a%20b.js")).status(),
             StatusCode::OK
         );
         for bad in [
@@ -265,17 +263,17 @@ mod tests {
             "/a%00.js",
         ] {
             assert_eq!(
-                serve(&src, "phone", &req(bad)).status(),
+                serve(&src, HOST_WEBVIEW, &req(bad)).status(),
                 StatusCode::NOT_FOUND,
                 "{bad}"
             );
         }
-        let host = serve(&src, "phone", &req("/ringside/host.html"));
+        let host = serve(&src, HOST_WEBVIEW, &req("/ringside/host.html"));
         assert!(host.headers().get("Content-Security-Policy").is_some());
     }
 
     /// The real library needs `eval` (csp_register recording); the policy allows it in the
-    /// webphone window only, and every HTML page the scheme serves carries it.
+    /// webphone's page only, and every HTML page the scheme serves carries it.
     #[test]
     fn every_webphone_page_allows_eval_and_the_main_window_does_not() {
         let dir = tempfile::tempdir().unwrap();
@@ -283,7 +281,7 @@ mod tests {
         std::fs::write(dir.path().join("softphone.html"), "<html></html>").unwrap();
         let src = WebphoneSource::Folder(dir.path().to_path_buf());
         for page in ["/ringside/host.html", "/softphone.html"] {
-            let resp = serve(&src, "phone", &req(page));
+            let resp = serve(&src, HOST_WEBVIEW, &req(page));
             let policy = resp
                 .headers()
                 .get("Content-Security-Policy")
@@ -294,6 +292,11 @@ mod tests {
             assert!(policy.contains("'unsafe-eval'"), "{page}: {policy}");
             assert!(policy.contains("form-action 'none'"), "{page}: {policy}");
             assert!(policy.contains("object-src 'none'"), "{page}: {policy}");
+            assert!(!policy.contains("ipc:"), "{page}: {policy}");
+            assert!(
+                policy.contains("frame-ancestors tauri://localhost http://tauri.localhost"),
+                "{page}: {policy}"
+            );
         }
         let conf: serde_json::Value =
             serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
@@ -301,6 +304,10 @@ mod tests {
         assert!(
             !main.contains("'unsafe-eval'") && !main.contains("'unsafe-inline' 'self'"),
             "the main window keeps its strict policy: {main}"
+        );
+        assert!(
+            main.contains("frame-src webphone://localhost http://webphone.localhost"),
+            "the agent's window frames the webphone and nothing else: {main}"
         );
         assert!(!main
             .split(';')

@@ -177,11 +177,11 @@ test("a failing transport does not make the library drop the bridge's callbacks"
   const page = await createPage();
   await page.load(SIM);
   await page.load(BRIDGE);
-  const invoke = page.sandbox.__TAURI__.core.invoke;
+  const post = page.sandbox.parent.postMessage;
   let broken = true;
-  page.sandbox.__TAURI__.core.invoke = (cmd, payload) => {
-    if (broken) throw new Error("transport down");
-    return invoke(cmd, payload);
+  page.sandbox.parent.postMessage = (message, origin) => {
+    if (broken && message.ringside === "events") throw new Error("transport down");
+    return post(message, origin);
   };
   await page.advance(200); // `loaded`: the send throws inside the bridge's callback
   broken = false;
@@ -191,4 +191,35 @@ test("a failing transport does not make the library drop the bridge's callbacks"
   assert.deepEqual(page.sent("app").map((e) => e.args[0]), ["started"], "app callback still installed");
   assert.deepEqual(page.sent("reg").map((e) => e.args[0]), ["registered"]);
   assert.ok(page.sent("event").length > 0, "event callback still installed");
+});
+
+test("the bridge talks to the agent's window only, and hears no one else", async () => {
+  const page = await createPage();
+  await page.load(SIM);
+  await page.load(BRIDGE);
+  await page.advance(200);
+  assert.ok(page.posted.length > 0);
+  for (const p of page.posted) assert.equal(p.targetOrigin, "tauri://localhost", JSON.stringify(p));
+  // A command from another frame, or from another origin, is not performed.
+  page.deliver({ ringside: "command", command: { cmd: "call", number: "0900" } }, { source: {} });
+  page.deliver({ ringside: "command", command: { cmd: "call", number: "0901" } }, { origin: "https://evil.example" });
+  await page.advance(1000);
+  assert.deepEqual(page.log("call"), []);
+  page.command({ cmd: "configure", params: { username: "1002" } });
+  page.command({ cmd: "start" });
+  await page.advance(3000);
+  page.command({ cmd: "call", number: "1003" });
+  await page.advance(500);
+  assert.deepEqual(page.log("call").map((e) => e.args[0]), ["1003"]);
+});
+
+test("a callback whose arguments cannot be cloned still reaches the core, as JSON", async () => {
+  const page = await createPage();
+  await page.load(SIM);
+  await page.load(BRIDGE);
+  await page.advance(200);
+  const before = page.events.length;
+  // What the library could hand over: an object with a method.
+  page.sandbox.ringsideBridge.transport.send("event", ["x", { text: "hi", fn() {} }]);
+  assert.deepEqual(page.events.slice(before).map((e) => e.args), [["x", { text: "hi" }]]);
 });

@@ -37,7 +37,7 @@ function show(a) {
 
 /**
  * @param {object} o
- * @param {boolean} [o.csp] the webphone window's policy without 'unsafe-eval': `eval` and
+ * @param {boolean} [o.csp] the webphone page's policy without 'unsafe-eval': `eval` and
  *   `new Function` throw EvalError (V8's own check, as in Chromium); a string passed to
  *   `setTimeout`/`setInterval` is refused with a console error and never runs (what browsers
  *   do: no exception reaches the caller).
@@ -85,8 +85,38 @@ export async function createPage({ csp = false, t0 = 0, eventApi = false } = {})
   sandbox.clearTimeout = (id) => timers.delete(id);
   sandbox.clearInterval = (id) => timers.delete(id);
 
-  // As Tauri's: a channel object whose `onmessage` the core's messages reach. The webphone
-  // window has no `event` API: its capability grants no event listening.
+  // The agent's window, as the bridge sees it from its iframe (ui/static/relay.js): messages
+  // to it must name its origin; its answers come from it and its origin, cloned as
+  // postMessage clones them. `page.posted` keeps every message the page posted.
+  const HOST_ORIGIN = "tauri://localhost";
+  const listeners = [];
+  const posted = [];
+  const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+  function deliver(data, from = {}) {
+    const event = { source: from.source || host, origin: from.origin || HOST_ORIGIN, data: clone(data) };
+    for (const fn of listeners) fn(event);
+  }
+  const host = {
+    postMessage(message, targetOrigin) {
+      if (typeof structuredClone === "function") structuredClone(message); // throws as the browser does
+      posted.push({ message: clone(message), targetOrigin });
+      if (targetOrigin !== HOST_ORIGIN) return; // the browser drops it
+      if (message && message.ringside === "events") {
+        for (const [kind, args] of message.events) events.push({ t: clock.now, kind, args: clone(args) });
+      } else if (message && message.ringside === "attach") {
+        commandListener = (cmd) => deliver({ ringside: "command", command: cmd });
+        Promise.resolve().then(() => deliver({ ringside: "attached" }));
+      }
+    },
+  };
+  sandbox.parent = host;
+  sandbox.location = { protocol: "webphone:" };
+  sandbox.addEventListener = (type, fn) => {
+    if (type === "message") listeners.push(fn);
+  };
+
+  // As Tauri's, for the frozen bridge that made the recordings only: it called the core
+  // itself, from a window of its own.
   class Channel {
     constructor() {
       this.onmessage = () => {};
@@ -150,6 +180,9 @@ export async function createPage({ csp = false, t0 = 0, eventApi = false } = {})
   const page = {
     sandbox,
     events,
+    posted,
+    /** A message to the page as if from `from.source`/`from.origin` (the host by default). */
+    deliver,
     console: consoleLines,
     get now() {
       return clock.now;

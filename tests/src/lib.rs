@@ -383,28 +383,24 @@ impl App {
         self._driver.0.id()
     }
 
-    /// Runs `script` in the hidden webphone window (its value is returned), then comes back
-    /// to the agent's window: what the library was actually asked to do, seen from its side.
+    /// Runs `script` in the webphone's iframe (its value is returned), then comes back to the
+    /// agent's page: what the library was actually asked to do, seen from its side.
     pub async fn phone_eval(&self, script: &str) -> Value {
-        let mut result = Value::Null;
-        for handle in self.client.windows().await.unwrap_or_default() {
-            if self.client.switch_to_window(handle).await.is_ok()
-                && self
-                    .client
-                    .title()
-                    .await
-                    .is_ok_and(|t| t == "Ringside webphone host")
-            {
-                result = self
-                    .client
-                    .execute(script, vec![])
-                    .await
-                    .expect("script runs in the webphone window");
-                break;
-            }
-        }
-        self.focus_main().await;
-        result
+        let frame = self
+            .client
+            .find(Locator::Css("#webphone-host"))
+            .await
+            .expect("the agent's window holds the webphone's iframe");
+        frame
+            .enter_frame()
+            .await
+            .expect("WebDriver enters the webphone's iframe");
+        let result = self.client.execute(script, vec![]).await;
+        self.client
+            .enter_parent_frame()
+            .await
+            .expect("WebDriver comes back to the agent's page");
+        result.expect("script runs in the webphone's iframe")
     }
 
     /// The session may start on either window; the agent's one has the Yew app.

@@ -1,5 +1,5 @@
 //! The boundaries of docs/security.md, tested against the real app: what a script in the
-//! webphone window (the vendor's library, or anything injected through it) can and cannot do.
+//! webphone's iframe (the vendor's library, or anything injected through it) can and cannot do.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,8 +8,9 @@ use std::time::Duration;
 use ringside_e2e::{eventually, work_dir, App, Backend, Mode, SERIAL};
 use serde_json::{json, Value};
 
-/// A hostile script in the webphone window tries to pass for the agent, to reach the agent's
-/// commands and data, and to flood the core. Everything but its own callbacks is refused, and
+/// A hostile script in the webphone's iframe tries to pass for the agent, to reach the
+/// agent's commands, page and data, to leave its frame, and to flood the core. It has no IPC
+/// at all; the only door is the relay, which takes webphone callbacks and nothing else; and
 /// nothing it forged reaches the journal or the phone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_webphone_script_reaches_nothing_but_its_own_callbacks() {
@@ -19,60 +20,65 @@ async fn a_hostile_webphone_script_reaches_nothing_but_its_own_callbacks() {
     let app = App::launch_env(&backend, dir.join("profile"), Mode::Demo, &[]).await;
     app.wait_text("#registration", |t| t == "Phone ready").await;
 
-    // Run from the webphone window, with exactly the vendor script's privileges.
+    // Run in the webphone's iframe, with exactly the vendor script's privileges.
     app.phone_eval(
         r#"
-        const core = window.__TAURI__.core;
-        const tries = {
-          forged_intent: core.invoke('phone_event', { kind: 'intent',
-              args: [{ intent: 'dial', number: '0900123456' }] }),
-          huge_callback: core.invoke('phone_event', { kind: 'event',
-              args: ['x'.repeat(200 * 1024)] }),
-          subscribe: core.invoke('subscribe', { updates: new core.Channel() }),
-          intent: core.invoke('intent', { intent: { intent: 'dial', number: '0900123456' } }),
-          save_draft: core.invoke('save_draft', { draft: { call_log_id: 'x', updated_at_ms: 0 } }),
-          sign_out: core.invoke('sign_out', {}),
-          set_agent_status: core.invoke('set_agent_status',
-              { status: { state: 'logged_out', reason: null } }),
-          simulate_incoming: core.invoke('simulate_incoming', { number: '1' }),
-          set_webphone_location: core.invoke('set_webphone_location', { location: '/tmp' }),
-          listen: window.__TAURI__.event.listen('updates', () => {}),
-        };
-        window.__hostile = null;
-        Promise.allSettled(Object.values(tries)).then((out) => {
-          window.__hostile = Object.fromEntries(Object.keys(tries).map((k, i) =>
-            [k, out[i].status === 'fulfilled' ? 'accepted'
-                : typeof out[i].reason === 'string' ? out[i].reason
-                : JSON.stringify(out[i].reason)]));
+        const dial = { intent: 'dial', number: '0900123456' };
+        const refused = (e) => 'refused: ' + ((e && e.name) || String(e));
+        const r = {};
+        r.tauri = typeof window.__TAURI__ + '/' + typeof window.__TAURI_INTERNALS__;
+        try { r.parent_page = 'read: ' + window.parent.document.title; } catch (e) { r.parent_page = refused(e); }
+        try { r.parent_storage = 'read: ' + window.parent.localStorage.length; } catch (e) { r.parent_storage = refused(e); }
+        try { r.popup = window.open('https://evil.example/') ? 'opened' : 'refused: null'; } catch (e) { r.popup = refused(e); }
+        try { window.top.location.href = 'https://evil.example/'; r.leave_top = 'no error'; } catch (e) { r.leave_top = refused(e); }
+        // Tauri's IPC, forged: both of its transports, with a guessed invoke key.
+        try {
+          window.webkit.messageHandlers.ipc.postMessage(JSON.stringify({ cmd: 'intent', callback: 1,
+            error: 2, payload: { intent: dial }, options: {}, invoke_key: 'guess' }));
+          r.ipc_message = 'posted';
+        } catch (e) { r.ipc_message = refused(e); }
+        const tries = [
+          fetch('ipc://localhost/intent', { method: 'POST', body: JSON.stringify({ intent: dial }),
+            headers: { 'Content-Type': 'application/json', 'Tauri-Callback': '1', 'Tauri-Error': '2',
+              'Tauri-Invoke-Key': 'guess' } })
+            .then((res) => { r.ipc_fetch = 'answered ' + res.status; }, (e) => { r.ipc_fetch = refused(e); }),
+        ];
+        // The one door: callbacks through the relay. A forged intent and a flood are refused
+        // by the core, and the relay says so.
+        r.refusals = [];
+        window.addEventListener('message', (e) => {
+          if (e.data && e.data.ringside === 'refused') r.refusals.push(e.data.message);
         });
+        parent.postMessage({ ringside: 'events', events: [['intent', [dial]]] }, 'tauri://localhost');
+        parent.postMessage({ ringside: 'events', events: [['event', ['x'.repeat(200 * 1024)]]] }, 'tauri://localhost');
+        window.__hostile = null;
+        Promise.allSettled(tries).then(() => setTimeout(() => { window.__hostile = r; }, 1500));
         return null;
         "#,
     )
     .await;
-    let results = eventually(10, "every attempt settled", || async {
+    let results = eventually(15, "every attempt settled", || async {
         let r = app.phone_eval("return window.__hostile;").await;
         (!r.is_null()).then_some(r)
     })
     .await;
-    let results = results.as_object().unwrap();
-    assert_eq!(results.len(), 10, "{results:?}");
-    for (what, outcome) in results {
-        assert_ne!(outcome, "accepted", "{what} was accepted: {results:?}");
+    println!("hostile iframe: {results}");
+    assert_eq!(results["tauri"], json!("undefined/undefined"), "{results}");
+    for what in [
+        "parent_page",
+        "parent_storage",
+        "popup",
+        "leave_top",
+        "ipc_fetch",
+    ] {
+        let outcome = results[what].as_str().unwrap_or("");
+        assert!(outcome.starts_with("refused"), "{what}: {results}");
     }
-    assert!(
-        results["forged_intent"]
-            .as_str()
-            .unwrap()
-            .contains("not a webphone callback"),
-        "{results:?}"
-    );
-    assert!(
-        results["huge_callback"]
-            .as_str()
-            .unwrap()
-            .contains("too large"),
-        "{results:?}"
-    );
+    let refusals = results["refusals"].to_string();
+    assert!(refusals.contains("not a webphone callback"), "{results}");
+    assert!(refusals.contains("too large"), "{results}");
+    // The agent's page is still there: the frame could not take the window elsewhere.
+    app.wait(".shell").await;
 
     // Nothing it forged was acted on or written down; the agent is still signed in and the
     // phone still works.

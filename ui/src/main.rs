@@ -19,5 +19,13 @@ mod tauri;
 mod view;
 
 fn main() {
-    yew::Renderer::<app::App>::new().render();
+    // The app owns `#app` only: Yew clears the element it mounts on, and the body also holds
+    // the webphone's iframe (`relay.js`), which must outlive any re-render.
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app"));
+    match root {
+        Some(root) => yew::Renderer::<app::App>::with_root(root).render(),
+        None => yew::Renderer::<app::App>::new().render(),
+    };
 }

@@ -2,8 +2,7 @@
 //
 // It forwards every callback's raw arguments, verbatim, with one `send(kind, args)`, and
 // performs the commands it receives through one `onCommand(fn)`. All interpretation happens
-// in Rust. Both directions go through `transport`, so a later mode can host the webphone
-// outside the Tauri webview without touching the engine.
+// in Rust. Both directions go through `transport`.
 //
 // Facts this file follows (shared/reference/mizu-webphone-api.md, "Measured against the real
 // library through Ringside's own bridge"; recordings in tests/fixtures/traces/mizu-3.6-bridge):
@@ -19,20 +18,36 @@
 (function () {
   "use strict";
 
+  // The page runs in a sandboxed iframe of the agent's window, with no IPC: both directions
+  // are messages to and from that window (ui/static/relay.js), which alone talks to the core.
+  // Messages go to its origin only, and only its messages are heard.
+  var HOST = window.parent;
+  var HOST_ORIGIN = location.protocol === "webphone:" ? "tauri://localhost" : "http://tauri.localhost";
   var transport = {
     send: function (kind, args) {
-      return window.__TAURI__.core
-        .invoke("phone_event", { kind: kind, args: args })
-        .catch(function (e) {
-          console.error("ringside bridge: phone_event failed", e);
-        });
+      var plain;
+      try {
+        // As JSON, which is what reaches the core: a function or a DOM object among the
+        // library's arguments would make postMessage throw and lose the callback.
+        plain = JSON.parse(JSON.stringify(args === undefined ? [] : args));
+      } catch (e) {
+        plain = [String(e)];
+        kind = "bridge_error";
+      }
+      HOST.postMessage({ ringside: "events", events: [[kind, plain]] }, HOST_ORIGIN);
     },
-    // Commands arrive on a channel this page hands to the core: the webphone window may not
-    // listen to app events (every listener would hear the agent's snapshots).
     onCommand: function (fn) {
-      var channel = new window.__TAURI__.core.Channel();
-      channel.onmessage = fn;
-      return window.__TAURI__.core.invoke("phone_attach", { commands: channel });
+      return new Promise(function (resolve, reject) {
+        window.addEventListener("message", function (e) {
+          if (e.source !== HOST || e.origin !== HOST_ORIGIN) return;
+          var m = e.data || {};
+          if (m.ringside === "command") fn(m.command);
+          else if (m.ringside === "attached") resolve();
+          else if (m.ringside === "attach_failed") reject(m.message);
+          else if (m.ringside === "refused") console.warn("ringside bridge: the core refused a callback:", m.message);
+        });
+        HOST.postMessage({ ringside: "attach" }, HOST_ORIGIN);
+      });
     },
   };
 

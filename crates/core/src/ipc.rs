@@ -449,18 +449,9 @@ impl Snapshot {
     }
 }
 
-/// Which window may call a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Caller {
-    /// The agent's window (the Yew UI).
-    Main,
-    /// The hidden window that hosts the vendor's webphone library.
-    Phone,
-}
-
 /// The IPC commands' names: the UI calls them by these constants, the shell's build script
-/// declares them from [`COMMANDS`], and a shell test checks its handler list and both
-/// capability files against it. A command is named here once.
+/// declares them from [`COMMANDS`], and a shell test checks its handler list and the agent's
+/// window's capability file against it. A command is named here once.
 pub mod cmd {
     pub const PHONE_EVENT: &str = "phone_event";
     pub const PHONE_ATTACH: &str = "phone_attach";
@@ -478,22 +469,24 @@ pub mod cmd {
     pub const DISMISS_NOTICE: &str = "dismiss_notice";
 }
 
-/// Every IPC command with the one window allowed to call it.
-pub const COMMANDS: &[(&str, Caller)] = &[
-    (cmd::PHONE_EVENT, Caller::Phone),
-    (cmd::PHONE_ATTACH, Caller::Phone),
-    (cmd::SUBSCRIBE, Caller::Main),
-    (cmd::INTENT, Caller::Main),
-    (cmd::SAVE_DRAFT, Caller::Main),
-    (cmd::SUBMIT_DRAFT, Caller::Main),
-    (cmd::SIMULATE_INCOMING, Caller::Main),
-    (cmd::SIGN_IN, Caller::Main),
-    (cmd::SIGN_OUT, Caller::Main),
-    (cmd::SET_AGENT_STATUS, Caller::Main),
-    (cmd::SET_PREFERENCES, Caller::Main),
-    (cmd::SET_WEBPHONE_LOCATION, Caller::Main),
-    (cmd::SIMULATE, Caller::Main),
-    (cmd::DISMISS_NOTICE, Caller::Main),
+/// Every IPC command. Only the agent's window has IPC: the webphone library runs in a
+/// sandboxed iframe of that window with none, and the window relays its callbacks
+/// (`phone_event`) and its commands (`phone_attach`'s channel).
+pub const COMMANDS: &[&str] = &[
+    cmd::PHONE_EVENT,
+    cmd::PHONE_ATTACH,
+    cmd::SUBSCRIBE,
+    cmd::INTENT,
+    cmd::SAVE_DRAFT,
+    cmd::SUBMIT_DRAFT,
+    cmd::SIMULATE_INCOMING,
+    cmd::SIGN_IN,
+    cmd::SIGN_OUT,
+    cmd::SET_AGENT_STATUS,
+    cmd::SET_PREFERENCES,
+    cmd::SET_WEBPHONE_LOCATION,
+    cmd::SIMULATE,
+    cmd::DISMISS_NOTICE,
 ];
 
 #[cfg(test)]
@@ -627,16 +620,10 @@ mod tests {
 
     #[test]
     fn every_command_is_listed_once() {
-        let mut names: Vec<&str> = COMMANDS.iter().map(|(n, _)| *n).collect();
+        let mut names: Vec<&str> = COMMANDS.to_vec();
         names.sort_unstable();
         let before = names.len();
         names.dedup();
         assert_eq!(before, names.len());
-        let phone: Vec<&str> = COMMANDS
-            .iter()
-            .filter(|(_, c)| *c == Caller::Phone)
-            .map(|(n, _)| *n)
-            .collect();
-        assert_eq!(phone, [cmd::PHONE_EVENT, cmd::PHONE_ATTACH]);
     }
 }

@@ -17,7 +17,7 @@ pub struct RawPhoneEvent {
     pub args: Vec<Value>,
 }
 
-/// What the webphone window may hand the core, and how fast. That window runs the vendor's
+/// What the webphone's iframe may hand the core, and how fast. That frame runs the vendor's
 /// script (and, through it, anything injected into it), so its one ingress is treated as
 /// untrusted input: it cannot pass itself off as the agent (`intent` lines come only from the
 /// core), cannot flood the journal, and cannot exhaust memory with one giant callback. The
@@ -30,7 +30,7 @@ pub struct Ingress {
     pub refused: u64,
 }
 
-/// Why a callback from the webphone window was not taken.
+/// Why a callback from the webphone was not taken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IngressError {
     #[error("`{0}` is not a webphone callback (intents come only from the agent's window)")]
@@ -55,6 +55,10 @@ impl IngressError {
 pub const INGRESS_MAX_ARGS: usize = 16;
 pub const INGRESS_MAX_STRING: usize = 8 * 1024;
 pub const INGRESS_MAX_BYTES: usize = 64 * 1024;
+/// Callbacks in one `phone_event` batch: the agent's window relays what the webphone reported
+/// while its previous batch was being handled (`ui/static/relay.js`, `MAX_BATCH`), so a burst
+/// costs one IPC request per batch instead of one per callback.
+pub const INGRESS_MAX_BATCH: usize = 64;
 /// Sustained rate and burst: far above the library's few a second, so that a real burst (a
 /// reconnect replaying several calls' events) is never cut.
 pub const INGRESS_PER_S: u64 = 500;

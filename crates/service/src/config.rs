@@ -57,7 +57,7 @@ pub enum WebphoneSource {
 }
 
 impl WebphoneSource {
-    /// A webphone address that can be written into the webphone window's policy and host page
+    /// A webphone address that can be written into the webphone page's policy and host page
     /// without changing what they say: an absolute http(s) URL with a host, and none of the
     /// characters that end a policy source or an HTML attribute (quotes, spaces, `;`, `*`,
     /// `<`, `>`, backslash).

@@ -13,9 +13,9 @@ pub(crate) type Reply<T = ()> = oneshot::Sender<Result<T, IpcError>>;
 
 /// What the outside asks of the loop.
 pub(crate) enum Msg {
+    /// Webphone callbacks (kind, raw arguments), in the order they were reported.
     Phone {
-        kind: String,
-        args: Vec<Value>,
+        events: Vec<(String, Vec<Value>)>,
         reply: Reply,
     },
     Intent {
@@ -111,7 +111,14 @@ impl Handle {
 
     /// A raw webphone callback from the bridge: journaled, then handled.
     pub async fn phone_event(&self, kind: String, args: Vec<Value>) -> Result<(), IpcError> {
-        self.ask(|reply| Msg::Phone { kind, args, reply }).await
+        self.phone_events(vec![(kind, args)]).await
+    }
+
+    /// Several callbacks, in the order the webphone reported them: each is checked and
+    /// handled on its own (one refused does not stop the others), and the answer is the first
+    /// refusal, if any.
+    pub async fn phone_events(&self, events: Vec<(String, Vec<Value>)>) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::Phone { events, reply }).await
     }
 
     /// An agent's intent from the UI.

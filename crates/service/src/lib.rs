@@ -63,7 +63,7 @@ pub use ringside_store::profile::secure as secure_profile;
 /// Where snapshot deltas go (the main window's channel). Returns `false` once the receiver is
 /// gone; the loop then stops sending until the next subscription.
 pub type UiSink = Box<dyn Fn(&SnapshotDelta) -> bool + Send>;
-/// Where webphone commands go (the webphone window's channel). Returns `false` once gone.
+/// Where webphone commands go (the channel the agent's window relays to the webphone's iframe). Returns `false` once gone.
 pub type PhoneSink = Box<dyn Fn(&PhoneCommand) -> bool + Send>;
 
 /// Whether this build carries the in-process reference backend for demo mode.

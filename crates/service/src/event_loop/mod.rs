@@ -87,7 +87,7 @@ pub(crate) struct Core {
     probing: bool,
     /// Held while the loop runs: one writer per profile.
     _profile_lock: ringside_store::profile::ProfileLock,
-    /// The webphone window's one way in, bounded ([`ringside_core::phone::Ingress`]).
+    /// The webphone's one way in, bounded ([`ringside_core::phone::Ingress`]).
     ingress: ringside_core::phone::Ingress,
     ingress_reported_ms: u64,
     reauthenticating: bool,
@@ -147,8 +147,15 @@ impl Core {
 
     fn on_msg(&mut self, msg: Msg) {
         match msg {
-            Msg::Phone { kind, args, reply } => {
-                let _ = reply.send(self.phone_event(kind, args));
+            Msg::Phone { events, reply } => {
+                let mut first_refusal = Ok(());
+                for (kind, args) in events {
+                    let result = self.phone_event(kind, args);
+                    if first_refusal.is_ok() {
+                        first_refusal = result;
+                    }
+                }
+                let _ = reply.send(first_refusal);
             }
             Msg::Intent { intent, reply } => {
                 if let Ok(v) = serde_json::to_value(&intent) {
@@ -559,7 +566,7 @@ impl Core {
             if sink(&cmd) {
                 return;
             }
-            warn!("webphone window gone; commands wait for it to attach again");
+            warn!("webphone relay gone (the agent's window reloaded?); commands wait for it to attach again");
             self.phone = None;
         }
         if self.phone_backlog.len() >= PHONE_BACKLOG {
