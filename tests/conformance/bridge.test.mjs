@@ -124,6 +124,7 @@ test("mute sends direction 2 (the microphone only)", async () => {
     [true, 2],
     [false, 2],
   ]);
+  await page.advance(0);
   assert.deepEqual(callEvents(page).filter((e) => /muted/.test(e.args[0])).map((e) => e.args[0]), ["muted", "unmuted"]);
 });
 
@@ -221,5 +222,26 @@ test("a callback whose arguments cannot be cloned still reaches the core, as JSO
   const before = page.events.length;
   // What the library could hand over: an object with a method.
   page.sandbox.ringsideBridge.transport.send("event", ["x", { text: "hi", fn() {} }]);
+  await page.advance(0);
   assert.deepEqual(page.events.slice(before).map((e) => e.args), [["x", { text: "hi" }]]);
+});
+
+test("callbacks reported in one task go to the agent's window in one message, in order", async () => {
+  const page = await createPage();
+  await page.load(SIM);
+  await page.load(BRIDGE);
+  await page.advance(200);
+  const before = page.posted.length;
+  const send = page.sandbox.ringsideBridge.transport.send;
+  send("call", ["setup"]);
+  send("call", ["ringing"]);
+  send("cdr", ["x"]);
+  await page.advance(0);
+  send("call", ["disconnected"]);
+  await page.advance(0);
+  const messages = page.posted.slice(before).map((p) => p.message.events);
+  assert.deepEqual(messages, [
+    [["call", ["setup"]], ["call", ["ringing"]], ["cdr", ["x"]]],
+    [["call", ["disconnected"]]],
+  ]);
 });

@@ -558,3 +558,50 @@ async fn a_shift_by_keyboard_alone() {
     .await;
     app.close().await;
 }
+
+/// A day's history is paged: the first 25 calls, then "Show more" adds the next ones. The
+/// calls come as the real library reports them, through the bridge in the webphone's iframe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_history_is_shown_a_page_at_a_time() {
+    let _serial = SERIAL.lock().await;
+    let (_backend, app) = ready("history_pages").await;
+    app.phone_eval(
+        r#"
+        const send = window.ringsideBridge.transport.send;
+        for (let i = 0; i < 30; i++) {
+          const id = "page-" + i, peer = "+1555" + String(1000000 + i).slice(1);
+          const call = (state) => [state, 2, peer, peer, 1, "[" + id + "]"];
+          send("call", call("setup"));
+          send("call", call("ringing"));
+          send("call", call("disconnected"));
+        }
+        return null;
+        "#,
+    )
+    .await;
+    let more = app
+        .wait_text("#history-more", |t| t == "Show more (5 more)")
+        .await;
+    assert_eq!(more, "Show more (5 more)");
+    let rows = js(
+        &app,
+        "return document.querySelectorAll('.recent-call').length;",
+    )
+    .await;
+    assert_eq!(rows, json!(25));
+    // The newest call is on top.
+    app.wait_text(".recent-call .who", |t| t.ends_with("000029"))
+        .await;
+    app.click("#history-more").await;
+    eventually(10, "every call shown", || async {
+        let n = js(
+            &app,
+            "return document.querySelectorAll('.recent-call').length;",
+        )
+        .await;
+        (n == json!(30)).then_some(())
+    })
+    .await;
+    assert!(!app.exists("#history-more").await);
+    app.close().await;
+}

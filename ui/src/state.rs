@@ -30,7 +30,9 @@ pub struct Parts {
     pub preferences: Preferences,
     pub dispositions: Rc<Vec<Disposition>>,
     pub contacts: Rc<Vec<ContactView>>,
-    pub history: Rc<Vec<HistoryEntry>>,
+    /// Each row shared: a delta that adds one row leaves the others' allocations alone, so
+    /// the list compares them by pointer and renders only the new one.
+    pub history: Rc<Vec<Rc<HistoryEntry>>>,
     pub settings: Rc<SettingsView>,
     pub demo: bool,
     pub notice: Option<IpcError>,
@@ -128,7 +130,7 @@ mod tests {
                 preferences: self.preferences,
                 dispositions: (*self.dispositions).clone(),
                 contacts: (*self.contacts).clone(),
-                history: std::sync::Arc::new((*self.history).clone()),
+                history: std::sync::Arc::new(self.history.iter().map(|r| (**r).clone()).collect()),
                 settings: (*self.settings).clone(),
                 demo: self.demo,
                 notice: self.notice.clone(),
@@ -213,6 +215,29 @@ mod tests {
         assert!(Rc::ptr_eq(&before.contacts, &after.contacts));
         assert!(Rc::ptr_eq(&before.drafts, &after.drafts));
         assert_eq!(after.built_at_ms, 2);
+    }
+
+    /// A delta that adds a call's row shares every other row with the list before it: the
+    /// history list compares them by pointer and renders only the new one.
+    #[test]
+    fn a_new_history_row_leaves_the_other_rows_shared() {
+        let first = snapshot(100, 1);
+        let mut second = snapshot(101, 2);
+        second.contacts = first.contacts.clone();
+        let held = Rc::new(Held::default()).reduce(first.delta_since(None).expect("first"));
+        let after = held
+            .clone()
+            .reduce(second.delta_since(Some(&first)).expect("a row was added"));
+        let (Some(before), Some(after)) = (&held.parts, &after.parts) else {
+            panic!("both deltas were applied");
+        };
+        assert_eq!(after.history.len(), 101);
+        let shared = after
+            .history
+            .iter()
+            .filter(|row| before.history.iter().any(|old| Rc::ptr_eq(old, row)))
+            .count();
+        assert_eq!(shared, 100);
     }
 
     #[test]

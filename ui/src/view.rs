@@ -1,6 +1,8 @@
 //! Presentation logic with no DOM: what the components print and which call a shortcut acts
 //! on. Unit-tested natively, like Yew's todomvc `state.rs`.
 
+use std::borrow::Borrow;
+
 use ringside_core::phone::RegState;
 use ringside_core::{CallStatus, Direction, HistoryEntry, Intent, IpcError, Language, LiveCall};
 
@@ -161,23 +163,27 @@ impl HistoryFilter {
 }
 
 /// History rows matching the filter and the search text (number or contact name).
-pub fn filter_history<'a>(
-    rows: &'a [HistoryEntry],
+pub fn filter_history<'a, R: Borrow<HistoryEntry>>(
+    rows: &'a [R],
     filter: HistoryFilter,
     query: &str,
-) -> Vec<&'a HistoryEntry> {
+) -> Vec<&'a R> {
     let q = query.trim().to_lowercase();
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
     rows.iter()
-        .filter(|r| match filter {
-            HistoryFilter::All => true,
-            HistoryFilter::Missed => {
-                matches!(r.log.status, CallStatus::Missed | CallStatus::NoAnswered)
+        .filter(|r| {
+            let r: &HistoryEntry = (*r).borrow();
+            match filter {
+                HistoryFilter::All => true,
+                HistoryFilter::Missed => {
+                    matches!(r.log.status, CallStatus::Missed | CallStatus::NoAnswered)
+                }
+                HistoryFilter::Inbound => r.log.direction == Direction::Inbound,
+                HistoryFilter::Outbound => r.log.direction == Direction::Outbound,
             }
-            HistoryFilter::Inbound => r.log.direction == Direction::Inbound,
-            HistoryFilter::Outbound => r.log.direction == Direction::Outbound,
         })
         .filter(|r| {
+            let r: &HistoryEntry = (*r).borrow();
             q.is_empty()
                 || r.log
                     .contact_name
@@ -190,10 +196,13 @@ pub fn filter_history<'a>(
 }
 
 /// The number to redial: the most recent outbound call's.
-pub fn last_dialled(rows: &[HistoryEntry]) -> Option<String> {
+pub fn last_dialled<R: Borrow<HistoryEntry>>(rows: &[R]) -> Option<String> {
     // A consultation's target is a colleague, not the customer the agent means to call back.
     rows.iter()
-        .find(|r| r.log.direction == Direction::Outbound && r.log.consult_for.is_none())
+        .map(Borrow::borrow)
+        .find(|r: &&HistoryEntry| {
+            r.log.direction == Direction::Outbound && r.log.consult_for.is_none()
+        })
         .map(|r| r.log.peer.clone())
 }
 

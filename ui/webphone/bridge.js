@@ -23,6 +23,17 @@
   // Messages go to its origin only, and only its messages are heard.
   var HOST = window.parent;
   var HOST_ORIGIN = location.protocol === "webphone:" ? "tauri://localhost" : "http://tauri.localhost";
+  // Callbacks reported in one task (a SIP message often yields several) go in one message.
+  var outgoing = null;
+  function flush() {
+    var events = outgoing;
+    outgoing = null;
+    try {
+      HOST.postMessage({ ringside: "events", events: events }, HOST_ORIGIN);
+    } catch (e) {
+      console.error("ringside bridge: cannot forward", events.length, "callbacks", e);
+    }
+  }
   var transport = {
     send: function (kind, args) {
       var plain;
@@ -34,7 +45,11 @@
         plain = [String(e)];
         kind = "bridge_error";
       }
-      HOST.postMessage({ ringside: "events", events: [[kind, plain]] }, HOST_ORIGIN);
+      if (!outgoing) {
+        outgoing = [];
+        Promise.resolve().then(flush);
+      }
+      outgoing.push([kind, plain]);
     },
     onCommand: function (fn) {
       return new Promise(function (resolve, reject) {

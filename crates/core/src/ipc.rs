@@ -337,16 +337,21 @@ impl HistoryDelta {
         (!delta.upsert.is_empty() || !delta.remove.is_empty()).then_some(delta)
     }
 
-    /// Applies the change to `rows` (kept in [`history_order`]).
-    pub fn apply_to(self, rows: &mut Vec<HistoryEntry>) {
+    /// Applies the change to `rows` (kept in [`history_order`]). Rows may be held as they are
+    /// or shared (`Rc<HistoryEntry>` in the UI, where an unchanged row then compares equal by
+    /// its pointer and is neither copied nor re-rendered).
+    pub fn apply_to<R>(self, rows: &mut Vec<R>)
+    where
+        R: std::borrow::Borrow<HistoryEntry> + From<HistoryEntry>,
+    {
         let gone: std::collections::HashSet<String> = self
             .remove
             .into_iter()
             .chain(self.upsert.iter().map(|r| r.log.id.clone()))
             .collect();
-        rows.retain(|r| !gone.contains(&r.log.id));
-        rows.extend(self.upsert);
-        rows.sort_by(history_order);
+        rows.retain(|r| !gone.contains(&r.borrow().log.id));
+        rows.extend(self.upsert.into_iter().map(R::from));
+        rows.sort_by(|a, b| history_order(a.borrow(), b.borrow()));
     }
 }
 

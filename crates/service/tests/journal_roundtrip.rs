@@ -274,3 +274,49 @@ async fn history_kept_row_by_row_is_what_a_fresh_read_gives() {
     assert_eq!(again.snapshot().await.history, kept, "read afresh at start");
     again.handle.shutdown().await;
 }
+
+/// A burst of callbacks (one by one, each answered, as the relay sends them under load)
+/// reaches the UI as at most one delta a frame, never one per callback, and the UI still ends
+/// up with exactly the core's state; a batch of callbacks is handled in its order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_reaches_the_ui_at_most_once_a_frame_and_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = common::backend(dir.path()).await;
+    let core = common::start(&dir.path().join("p"), &backend.base_url()).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = core.rec.deltas.lock().unwrap().len();
+    let started = std::time::Instant::now();
+    for i in 0..60 {
+        events(
+            &core,
+            &["setup", "ringing", "disconnected"],
+            &format!("b-{i:02}"),
+        )
+        .await;
+    }
+    let batch: Vec<(String, Vec<Value>)> = ["setup", "connected", "disconnected"]
+        .iter()
+        .map(|name| ("call".to_string(), call(name, "b-batch")))
+        .collect();
+    core.handle.phone_events(batch).await.unwrap();
+    let elapsed_ms = started.elapsed().as_millis();
+    let snap = core.snapshot().await;
+    let sent = core.rec.deltas.lock().unwrap().len() - before;
+    // One delta may open the burst; the others are a frame (16 ms) apart at least.
+    let bound = elapsed_ms / 16 + 2;
+    assert!(
+        (sent as u128) <= bound,
+        "{sent} deltas for 183 callbacks in {elapsed_ms} ms (at most {bound})"
+    );
+    let ui = core.rec.ui.lock().unwrap().clone();
+    assert_eq!(ui.history, snap.history);
+    assert_eq!(ui.drafts, snap.drafts);
+    // The 60 calls given up while ringing open no form; the batch's, answered, opens one,
+    // which it does only if its callbacks were handled in their order.
+    let forms: Vec<_> = snap
+        .drafts
+        .iter()
+        .filter_map(|d| d.log.as_ref().map(|l| l.call_id.clone()))
+        .collect();
+    assert_eq!(forms, ["b-batch"], "{:?}", snap.drafts);
+}

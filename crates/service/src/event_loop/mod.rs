@@ -36,6 +36,12 @@ use crate::{config, wall_ms, Config, PhoneSink, UiSink, WebphoneSource};
 const PHONE_BACKLOG: usize = 256;
 /// Outside messages handled before one snapshot goes out: a burst of callbacks renders once.
 const BATCH: usize = 64;
+/// The UI hears from the core at most once a frame. The first change after a quiet spell goes
+/// at once; changes within a frame of the last delta go together at the frame's end. Under a
+/// burst this is what keeps the agent's window rendering the present instead of a queue of
+/// past states (every delta is a main-thread task in the shell and a render in the window);
+/// at an agent's pace it adds nothing.
+const FRAME: Duration = Duration::from_millis(16);
 /// How long shutdown waits for an outbox batch already sent; unanswered, it stays queued.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// The day's history: the last 24 hours, at most this many calls.
@@ -260,6 +266,8 @@ impl Core {
                 let _ = reply.send(Ok(()));
             }
             Msg::Snapshot { reply } => {
+                // Whoever asks (a test, diagnostics) then sees what the UI has been sent.
+                self.publish();
                 let snapshot = self.snapshot();
                 let _ = reply.send(Ok(snapshot));
             }
@@ -628,7 +636,12 @@ pub(crate) async fn run(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ended: Option<oneshot::Sender<()>> = None;
+    let mut published_at = Instant::now()
+        .checked_sub(FRAME)
+        .unwrap_or_else(Instant::now);
+    let mut publish_due = false;
     'run: loop {
+        let frame_end = tokio::time::Instant::from_std(published_at + FRAME);
         tokio::select! {
             biased;
             Some(done) = done_rx.recv() => core.on_done(done),
@@ -648,8 +661,15 @@ pub(crate) async fn run(
                 None => break 'run,
             },
             _ = tick.tick() => core.tick(),
+            () = tokio::time::sleep_until(frame_end), if publish_due => {}
         }
-        core.publish();
+        if published_at.elapsed() >= FRAME {
+            core.publish();
+            published_at = Instant::now();
+            publish_due = false;
+        } else {
+            publish_due = true;
+        }
     }
     core.close(&mut done_rx).await;
     if let Some(done) = ended {
