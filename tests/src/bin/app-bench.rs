@@ -124,6 +124,54 @@ struct Proc {
     role: String,
     rss: u64,
     pss: u64,
+    /// PSS (KiB) by kind of mapping (`/proc/<pid>/smaps`): where a process's growth lives.
+    kinds: BTreeMap<String, u64>,
+}
+
+/// A mapping's kind, from its path in `smaps`: the allocator's anonymous memory, the
+/// process heap, shared-memory buffers (WebKit's are memfds), libraries, other files.
+fn mapping_kind(path: &str) -> String {
+    match path {
+        "" => "anonymous".into(),
+        "[heap]" => "[heap]".into(),
+        p if p.starts_with("[stack") => "stack".into(),
+        p if p.starts_with('[') => p.into(),
+        p if p.starts_with("/memfd:") => format!(
+            "memfd:{}",
+            p.trim_start_matches("/memfd:")
+                .split([' ', '('])
+                .next()
+                .unwrap_or("")
+        ),
+        p if p.starts_with("/dev/shm") => "/dev/shm".into(),
+        p if p.contains(".so") => "libraries".into(),
+        _ => "other files".into(),
+    }
+}
+
+fn pss_by_kind(pid: u32) -> BTreeMap<String, u64> {
+    let mut kinds = BTreeMap::new();
+    let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+        return kinds;
+    };
+    let mut kind = String::new();
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            // `addr perms offset dev inode [path]`; the path may hold spaces.
+            let path = line
+                .splitn(6, char::is_whitespace)
+                .nth(5)
+                .unwrap_or("")
+                .trim();
+            kind = mapping_kind(path);
+        } else if first == "Pss:" {
+            let kib: u64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            *kinds.entry(kind.clone()).or_insert(0) += kib;
+        }
+    }
+    kinds
 }
 
 fn exe_name(pid: u32) -> String {
@@ -198,6 +246,7 @@ fn app_processes(driver_pid: u32, app_exe: &Path) -> Vec<Proc> {
                 role,
                 rss: kib(&rollup, "Rss:"),
                 pss: kib(&rollup, "Pss:"),
+                kinds: pss_by_kind(pid),
             })
         })
         .collect()
@@ -586,7 +635,9 @@ async fn page_size(app: &App) -> (f64, f64, f64) {
 
 async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lags: &mut Vec<f64>) {
     let profile = fresh("soak");
-    let app = App::launch_embedded(profile.clone(), &[]).await;
+    // JavaScriptCore logs every collection with the heap's size after it (to the driver's log):
+    // whether the JavaScript heap is what grows.
+    let app = App::launch_embedded(profile.clone(), &[(JSC_LOG_GC, "true")]).await;
     app.wait("#registration.ok").await;
     app.client
         .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
@@ -705,6 +756,62 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
             s.ipc_callbacks
         );
     }
+    // Where each process grew, by kind of mapping (changes of 1 MiB or more).
+    let mut by_kind = String::new();
+    for r in roles.iter().filter(|r| *r != "total") {
+        let kinds = |sample: &Sample| -> BTreeMap<String, u64> {
+            let mut m = BTreeMap::new();
+            for p in sample.procs.iter().filter(|p| &p.role == r) {
+                for (k, v) in &p.kinds {
+                    *m.entry(k.clone()).or_insert(0) += v;
+                }
+            }
+            m
+        };
+        let (from, to) = (kinds(base), kinds(last));
+        let mut moved: Vec<(String, f64)> = from
+            .keys()
+            .chain(to.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|k| {
+                let d = to.get(k).copied().unwrap_or(0) as f64
+                    - from.get(k).copied().unwrap_or(0) as f64;
+                (k.clone(), d / 1024.0)
+            })
+            .filter(|(_, d)| d.abs() >= 1.0)
+            .collect();
+        moved.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+        if !moved.is_empty() {
+            let _ = writeln!(
+                by_kind,
+                "- {r}, call {} → {}: {}",
+                base.calls,
+                last.calls,
+                moved
+                    .iter()
+                    .map(|(k, d)| format!("{k} {d:+.1} MiB"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    println!("\nPSS growth by kind of mapping:\n{by_kind}");
+    let heap = js_heap_after_gc(&profile.join("driver.log"));
+    let tenth = (heap.len() / 10).max(1);
+    let avg = |v: &[u64]| v.iter().sum::<u64>() as f64 / v.len().max(1) as f64 / 1024.0;
+    let js_heap = if heap.is_empty() {
+        "- JavaScript heap: no collection was logged".to_string()
+    } else {
+        format!(
+            "- JavaScript heap of the agent's page after each of its {} collections: {:.1} MiB on average over the first tenth, {:.1} MiB over the last tenth, {:.1} MiB at most",
+            heap.len(),
+            avg(&heap[..tenth]),
+            avg(&heap[heap.len() - tenth..]),
+            heap.iter().max().copied().unwrap_or(0) as f64 / 1024.0
+        )
+    };
+    println!("{js_heap}");
     let mut growth = serde_json::Map::new();
     let mut lines = String::new();
     for r in &roles {
@@ -757,7 +864,7 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
             .collect::<Vec<_>>(),
     )];
     page.push_str(&format!(
-        "## Soak: {} calls through the app\n\nEach call: *Simulate incoming call*, answer, hang up, notes typed into after-call work key by key, submit, on the real window's buttons, played by one script per block of calls inside the page (WebDriver's element commands are not used: WebKitWebDriver keeps every element it returned alive, so a WebDriver-driven soak measures WebDriver). PSS sampled every {} calls; `UI wasm` and `UI DOM elements` are the agent's window's wasm linear memory and element count.\n\n{table}\n{lines}\n![PSS per process over the soak](perf/soak-pss.svg)\n\n![Time per call over the soak](perf/soak-time.svg)\n\n",
+        "## Soak: {} calls through the app\n\nEach call: *Simulate incoming call*, answer, hang up, notes typed into after-call work key by key, submit, on the real window's buttons, played by one script per block of calls inside the page (WebDriver's element commands are not used: WebKitWebDriver keeps every element it returned alive, so a WebDriver-driven soak measures WebDriver). PSS sampled every {} calls; `UI wasm` and `UI DOM elements` are the agent's window's wasm linear memory and element count.\n\n{table}\n{lines}\nWhere it grew, by kind of mapping (`/proc/<pid>/smaps`, changes of 1 MiB or more):\n\n{by_kind}\n{js_heap} (`JSC_logGC`).\n\n![PSS per process over the soak](perf/soak-pss.svg)\n\n![Time per call over the soak](perf/soak-time.svg)\n\n",
         o.calls, o.every
     ));
     out["soak"] = json!({
@@ -822,6 +929,32 @@ return true;
 "#,
         calls = CALLBACKS_PER_BURST / 4
     )
+}
+
+const JSC_LOG_GC: &str = "JSC_logGC";
+
+/// The JavaScript heap after each collection, in KiB, of the busiest JavaScriptCore heap in a
+/// log written with `JSC_logGC` (the agent's page: the webphone's iframe shares its heap).
+fn js_heap_after_gc(log: &Path) -> Vec<u64> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut by_heap: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for line in text.lines().filter(|l| l.contains(" END]")) {
+        let Some(heap) = line.split("[GC<").nth(1).and_then(|r| r.split('>').next()) else {
+            continue;
+        };
+        let after = line
+            .rsplit("=> ")
+            .next()
+            .and_then(|r| r.split("kb").next())
+            .and_then(|v| v.trim().parse().ok());
+        if let Some(kb) = after {
+            by_heap.entry(heap.to_string()).or_default().push(kb);
+        }
+    }
+    by_heap
+        .into_values()
+        .max_by_key(Vec::len)
+        .unwrap_or_default()
 }
 
 /// The relay's counters in the agent's page (`ui/static/relay.js`).
