@@ -490,7 +490,7 @@ async fn footprint(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String
     );
     println!("\n{table}");
     page.push_str(&format!(
-        "## Idle footprint and launch\n\n{} runs of each, alternating; memory 15 s after launch. `web 1` is the first window's web process (Ringside: the agent's window), `web 2` the webphone's. Ringside's `app` process includes demo mode's in-process backend. Ringside's \"phone registered\" includes the webphone library's own start: `started` 1.2 s after `start()`, then registration, as recorded from the real library and reproduced by the simulator.\n\n{table}\n",
+        "## Idle footprint and launch\n\n{} runs of each, alternating; memory 15 s after launch. `web 1` is the first window's web process (Ringside: the agent's window, with the webphone's iframe in it since issue 14; before, the webphone had a window and a `web 2` of its own). Ringside's `app` process includes demo mode's in-process backend. Ringside's \"phone registered\" includes the webphone library's own start: `started` 1.2 s after `start()`, then registration, as recorded from the real library and reproduced by the simulator.\n\n{table}\n",
         o.runs
     ));
     out["footprint"] = json!({
