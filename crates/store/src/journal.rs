@@ -6,8 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use ringside_core::journal::JournalLine;
-use serde_json::Value;
-
+use crate::redact::redact;
 use crate::Result;
 
 /// Appends journal lines, rotating by size and keeping a bounded number of files.
@@ -32,25 +31,24 @@ impl JournalWriter {
         })
     }
 
-    /// Strings that must never be written (SIP password, backend token). Any occurrence
-    /// inside a callback's arguments is replaced by `***`.
+    /// Strings that must never be written (SIP password, backend token), replaced by `***`
+    /// wherever they appear; a short one only where a whole string equals it
+    /// ([`crate::redact`]). Whatever looks like a secret is masked as well, known or not.
     pub fn set_secrets(&mut self, secrets: Vec<String>) {
-        self.secrets = secrets.into_iter().filter(|s| s.len() >= 3).collect();
+        self.secrets = secrets.into_iter().filter(|s| !s.is_empty()).collect();
     }
 
     /// One more secret to redact (a renewed token).
     pub fn add_secret(&mut self, secret: String) {
-        if secret.len() >= 3 {
+        if !secret.is_empty() {
             self.secrets.push(secret);
         }
     }
 
     pub fn append(&mut self, line: &JournalLine) -> Result<()> {
         let mut line = line.clone();
-        if !self.secrets.is_empty() {
-            for arg in &mut line.args {
-                redact(arg, &self.secrets);
-            }
+        for arg in &mut line.args {
+            redact(arg, &self.secrets);
         }
         let mut text = serde_json::to_string(&line)?;
         text.push('\n');
@@ -108,25 +106,10 @@ impl JournalWriter {
     }
 }
 
-fn redact(value: &mut Value, secrets: &[String]) {
-    match value {
-        Value::String(s) => {
-            for secret in secrets {
-                if s.contains(secret.as_str()) {
-                    *s = s.replace(secret.as_str(), "***");
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| redact(v, secrets)),
-        Value::Object(map) => map.values_mut().for_each(|v| redact(v, secrets)),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn line(t: i64, args: Value) -> JournalLine {
         JournalLine {

@@ -10,12 +10,14 @@
 //! - [`outbox`]: pending writes for the backend, their order, retries and idempotency keys.
 //! - [`profile`]: the profile folder made owner-only.
 //! - [`journal`]: the rotating JSON Lines journal of raw webphone callbacks, secrets redacted.
+//! - [`redact`]: what keeps secrets out of the journal, by value and by structure.
 
 pub mod db;
 pub mod journal;
 pub mod outbox;
 pub mod profile;
 pub mod records;
+pub mod redact;
 
 pub use db::{OpenReport, Store};
 pub use journal::JournalWriter;
