@@ -5,9 +5,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use ringside_core::journal::JournalLine;
 use crate::redact::redact;
 use crate::Result;
+use ringside_core::journal::JournalLine;
 
 /// Appends journal lines, rotating by size and keeping a bounded number of files.
 #[derive(Debug)]

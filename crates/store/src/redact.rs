@@ -83,7 +83,10 @@ pub fn redact_text(s: &str) -> String {
             i += 3;
             let start = i;
             let mut end = i;
-            while end < chars.len() && !ends_value(chars[end]) && !matches!(chars[end], '/' | '?' | '#') {
+            while end < chars.len()
+                && !ends_value(chars[end])
+                && !matches!(chars[end], '/' | '?' | '#')
+            {
                 end += 1;
             }
             let authority: String = chars[start..end].iter().collect();
@@ -134,7 +137,9 @@ pub fn redact_text(s: &str) -> String {
             out.extend(&chars[i..j]);
             i = j;
             // `Authorization: Bearer <token>`: the scheme stays, the credentials go.
-            let word_end = (i..chars.len()).find(|&k| ends_value(chars[k])).unwrap_or(chars.len());
+            let word_end = (i..chars.len())
+                .find(|&k| ends_value(chars[k]))
+                .unwrap_or(chars.len());
             let word: String = chars[i..word_end].iter().collect();
             if ["bearer", "basic", "digest"].contains(&word.to_ascii_lowercase().as_str()) {
                 out.push_str(&word);
@@ -144,7 +149,9 @@ pub fn redact_text(s: &str) -> String {
                     i += 1;
                 }
             }
-            let value_end = (i..chars.len()).find(|&k| ends_value(chars[k])).unwrap_or(chars.len());
+            let value_end = (i..chars.len())
+                .find(|&k| ends_value(chars[k]))
+                .unwrap_or(chars.len());
             if value_end > i {
                 out.push_str(MASK);
             }
@@ -188,18 +195,42 @@ mod tests {
 
     #[test]
     fn secret_named_values_go_in_text() {
-        assert_eq!(text("setparameter password=hunter22 ok"), "setparameter password=*** ok");
-        assert_eq!(text("wss://sip.example/ws?user=1002&token=abc.def&x=1"), "wss://sip.example/ws?user=1002&token=***&x=1");
-        assert_eq!(text("sip password: 1234, realm x"), "sip password: ***, realm x");
-        assert_eq!(text(r#"{"sippassword":"pw","user":"1002"}"#), r#"{"sippassword":"***","user":"1002"}"#);
-        assert_eq!(text("Authorization: Bearer eyJhbGciOi.x.y"), "Authorization: Bearer ***");
-        assert_eq!(text("sent Bearer eyJhbGciOi.x.y to it"), "sent Bearer *** to it");
-        assert_eq!(text("access_token=aa&refresh_token=bb"), "access_token=***&refresh_token=***");
+        assert_eq!(
+            text("setparameter password=hunter22 ok"),
+            "setparameter password=*** ok"
+        );
+        assert_eq!(
+            text("wss://sip.example/ws?user=1002&token=abc.def&x=1"),
+            "wss://sip.example/ws?user=1002&token=***&x=1"
+        );
+        assert_eq!(
+            text("sip password: 1234, realm x"),
+            "sip password: ***, realm x"
+        );
+        assert_eq!(
+            text(r#"{"sippassword":"pw","user":"1002"}"#),
+            r#"{"sippassword":"***","user":"1002"}"#
+        );
+        assert_eq!(
+            text("Authorization: Bearer eyJhbGciOi.x.y"),
+            "Authorization: Bearer ***"
+        );
+        assert_eq!(
+            text("sent Bearer eyJhbGciOi.x.y to it"),
+            "sent Bearer *** to it"
+        );
+        assert_eq!(
+            text("access_token=aa&refresh_token=bb"),
+            "access_token=***&refresh_token=***"
+        );
     }
 
     #[test]
     fn a_url_keeps_its_user_and_loses_its_password() {
-        assert_eq!(text("connect wss://1002:s3cret@pbx.example:8089/ws now"), "connect wss://1002:***@pbx.example:8089/ws now");
+        assert_eq!(
+            text("connect wss://1002:s3cret@pbx.example:8089/ws now"),
+            "connect wss://1002:***@pbx.example:8089/ws now"
+        );
         assert_eq!(text("https://user@host/path"), "https://user@host/path");
         assert_eq!(text("sip:1003@localhost"), "sip:1003@localhost");
     }
@@ -222,7 +253,10 @@ mod tests {
     fn secret_keys_in_objects_go_whatever_they_hold() {
         let mut v = json!({"username": "1002", "password": "x", "nested": {"apiKey": 12, "list": ["Bearer abc"]}, "token": null});
         redact(&mut v, &[]);
-        assert_eq!(v, json!({"username": "1002", "password": "***", "nested": {"apiKey": "***", "list": ["Bearer ***"]}, "token": null}));
+        assert_eq!(
+            v,
+            json!({"username": "1002", "password": "***", "nested": {"apiKey": "***", "list": ["Bearer ***"]}, "token": null})
+        );
     }
 
     /// A short password blanks only a whole string equal to it, never the same word or digits
@@ -230,8 +264,16 @@ mod tests {
     #[test]
     fn short_secrets_do_not_blank_ordinary_words() {
         let secrets = vec!["1234".to_string(), "correct-horse-battery".to_string()];
-        let mut v = json!(["1234", "call from +33 1234 5678", "Ready", "x correct-horse-battery y"]);
+        let mut v = json!([
+            "1234",
+            "call from +33 1234 5678",
+            "Ready",
+            "x correct-horse-battery y"
+        ]);
         redact(&mut v, &secrets);
-        assert_eq!(v, json!(["***", "call from +33 1234 5678", "Ready", "x *** y"]));
+        assert_eq!(
+            v,
+            json!(["***", "call from +33 1234 5678", "Ready", "x *** y"])
+        );
     }
 }
