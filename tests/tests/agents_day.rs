@@ -589,6 +589,12 @@ async fn a_long_history_is_shown_a_page_at_a_time() {
     )
     .await;
     assert_eq!(rows, json!(25));
+    js(
+        &app,
+        "document.getElementById('history-more').scrollIntoView(); return null;",
+    )
+    .await;
+    app.screenshot("26-history-pages").await;
     // The newest call is on top.
     app.wait_text(".recent-call .who", |t| t.ends_with("000029"))
         .await;
