@@ -102,3 +102,29 @@ async fn a_hostile_webphone_script_reaches_nothing_but_its_own_callbacks() {
     app.wait(".call-card[data-status=ringing]").await;
     app.close().await;
 }
+
+/// A lab's policy may let the app reach a backend unencrypted beyond this computer; the agent
+/// is then told, on the sign-in screen, before a password goes that way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unencrypted_backend_allowed_by_policy_is_said_before_sign_in() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("not_secure");
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Live,
+        &[
+            // A documentation address (RFC 5737): nothing answers, and nothing needs to.
+            ("RINGSIDE_BACKEND_URL", "http://192.0.2.10:9"),
+            ("RINGSIDE_ALLOW_INSECURE_TRANSPORT", "true"),
+        ],
+    )
+    .await;
+    let warning = app
+        .wait_text("#signin-not-secure", |t| t.contains("not encrypted"))
+        .await;
+    assert!(warning.contains("password"), "{warning}");
+    app.screenshot("27-not-secure-sign-in").await;
+    app.close().await;
+}

@@ -234,7 +234,7 @@ pub fn app() -> Html {
     html! {
         <div class="shell">
             <Header t={t} engine={engine.clone()} sync={s.sync.clone()} pause_reasons={s.pause_reasons.clone()} language={s.preferences.language}
-                demo={s.demo} webrtc_missing={s.webrtc_missing} on_error={on_error.clone()} on_settings={open_settings} />
+                demo={s.demo} insecure={s.session.insecure} webrtc_missing={s.webrtc_missing} on_error={on_error.clone()} on_settings={open_settings} />
             <div class="banners" aria-live="polite">
                 if let Some(who) = (*confirmation).clone() {
                     <div class="notice ok" role="status" data-code="draft_submitted">{ t.draft_submitted.replace("{who}", &who) }</div>

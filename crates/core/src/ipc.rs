@@ -69,6 +69,11 @@ pub struct SessionView {
     pub username: String,
     pub backend_url: String,
     pub error: Option<IpcError>,
+    /// The backend or the webphone is reached without encryption beyond this computer, which
+    /// only a lab's policy (`allow_insecure_transport`) allows: the window says so, on the
+    /// sign-in screen (the password goes that way) and in the header.
+    #[serde(default)]
+    pub insecure: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -494,6 +494,13 @@ impl Client {
     }
 }
 
+/// Whether `url` would carry traffic unencrypted off this computer (`http://` or `ws://` to a
+/// host that is not loopback). An address that does not parse is not judged here: using it
+/// fails with its own error.
+pub fn is_unencrypted_remote(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "ws") && !is_loopback(&u))
+}
+
 /// `localhost` or a loopback address: traffic that never leaves this computer.
 pub fn is_loopback(url: &url::Url) -> bool {
     match url.host() {

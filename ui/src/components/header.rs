@@ -22,6 +22,8 @@ pub struct HeaderProps {
     pub pause_reasons: Rc<Vec<PauseReason>>,
     pub language: Language,
     pub demo: bool,
+    /// Traffic leaves this computer unencrypted (a lab's policy allows it).
+    pub insecure: bool,
     pub webrtc_missing: bool,
     pub on_error: Callback<IpcError>,
     pub on_settings: Callback<MouseEvent>,
@@ -137,6 +139,7 @@ pub fn header(p: &HeaderProps) -> Html {
                 <span class={classes!("pill", if sync.agent_socket { "ok" } else { "warn" })} id="live-state">
                     { if sync.agent_socket { t.live_link } else { t.live_link_down } }
                 </span>
+                if p.insecure { <span class="pill bad" id="not-secure" title={t.not_secure_detail}>{ t.not_secure }</span> }
                 if p.demo { <span class="pill demo">{ "Demo" }</span> }
             </div>
         </header>

@@ -58,6 +58,9 @@ pub fn sign_in(p: &SignInProps) -> Html {
                     oninput={{ let pw = password.clone(); Callback::from(move |e: InputEvent| pw.set(input_value(&e))) }} />
                 <label for="signin-backend">{ t.backend }</label>
                 <input id="signin-backend" value={session.backend_url.clone()} readonly=true />
+                if session.insecure {
+                    <p class="form-warning" id="signin-not-secure" role="note">{ t.not_secure_sign_in }</p>
+                }
                 if let Some(e) = error {
                     <p class="form-error" role="alert" data-code={e.code.clone()}>{ view::sign_in_problem(t, &e, &session.backend_url) }</p>
                 }

@@ -134,6 +134,7 @@ impl Core {
             session: SessionView {
                 state: SessionState::SignedOut,
                 username,
+                insecure: unencrypted(&base_url, &config.webphone),
                 backend_url: base_url,
                 error: None,
             },
@@ -186,5 +187,31 @@ fn recover_interrupted_calls(store: &mut Store, now_ms: i64) {
         if let Err(e) = store.save_call_log(&log, WriteOp::Update, now_ms) {
             error!(error = %e, "interrupted call not closed");
         }
+    }
+}
+
+/// Whether the backend or the webphone's address leaves this computer unencrypted (which the
+/// configuration accepts only under `allow_insecure_transport`).
+fn unencrypted(backend_url: &str, webphone: &WebphoneSource) -> bool {
+    ringside_sync::client::is_unencrypted_remote(backend_url)
+        || matches!(webphone, WebphoneSource::Url(u) if ringside_sync::client::is_unencrypted_remote(u))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unencrypted_traffic_off_this_computer_is_called_insecure() {
+        let sim = WebphoneSource::Simulator;
+        assert!(!unencrypted("https://crm.example.com", &sim));
+        assert!(!unencrypted("http://127.0.0.1:8080", &sim));
+        assert!(!unencrypted("http://localhost:8080", &sim));
+        assert!(unencrypted("http://crm.lab.example:8080", &sim));
+        assert!(unencrypted("http://192.0.2.10", &sim));
+        let lab_phone = WebphoneSource::Url("http://phone.lab.example/wp/".into());
+        assert!(unencrypted("https://crm.example.com", &lab_phone));
+        let cdn = WebphoneSource::Url("https://cdn.example.com/wp/".into());
+        assert!(!unencrypted("https://crm.example.com", &cdn));
     }
 }
