@@ -93,7 +93,36 @@ async fn main() -> anyhow::Result<()> {
     };
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
+    if let Some(warning) = exposure_warning(addr) {
+        eprintln!("{warning}");
+    }
     // Tests read this line to learn the port when they ask for port 0.
     println!("listening on http://{addr}");
     ringside_backend::serve_with(listener, &db, &options).await
+}
+
+/// What an operator must read when this backend listens beyond this computer: it speaks plain
+/// HTTP, and its admin and fault routes have no authentication of their own.
+fn exposure_warning(addr: std::net::SocketAddr) -> Option<String> {
+    (!addr.ip().is_loopback()).then(|| {
+        format!(
+            "warning: serving plain HTTP on {addr}, beyond this computer. Passwords, tokens and \
+             call data travel unencrypted, and the /admin routes (faults, simulated calls) are \
+             open to anyone who can reach this port. Use it in a lab only, behind a TLS proxy."
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exposure_warning;
+
+    #[test]
+    fn listening_beyond_loopback_is_warned_about() {
+        assert_eq!(exposure_warning("127.0.0.1:8080".parse().unwrap()), None);
+        assert_eq!(exposure_warning("[::1]:8080".parse().unwrap()), None);
+        let w = exposure_warning("0.0.0.0:8080".parse().unwrap()).unwrap();
+        assert!(w.contains("plain HTTP") && w.contains("/admin"), "{w}");
+        assert!(exposure_warning("192.0.2.10:8080".parse().unwrap()).is_some());
+    }
 }
