@@ -611,3 +611,37 @@ async fn a_long_history_is_shown_a_page_at_a_time() {
     assert!(!app.exists("#history-more").await);
     app.close().await;
 }
+
+/// The webphone lives in the agent's window (issue 14): with that window minimised, its page
+/// hidden and its timers throttled, a call still rings through, reaches the core and the
+/// backend, and is on screen when the agent brings the window back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_rings_through_while_the_window_is_minimised() {
+    let _serial = SERIAL.lock().await;
+    let (backend, app) = ready("minimised").await;
+    app.client.minimize_window().await.unwrap();
+    let hidden = eventually(10, "the page is hidden", || async {
+        let v = js(&app, "return document.visibilityState;").await;
+        (v == json!("hidden")).then_some(v)
+    })
+    .await;
+    assert_eq!(hidden, json!("hidden"));
+    // What the demo panel's button asks for, asked while nobody can click it.
+    js(
+        &app,
+        "window.__TAURI_INTERNALS__.invoke('simulate_incoming', { number: '+33612345678' }); return null;",
+    )
+    .await;
+    let logged = eventually(20, "the ringing call logged while minimised", || async {
+        let logs = backend.get("/api/call-logs").await;
+        logs.as_array()
+            .and_then(|a| a.iter().find(|l| l["status"] == json!("ringing")).cloned())
+    })
+    .await;
+    assert_eq!(logged["direction"], json!("inbound"), "{logged}");
+    app.client.maximize_window().await.unwrap();
+    app.wait(".call-card[data-status=ringing]").await;
+    app.alt('a').await;
+    app.wait(".call-card[data-status=talking]").await;
+    app.close().await;
+}
