@@ -202,6 +202,18 @@ mod tests {
         assert_eq!(handlers, COMMANDS);
     }
 
+    /// The relay batches no more callbacks than `phone_event` takes: its `MAX_BATCH` is the
+    /// core's, or every full batch would be refused.
+    #[test]
+    fn the_relay_batches_what_the_core_takes() {
+        let relay = include_str!("../../ui/static/relay.js");
+        let batch = format!(
+            "var MAX_BATCH = {};",
+            ringside_core::phone::INGRESS_MAX_BATCH
+        );
+        assert!(relay.contains(&batch), "relay.js must say {batch}");
+    }
+
     /// One window, one capability: the webphone's iframe gets no IPC from Tauri (its scripts
     /// are injected into the top frame only, and each request must carry the window's invoke
     /// key), so there is no second capability to keep narrow.

@@ -403,7 +403,7 @@ impl App {
         result.expect("script runs in the webphone's iframe")
     }
 
-    /// The session may start on either window; the agent's one has the Yew app.
+    /// Waits for the agent's window to show the Yew app (the session may start before it has).
     async fn focus_main(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

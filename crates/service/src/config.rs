@@ -73,7 +73,7 @@ impl WebphoneSource {
         if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none_or(str::is_empty) {
             return Err("the webphone address must be https://host/…".into());
         }
-        if url.scheme() == "http" && !ringside_sync::client::is_loopback(&url) && !allow_insecure {
+        if ringside_sync::client::leaves_unencrypted(&url) && !allow_insecure {
             return Err("the webphone address must be https:// (the library it serves runs with the agent's calls)".into());
         }
         if !url.username().is_empty() || url.password().is_some() {

@@ -158,10 +158,10 @@ pub fn redact_text(s: &str) -> String {
             i = value_end;
             continue;
         }
-        // Credentials after an authorisation scheme, whatever precedes it.
         out.push(chars[i]);
         i += 1;
     }
+    // Credentials after an authorisation scheme, whatever precedes it.
     redact_schemes(&out)
 }
 

@@ -162,7 +162,7 @@ impl Client {
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
             return Err(SyncError::BadUrl(base_url.to_string()));
         }
-        if url.scheme() == "http" && !is_loopback(&url) && !allow_insecure {
+        if leaves_unencrypted(&url) && !allow_insecure {
             return Err(SyncError::Untrusted(format!(
                 "{base_url} is not encrypted: the password and the agent's notes would cross the network in clear. Use https://, or ask IT (a lab may allow it by policy)."
             )));
@@ -202,7 +202,7 @@ impl Client {
         }
         match ws.scheme() {
             "wss" => Ok(ws_url.to_string()),
-            "ws" if is_loopback(&ws) || self.allow_insecure => Ok(ws_url.to_string()),
+            "ws" if !leaves_unencrypted(&ws) || self.allow_insecure => Ok(ws_url.to_string()),
             "ws" => Err(refuse("is not encrypted")),
             _ => Err(refuse("is not a WebSocket address")),
         }
@@ -498,7 +498,13 @@ impl Client {
 /// host that is not loopback). An address that does not parse is not judged here: using it
 /// fails with its own error.
 pub fn is_unencrypted_remote(url: &str) -> bool {
-    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "ws") && !is_loopback(&u))
+    url::Url::parse(url).is_ok_and(|u| leaves_unencrypted(&u))
+}
+
+/// The one rule for "unencrypted off this computer": what a lab's policy must allow, and what
+/// the window then marks as not secure.
+pub fn leaves_unencrypted(url: &url::Url) -> bool {
+    matches!(url.scheme(), "http" | "ws") && !is_loopback(url)
 }
 
 /// `localhost` or a loopback address: traffic that never leaves this computer.
