@@ -237,6 +237,31 @@ pub struct Snapshot {
     /// The web engine hosting the customer's webphone has no WebRTC: no call can be carried.
     #[serde(default)]
     pub webrtc_missing: bool,
+    /// A number a link or `ringside dial` asked to call, waiting for the agent.
+    #[serde(default)]
+    pub dial_offer: Option<DialOffer>,
+}
+
+/// A number from outside Ringside (a `tel:` link, `ringside dial`), offered to the agent
+/// rather than dialled, per the `link_action` policy or because a call is up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialOffer {
+    /// Already through the dial pad's cleaning: what the webphone will dial.
+    pub number: String,
+    /// The agent chose "call after this one": it comes back, pre-filled, once no call is up.
+    #[serde(default)]
+    pub after_call: bool,
+}
+
+/// What the agent does with a [`DialOffer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferAction {
+    /// Call now; a call in progress goes on hold first, as for any dial.
+    Call,
+    /// Keep it until the calls in progress end.
+    AfterCall,
+    Dismiss,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,6 +324,13 @@ pub struct SnapshotDelta {
     pub pause_reasons: Option<Vec<PauseReason>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webrtc_missing: Option<bool>,
+    /// `Some(None)` clears the offer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub dial_offer: Option<Option<DialOffer>>,
 }
 
 /// How the day's history changed: rows new or changed, and rows that left it (older than its
@@ -404,7 +436,8 @@ macro_rules! snapshot_parts {
             demo,
             notice,
             pause_reasons,
-            webrtc_missing
+            webrtc_missing,
+            dial_offer
         )
     };
 }
@@ -477,6 +510,7 @@ pub mod cmd {
     pub const SET_WEBPHONE_LOCATION: &str = "set_webphone_location";
     pub const SIMULATE: &str = "simulate";
     pub const DISMISS_NOTICE: &str = "dismiss_notice";
+    pub const DIAL_OFFER: &str = "dial_offer";
 }
 
 /// Every IPC command. Only the agent's window has IPC: the webphone library runs in a
@@ -497,6 +531,7 @@ pub const COMMANDS: &[&str] = &[
     cmd::SET_WEBPHONE_LOCATION,
     cmd::SIMULATE,
     cmd::DISMISS_NOTICE,
+    cmd::DIAL_OFFER,
 ];
 
 #[cfg(test)]

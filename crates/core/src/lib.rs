@@ -14,10 +14,12 @@
 //! - [`ipc`]: the snapshot pushed to the UI and the `{code, message}` error it receives.
 
 pub mod call;
+pub mod desktop;
 pub mod engine;
 pub mod ipc;
 pub mod journal;
 pub mod limits;
+pub mod link;
 pub mod number;
 pub mod phone;
 pub mod transfer;
@@ -28,8 +30,9 @@ pub use engine::{
     Input, Intent, LiveCall, PhoneCommand, Secret, SipAccount, WebphoneParams, WriteOp,
 };
 pub use ipc::{
-    ContactView, Disposition, DraftView, HistoryEntry, IpcError, Language, PauseReason,
-    Preferences, SessionState, SessionView, SettingsView, Snapshot, SnapshotDelta, SyncView, Theme,
+    ContactView, DialOffer, Disposition, DraftView, HistoryEntry, IpcError, Language, OfferAction,
+    PauseReason, Preferences, SessionState, SessionView, SettingsView, Snapshot, SnapshotDelta,
+    SyncView, Theme,
 };
 pub use phone::{CallId, RawPhoneEvent};
 pub use transfer::{

@@ -114,8 +114,19 @@ struct FileConfig {
     consult_after_call_work: Option<bool>,
     journal_dtmf_digits: Option<bool>,
     allow_insecure_transport: Option<bool>,
+    link_action: Option<String>,
     #[serde(default)]
     locked: Vec<String>,
+}
+
+/// Click-to-dial's policy: `confirm` pre-fills the dial pad with the number and one key calls
+/// it (the default: a stray link never calls a customer by itself); `dial` calls at once.
+/// Either way a link during a call is offered, never dialled over it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LinkAction {
+    #[default]
+    Confirm,
+    Dial,
 }
 
 #[derive(Debug, Clone)]
@@ -135,6 +146,8 @@ pub struct Config {
     pub journal_dtmf_digits: bool,
     /// A lab's policy: `http://` and `ws://` to hosts beyond this computer.
     pub allow_insecure_transport: bool,
+    /// What a `tel:` link or `ringside dial` does when no call is up.
+    pub link_action: LinkAction,
     pub locked: Vec<String>,
     /// Problems met while reading the files; shown to the agent, never fatal.
     pub warnings: Vec<String>,
@@ -311,6 +324,20 @@ impl Config {
         if let Some(e) = bad_flag {
             return Err(e);
         }
+        let link_action = match layer!("link_action", link_action, "RINGSIDE_LINK_ACTION", |e| e)
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("confirm") => LinkAction::Confirm,
+            Some("dial") => LinkAction::Dial,
+            Some(other) => {
+                return Err(ConfigError::BadValue {
+                    key: "link_action",
+                    value: other.to_string(),
+                    expected: "confirm or dial",
+                })
+            }
+        };
         if mode == Mode::Live && backend_url.is_none() {
             return Err(ConfigError::NoBackend);
         }
@@ -339,6 +366,7 @@ impl Config {
             consult_after_call_work,
             journal_dtmf_digits,
             allow_insecure_transport,
+            link_action,
             locked,
             warnings,
         })

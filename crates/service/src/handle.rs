@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
-use ringside_core::{AgentStatus, CallDraft, Intent, IpcError, Preferences, Secret, Snapshot};
+use ringside_core::{
+    AgentStatus, CallDraft, Intent, IpcError, OfferAction, Preferences, Secret, Snapshot,
+};
 use ringside_sync::Client;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{PhoneSink, UiSink};
+use crate::{DesktopSink, PhoneSink, UiSink};
 
 pub(crate) type Reply<T = ()> = oneshot::Sender<Result<T, IpcError>>;
 
@@ -60,6 +62,18 @@ pub(crate) enum Msg {
         reply: Reply,
     },
     DismissNotice {
+        reply: Reply,
+    },
+    OpenLink {
+        link: String,
+        reply: Reply,
+    },
+    DialOffer {
+        action: OfferAction,
+        reply: Reply,
+    },
+    WatchDesktop {
+        sink: DesktopSink,
         reply: Reply,
     },
     Subscribe {
@@ -182,6 +196,24 @@ impl Handle {
     pub async fn simulate_incoming(&self, number: String) -> Result<(), IpcError> {
         self.ask(|reply| Msg::SimulateIncoming { number, reply })
             .await
+    }
+
+    /// A `tel:`/`sip:`/`callto:` link or a `ringside dial` number from outside: dialled at
+    /// once when policy says `dial` and no call is up, else offered to the agent. A link with
+    /// no number in it is refused, and the agent is told.
+    pub async fn open_link(&self, link: String) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::OpenLink { link, reply }).await
+    }
+
+    /// The agent's answer to the number offered.
+    pub async fn dial_offer(&self, action: OfferAction) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::DialOffer { action, reply }).await
+    }
+
+    /// Makes `sink` the desktop's watcher (notifications, tray, quit prompt): it receives the
+    /// [`ringside_core::desktop::DesktopState`] now, then each time it changes.
+    pub async fn watch_desktop(&self, sink: DesktopSink) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::WatchDesktop { sink, reply }).await
     }
 
     /// Clears the banner the agent dismissed.

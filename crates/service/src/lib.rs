@@ -56,13 +56,15 @@ use ringside_core::{IpcError, PhoneCommand, SnapshotDelta};
 use tokio::sync::mpsc;
 use tracing::info;
 
-pub use config::{Config, Mode, WebphoneSource};
+pub use config::{Config, LinkAction, Mode, WebphoneSource};
 pub use handle::Handle;
 pub use ringside_store::profile::secure as secure_profile;
 
 /// Where snapshot deltas go (the main window's channel). Returns `false` once the receiver is
 /// gone; the loop then stops sending until the next subscription.
 pub type UiSink = Box<dyn Fn(&SnapshotDelta) -> bool + Send>;
+/// Where the desktop's state goes (notifications, tray, quit prompt). Returns `false` once gone.
+pub type DesktopSink = Box<dyn Fn(&ringside_core::desktop::DesktopState) -> bool + Send>;
 /// Where webphone commands go (the channel the agent's window relays to the webphone's iframe). Returns `false` once gone.
 pub type PhoneSink = Box<dyn Fn(&PhoneCommand) -> bool + Send>;
 

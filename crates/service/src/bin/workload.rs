@@ -52,6 +52,7 @@ async fn main() {
         consult_after_call_work: false,
         journal_dtmf_digits: false,
         allow_insecure_transport: false,
+        link_action: Default::default(),
         locked: vec![],
         warnings: vec![],
     };

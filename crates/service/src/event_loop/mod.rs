@@ -15,11 +15,13 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ringside_core::desktop::DesktopState;
 use ringside_core::journal::{JournalLine, INTENT_KIND};
 use ringside_core::{
-    CallDraft, Clock, ContactView, Disposition, DraftState, DraftView, Effect, Engine, EngineError,
-    HistoryEntry, Input, Intent, IpcError, PauseReason, PhoneCommand, Preferences, RawPhoneEvent,
-    Secret, SessionState, SessionView, SettingsView, Snapshot, SyncView,
+    CallDraft, Clock, ContactView, DialOffer, Disposition, DraftState, DraftView, Effect, Engine,
+    EngineError, HistoryEntry, Input, Intent, IpcError, OfferAction, PauseReason, PhoneCommand,
+    Preferences, RawPhoneEvent, Secret, SessionState, SessionView, SettingsView, Snapshot,
+    SyncView,
 };
 use ringside_store::{JournalWriter, Store};
 use ringside_sync::{AgentSocket, Client, DrainReport};
@@ -29,7 +31,7 @@ use tracing::{error, info, info_span, warn};
 
 use crate::handle::Msg;
 use crate::workers::{Done, Workers};
-use crate::{config, wall_ms, Config, PhoneSink, UiSink, WebphoneSource};
+use crate::{config, wall_ms, Config, DesktopSink, LinkAction, PhoneSink, UiSink, WebphoneSource};
 
 /// Commands for the webphone kept while its window has not attached yet (it loads after the
 /// core starts); beyond this the oldest are dropped, and said so in the log.
@@ -84,6 +86,10 @@ pub(crate) struct Core {
 
     ui: Option<UiSink>,
     last_sent: Option<Snapshot>,
+    desktop: Option<DesktopSink>,
+    last_desktop: Option<DesktopState>,
+    /// A number from a link waiting for the agent ([`Core::open_link`]).
+    dial_offer: Option<DialOffer>,
     phone: Option<PhoneSink>,
     phone_backlog: VecDeque<PhoneCommand>,
 
@@ -164,11 +170,7 @@ impl Core {
                 let _ = reply.send(first_refusal);
             }
             Msg::Intent { intent, reply } => {
-                if let Ok(v) = serde_json::to_value(&intent) {
-                    self.journal(INTENT_KIND, &[v]);
-                }
-                let result = self.handle(Input::User(intent)).map_err(IpcError::from);
-                let _ = reply.send(result);
+                let _ = reply.send(self.intent(intent));
             }
             Msg::SaveDraft { draft, reply } => {
                 let _ = reply.send(self.save_draft(draft));
@@ -246,6 +248,21 @@ impl Core {
             },
             Msg::DismissNotice { reply } => {
                 self.notice = None;
+                let _ = reply.send(Ok(()));
+            }
+            Msg::OpenLink { link, reply } => {
+                let result = self.open_link(&link);
+                if let Err(e) = &result {
+                    self.notice = Some(e.clone());
+                }
+                let _ = reply.send(result);
+            }
+            Msg::DialOffer { action, reply } => {
+                let _ = reply.send(self.on_offer(action));
+            }
+            Msg::WatchDesktop { sink, reply } => {
+                self.desktop = Some(sink);
+                self.last_desktop = None;
                 let _ = reply.send(Ok(()));
             }
             Msg::Subscribe { sink, reply } => {
@@ -377,6 +394,80 @@ impl Core {
         self.drain();
         self.handle(Input::User(Intent::CloseWrapUp { call_log_id: id }))
             .map_err(IpcError::from)
+    }
+
+    /// A link's number, cleaned as the dial pad cleans it; dialled at once only when policy
+    /// says so, the agent is signed in and no call is up. The link itself is logged by its
+    /// scheme only: a `sip:` link may carry a password.
+    fn open_link(&mut self, link: &str) -> Result<(), IpcError> {
+        let refused = |code: &str, why: String| {
+            IpcError::new(code, format!("Ringside cannot call that link: {why}"))
+        };
+        let number =
+            ringside_core::link::number_in(link).map_err(|e| refused(e.code(), e.to_string()))?;
+        let region = self
+            .config
+            .default_region
+            .as_deref()
+            .and_then(|r| ringside_core::number::parse_region(r).ok());
+        let number = ringside_core::number::dial_string(&number, region)
+            .map_err(|e| refused(e.code(), e.to_string()))?;
+        let idle = self.engine.live_calls() == 0;
+        let signed_in = self.session.state == SessionState::SignedIn;
+        info!(
+            scheme = link
+                .split(':')
+                .next()
+                .filter(|s| s.len() < 10)
+                .unwrap_or("-"),
+            idle, signed_in, "number to call from outside"
+        );
+        if self.config.link_action == LinkAction::Dial && idle && signed_in {
+            self.dial_offer = None;
+            return self.dial(number);
+        }
+        self.dial_offer = Some(DialOffer {
+            number,
+            after_call: false,
+        });
+        Ok(())
+    }
+
+    fn on_offer(&mut self, action: OfferAction) -> Result<(), IpcError> {
+        let Some(offer) = self.dial_offer.as_mut() else {
+            return Err(IpcError::new(
+                "no_offer",
+                "There is no number waiting to be called.",
+            ));
+        };
+        match action {
+            OfferAction::Call => {
+                let number = offer.number.clone();
+                self.dial_offer = None;
+                self.dial(number)
+            }
+            OfferAction::AfterCall => {
+                offer.after_call = true;
+                Ok(())
+            }
+            OfferAction::Dismiss => {
+                self.dial_offer = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// As the dial pad's Call button.
+    fn dial(&mut self, number: String) -> Result<(), IpcError> {
+        self.intent(Intent::Dial { number })
+    }
+
+    /// An agent's intent: journaled, then handled.
+    fn intent(&mut self, intent: Intent) -> Result<(), IpcError> {
+        if let Ok(v) = serde_json::to_value(&intent) {
+            self.journal(INTENT_KIND, &[v]);
+        }
+        self.handle(Input::User(intent)).map_err(IpcError::from)
     }
 
     fn set_webphone_location(&mut self, value: &str) -> Result<(), IpcError> {

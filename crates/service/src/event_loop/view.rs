@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use ringside_core::desktop::DesktopState;
 use ringside_core::ipc::history_order;
 use ringside_core::Snapshot;
 use tracing::{debug, warn};
@@ -71,6 +72,12 @@ impl Core {
     pub(super) fn snapshot(&mut self) -> Snapshot {
         let clock = self.clock();
         self.refresh_stale(clock.wall_ms);
+        // "Call after this one": once no call is up, the number is offered as a link's is.
+        if self.engine.live_calls() == 0 {
+            if let Some(offer) = self.dial_offer.as_mut().filter(|o| o.after_call) {
+                offer.after_call = false;
+            }
+        }
         Snapshot {
             built_at_ms: clock.wall_ms,
             engine: self.engine.view(clock),
@@ -86,15 +93,33 @@ impl Core {
             notice: self.notice.clone(),
             pause_reasons: self.pause_reasons.clone(),
             webrtc_missing: self.webrtc_missing,
+            dial_offer: self.dial_offer.clone(),
         }
     }
 
-    /// Sends the UI what changed since it last heard from us; nothing when nothing did.
+    /// Sends the UI what changed since it last heard from us, and the desktop its state if
+    /// that changed; nothing when nothing did. The desktop is told even while no window is
+    /// subscribed: a call must ring through a window that is reloading.
     pub(super) fn publish(&mut self) {
-        if self.ui.is_none() {
+        if self.ui.is_none() && self.desktop.is_none() {
             return;
         }
         let snapshot = self.snapshot();
+        if let Some(desktop) = &self.desktop {
+            let state = DesktopState::of(&snapshot);
+            if self.last_desktop.as_ref() != Some(&state) {
+                if desktop(&state) {
+                    self.last_desktop = Some(state);
+                } else {
+                    debug!("desktop watcher gone");
+                    self.desktop = None;
+                    self.last_desktop = None;
+                }
+            }
+        }
+        if self.ui.is_none() {
+            return;
+        }
         let Some(delta) = snapshot.delta_since(self.last_sent.as_ref()) else {
             return;
         };

@@ -30,6 +30,7 @@ pub fn config(profile: &Path, backend_url: &str) -> Config {
         consult_after_call_work: false,
         journal_dtmf_digits: false,
         allow_insecure_transport: false,
+        link_action: Default::default(),
         locked: vec![],
         warnings: vec![],
     }
@@ -75,9 +76,12 @@ impl Core {
 
 /// Starts a core on `profile`, attaches a recording UI and webphone, and waits for sign-in.
 pub async fn start(profile: &Path, backend_url: &str) -> Core {
-    let handle = ringside_service::start(config(profile, backend_url))
-        .await
-        .unwrap();
+    start_with(config(profile, backend_url)).await
+}
+
+/// As [`start`], with the configuration given.
+pub async fn start_with(config: Config) -> Core {
+    let handle = ringside_service::start(config).await.unwrap();
     let rec = Arc::new(Recorder::default());
     let r = rec.clone();
     handle
