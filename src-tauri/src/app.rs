@@ -4,16 +4,26 @@
 //! iframe, whose commands the window relays), never as app events.
 
 use ringside_service::{Config, Handle, WebphoneSource};
+use std::time::Duration;
+
 use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 use tracing::{error, info};
 
-use crate::{commands, logs, probe, webphone};
+use crate::{commands, desktop, logs, probe, webphone};
 
 fn usage() -> i32 {
     eprintln!(
-        "usage: ringside [--temp-profile] [--profile DIR]\n       ringside replay FILE [--extension EXT]\n       ringside --version"
+        "usage: ringside [--temp-profile] [--profile DIR] [tel:NUMBER | sip:NUMBER@HOST | callto:NUMBER]\n       ringside [--profile DIR] dial NUMBER\n       ringside replay FILE [--extension EXT]\n       ringside --version\n\nA link or a number goes to the Ringside already running on the profile, if one is."
     );
     2
+}
+
+/// A command-line argument that is a click-to-dial link (what the desktop passes for `%u`).
+fn is_link(arg: &str) -> bool {
+    let lower = arg.to_ascii_lowercase();
+    ["tel:", "sip:", "sips:", "callto:"]
+        .iter()
+        .any(|s| lower.starts_with(s))
 }
 
 /// What support asks first: the version, and whether this build can run demo mode alone.
@@ -32,6 +42,7 @@ pub fn version() -> String {
 pub fn run(args: &[String]) -> i32 {
     let mut temp_profile = false;
     let mut profile: Option<String> = None;
+    let mut link: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -41,7 +52,11 @@ pub fn run(args: &[String]) -> i32 {
                 println!("{}", version());
                 return 0;
             }
-            "-h" | "--help" => return usage(),
+            "dial" if link.is_none() => match it.next() {
+                Some(n) => link = Some(n.clone()),
+                None => return usage(),
+            },
+            l if is_link(l) && link.is_none() => link = Some(l.to_string()),
             _ => return usage(),
         }
     }
@@ -61,6 +76,10 @@ pub fn run(args: &[String]) -> i32 {
     if let Some(p) = profile {
         config.profile_dir = p.into();
     }
+    let request = desktop::request(link.as_deref());
+    if let Some(code) = hand_over(&config.profile_dir, &request, Duration::ZERO) {
+        return code;
+    }
     // The profile holds customer data: owner-only before the first log line lands in it. A
     // failure here is reported by the core, which tries again and cannot start without it.
     let _ = ringside_service::secure_profile(&config.profile_dir);
@@ -68,6 +87,18 @@ pub fn run(args: &[String]) -> i32 {
     info!(profile = %config.profile_dir.display(), mode = ?config.mode, webphone = ?config.webphone, "starting Ringside");
     let source: WebphoneSource = config.webphone.clone();
     let protocol_source = source.clone();
+    let profile_dir = config.profile_dir.clone();
+    let raise_on_ring = config.raise_on_ring;
+    // The core first: it takes the profile's lock, and an instance starting at the same
+    // moment on the same profile (two clicks on a link) is then handed the request instead.
+    let core = tauri::async_runtime::block_on(ringside_service::start(config));
+    if let Err(e) = &core {
+        if e.to_ipc().code == "profile_in_use" {
+            if let Some(code) = hand_over(&profile_dir, &request, Duration::from_secs(5)) {
+                return code;
+            }
+        }
+    }
 
     let built = tauri::Builder::default()
         .register_uri_scheme_protocol(webphone::SCHEME, move |ctx, request| {
@@ -76,9 +107,21 @@ pub fn run(args: &[String]) -> i32 {
         .invoke_handler(commands::ipc_commands!(handlers))
         .setup(move |app| {
             probe::start(app.handle());
-            match tauri::async_runtime::block_on(ringside_service::start(config.clone())) {
+            match core {
                 Ok(handle) => {
-                    app.manage(handle);
+                    desktop::watch(app.handle(), &handle, raise_on_ring);
+                    app.manage(handle.clone());
+                    if let Some(l) = desktop::listen(app.handle(), &profile_dir) {
+                        app.manage(l);
+                    }
+                    if let Some(link) = link {
+                        // Launched by a link: offered once signed in, as any link is.
+                        tauri::async_runtime::spawn(async move {
+                            if let Err(e) = handle.open_link(link).await {
+                                info!(error = %e, "the link this launch was given");
+                            }
+                        });
+                    }
                 }
                 Err(e) => {
                     // The window still opens, and says what is wrong.
@@ -126,6 +169,34 @@ macro_rules! handlers {
     };
 }
 use handlers;
+
+/// Gives `request` to the Ringside running on `profile`, trying for up to `wait`: the exit
+/// code when it was handed over (or refused), `None` when this launch is the first.
+fn hand_over(profile: &std::path::Path, request: &[String], wait: Duration) -> Option<i32> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match ringside_desktop::instance::hand_over(profile, request) {
+            Ok(true) => {
+                println!("ringside: handed over to the Ringside already running on this profile");
+                return Some(0);
+            }
+            Ok(false) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Ok(false) => return None,
+            Err(ringside_desktop::instance::InstanceError::Refused(why)) => {
+                eprintln!("ringside: {why}");
+                return Some(1);
+            }
+            Err(e) => {
+                // No single instance on this system: start as before (the profile lock
+                // still stops a second copy from touching the data).
+                eprintln!("ringside: {e}");
+                return None;
+            }
+        }
+    }
+}
 
 /// Removes a `--temp-profile` directory when the app exits.
 struct TempDir(std::path::PathBuf);

@@ -7,7 +7,8 @@
 
 use ringside_core::phone::INGRESS_MAX_BATCH;
 use ringside_core::{
-    AgentStatus, CallDraft, Intent, IpcError, PhoneCommand, Preferences, Secret, SnapshotDelta,
+    AgentStatus, CallDraft, Intent, IpcError, OfferAction, PhoneCommand, Preferences, Secret,
+    SnapshotDelta,
 };
 use ringside_service::Handle;
 use serde_json::Value;
@@ -36,7 +37,8 @@ macro_rules! ipc_commands {
             set_preferences,
             set_webphone_location,
             simulate,
-            dismiss_notice
+            dismiss_notice,
+            dial_offer
         ]
     };
 }
@@ -178,6 +180,13 @@ pub async fn simulate(
 #[tauri::command]
 pub async fn dismiss_notice(app: AppHandle) -> Result<(), IpcError> {
     core(&app)?.dismiss_notice().await
+}
+
+/// The agent's answer to a number a link offered: call, call after this one, or dismiss.
+#[tauri::command]
+#[instrument(skip(app), err(Debug))]
+pub async fn dial_offer(app: AppHandle, action: OfferAction) -> Result<(), IpcError> {
+    core(&app)?.dial_offer(action).await
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! - [`commands`]: the IPC surface, one function per command, errors as `{code, message}`.
 //! - [`webphone`]: the `webphone://` scheme that serves the host page, the bridge and the
 //!   library (the customer's folder or the simulator), under a strict CSP.
+//! - [`desktop`]: one instance per profile, incoming-call notifications, the urgency hint.
 //! - [`logs`]: rolling log files in the profile for support.
 //! - [`probe`]: the main-thread stall probe that measurement runs turn on.
 //! - [`replay`]: `ringside replay FILE`, which needs no display and no network.
@@ -16,6 +17,7 @@
 
 mod app;
 mod commands;
+mod desktop;
 mod logs;
 mod probe;
 mod replay;

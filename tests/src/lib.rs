@@ -303,6 +303,8 @@ pub struct App {
     pub client: Client,
     _driver: Killed,
     pub profile: PathBuf,
+    /// The environment the app was started with, for a second launch on its profile.
+    env: Vec<(String, Option<String>)>,
 }
 
 /// End-to-end tests share one display and two cores: they run one at a time.
@@ -347,31 +349,40 @@ impl App {
         mode: Mode,
         env: &[(&str, &str)],
     ) -> App {
+        let path = |p: PathBuf| Some(p.to_string_lossy().into_owned());
+        let mut vars: Vec<(String, Option<String>)> = vec![
+            (
+                "RINGSIDE_BACKEND_URL".into(),
+                backend_url.map(str::to_string),
+            ),
+            ("RINGSIDE_PROFILE_DIR".into(), path(profile.clone())),
+            (
+                "RINGSIDE_CONFIG".into(),
+                path(profile.join("no-user-config.toml")),
+            ),
+            (
+                "RINGSIDE_SYSTEM_CONFIG".into(),
+                path(profile.join("no-system-config.toml")),
+            ),
+            (
+                "RINGSIDE_MODE".into(),
+                Some(if mode == Mode::Demo { "demo" } else { "live" }.into()),
+            ),
+            ("RINGSIDE_PASSWORD".into(), None),
+        ];
+        vars.extend(
+            env.iter()
+                .map(|(k, v)| ((*k).to_string(), Some((*v).to_string()))),
+        );
         let session = Session::start(&app_binary(), &profile, |driver| {
-            if let Some(url) = backend_url {
-                driver.env("RINGSIDE_BACKEND_URL", url);
-            } else {
-                driver.env_remove("RINGSIDE_BACKEND_URL");
-            }
-            driver
-                .env("RINGSIDE_PROFILE_DIR", &profile)
-                .env("RINGSIDE_CONFIG", profile.join("no-user-config.toml"))
-                .env(
-                    "RINGSIDE_SYSTEM_CONFIG",
-                    profile.join("no-system-config.toml"),
-                )
-                .env(
-                    "RINGSIDE_MODE",
-                    if mode == Mode::Demo { "demo" } else { "live" },
-                )
-                .env_remove("RINGSIDE_PASSWORD")
-                .envs(env.iter().copied());
+            set_env(driver, &vars);
         })
         .await;
         let app = App {
             client: session.client,
             _driver: session.driver,
             profile,
+            env: vars,
         };
         app.focus_main().await;
         app
@@ -595,6 +606,23 @@ impl App {
         }
     }
 
+    /// Launches the app binary again on this app's profile with `args`, as a desktop does for
+    /// a `tel:` link, and waits for it to exit (a second instance hands over and exits).
+    pub async fn launch_again(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = tokio::process::Command::new(app_binary());
+        cmd.args(args).kill_on_drop(true);
+        for (k, v) in &self.env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        tokio::time::timeout(Duration::from_secs(20), cmd.output())
+            .await
+            .expect("a second launch exits")
+            .expect("the app binary runs")
+    }
+
     /// Whether an element matching `css` exists now.
     pub async fn exists(&self, css: &str) -> bool {
         self.client
@@ -605,6 +633,15 @@ impl App {
 
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+}
+
+fn set_env(cmd: &mut Command, vars: &[(String, Option<String>)]) {
+    for (k, v) in vars {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
     }
 }
 

@@ -14,7 +14,8 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::components::{
-    run, CallCard, DemoPanel, Dialer, Drafts, Header, Lists, Settings, SignIn, Tx,
+    run, CallCard, DemoPanel, Dialer, Drafts, Header, Lists, OfferPanel, Ringtone, Settings,
+    SignIn, Tx,
 };
 use crate::i18n::texts;
 use crate::state::Held;
@@ -231,8 +232,14 @@ pub fn app() -> Html {
         .iter()
         .any(|c| c.log.status == CallStatus::Talking);
 
+    let ringing = engine
+        .calls
+        .iter()
+        .any(|c| c.log.status == CallStatus::Ringing && c.log.direction == Direction::Inbound);
+
     html! {
         <div class="shell">
+            <Ringtone ringing={ringing && s.settings.ringtone} volume={s.preferences.ring_volume} />
             <Header t={t} engine={engine.clone()} sync={s.sync.clone()} pause_reasons={s.pause_reasons.clone()} language={s.preferences.language}
                 demo={s.demo} insecure={s.session.insecure} webrtc_missing={s.webrtc_missing} on_error={on_error.clone()} on_settings={open_settings} />
             <div class="banners" aria-live="polite">
@@ -284,6 +291,9 @@ pub fn app() -> Html {
                         on_error={on_error.clone()} on_submitted={on_submitted} />
                 </section>
                 <aside class="side">
+                    if let Some(offer) = &s.dial_offer {
+                        <OfferPanel t={t} offer={offer.clone()} busy={!engine.calls.is_empty()} on_error={on_error.clone()} />
+                    }
                     <Dialer t={t} redial={view::last_dialled(&s.history)} on_error={on_error.clone()} />
                     if s.demo {
                         <DemoPanel t={t} on_error={on_error.clone()} />

@@ -161,6 +161,15 @@ pub struct Texts {
     pub status_not_changed: &'static str,
     pub queue_not_offered: &'static str,
     pub draft_over_limits: &'static str,
+    /// A number from a link: "{n}" the number.
+    pub offer_title: &'static str,
+    pub offer_hold_and_call: &'static str,
+    pub offer_after: &'static str,
+    /// "{n}" the number, waiting for the call in progress to end.
+    pub offer_next: &'static str,
+    pub ring_volume: &'static str,
+    pub link_refused: &'static str,
+    pub link_no_number: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -318,6 +327,13 @@ pub const EN: Texts = Texts {
     status_not_changed: "Your status was not changed: the backend did not answer. The menu shows the status it still has; try again when it is back.",
     queue_not_offered: "The queue did not offer you the call: you are paused or logged out. Set your status to Available to receive queue calls.",
     draft_over_limits: "These notes are over the CRM's limits: shorten them, or use fewer tags, to submit.",
+    offer_title: "Call {n}?",
+    offer_hold_and_call: "Hold and call",
+    offer_after: "Call after this one",
+    offer_next: "Next: {n}, once this call ends",
+    ring_volume: "Ringtone volume",
+    link_refused: "Ringside cannot call that link:",
+    link_no_number: "it holds no phone number.",
 };
 
 pub const FR: Texts = Texts {
@@ -475,6 +491,13 @@ pub const FR: Texts = Texts {
     status_not_changed: "Votre statut n'a pas changé : le serveur n'a pas répondu. Le menu montre le statut qu'il a toujours ; réessayez à son retour.",
     queue_not_offered: "La file ne vous a pas proposé l'appel : vous êtes en pause ou hors ligne. Passez en « Disponible » pour recevoir les appels des files.",
     draft_over_limits: "Ces notes dépassent les limites du CRM : raccourcissez-les, ou mettez moins d'étiquettes, pour les envoyer.",
+    offer_title: "Appeler le {n} ?",
+    offer_hold_and_call: "Mettre en attente et appeler",
+    offer_after: "Appeler après cet appel",
+    offer_next: "Ensuite : {n}, à la fin de cet appel",
+    ring_volume: "Volume de la sonnerie",
+    link_refused: "Ringside ne peut pas appeler ce lien :",
+    link_no_number: "il ne contient pas de numéro de téléphone.",
 };
 
 pub fn texts(lang: Language) -> &'static Texts {

@@ -12,8 +12,8 @@ use std::rc::Rc;
 
 use ringside_core::ipc::SnapshotDelta;
 use ringside_core::{
-    ContactView, Disposition, DraftView, EngineView, HistoryEntry, IpcError, PauseReason,
-    Preferences, SessionView, SettingsView, SyncView,
+    ContactView, DialOffer, Disposition, DraftView, EngineView, HistoryEntry, IpcError,
+    PauseReason, Preferences, SessionView, SettingsView, SyncView,
 };
 use yew::Reducible;
 
@@ -38,6 +38,7 @@ pub struct Parts {
     pub notice: Option<IpcError>,
     pub pause_reasons: Rc<Vec<PauseReason>>,
     pub webrtc_missing: bool,
+    pub dial_offer: Option<DialOffer>,
 }
 
 impl Parts {
@@ -61,6 +62,7 @@ impl Parts {
             notice,
             pause_reasons,
             webrtc_missing,
+            dial_offer,
         } = delta;
         self.built_at_ms = built_at_ms;
         replace(&mut self.engine, engine);
@@ -87,6 +89,9 @@ impl Parts {
         }
         if let Some(v) = webrtc_missing {
             self.webrtc_missing = v;
+        }
+        if let Some(v) = dial_offer {
+            self.dial_offer = v;
         }
     }
 }
@@ -136,6 +141,7 @@ mod tests {
                 notice: self.notice.clone(),
                 pause_reasons: (*self.pause_reasons).clone(),
                 webrtc_missing: self.webrtc_missing,
+                dial_offer: self.dial_offer.clone(),
             }
         }
     }

@@ -93,12 +93,17 @@ pub fn sign_in_problem(t: &Texts, e: &IpcError, url: &str) -> String {
 
 /// A notice in the agent's language when the UI has words for it (the ones an agent meets in
 /// a normal day); anything else as the core wrote it, which support can search for.
-pub fn notice_text(t: &Texts, e: &IpcError) -> String {
+pub fn notice_text(t: &'static Texts, e: &IpcError) -> String {
     match e.code.as_str() {
         "agent_not_available" => t.queue_not_offered.to_string(),
         "status_not_changed" => t.status_not_changed.to_string(),
         "notes_too_long" | "too_many_tags" | "tag_too_long" => t.draft_over_limits.to_string(),
-        _ => e.message.clone(),
+        // Only a link's number reaches a banner: the dial pad says its own under the field.
+        code if code.starts_with("link_") => format!("{} {}", t.link_refused, t.link_no_number),
+        code => match number_problem(t, code) {
+            Some(problem) => format!("{} {problem}", t.link_refused),
+            None => e.message.clone(),
+        },
     }
 }
 

@@ -31,6 +31,8 @@ const APT_PACKAGES: &[&str] = &[
     "xauth",
     "webkit2gtk-driver",
     "imagemagick",
+    // A private session bus for the desktop tests (notifications).
+    "dbus-daemon",
 ];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TAURI_DRIVER_REQ: &str = "^2";

@@ -131,10 +131,38 @@ impl Language {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preferences {
     pub theme: Theme,
     pub language: Language,
+    /// The ringtone's volume, 0 (silent) to 100.
+    #[serde(default = "default_ring_volume")]
+    pub ring_volume: u8,
+}
+
+fn default_ring_volume() -> u8 {
+    80
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            theme: Theme::default(),
+            language: Language::default(),
+            ring_volume: default_ring_volume(),
+        }
+    }
+}
+
+impl Preferences {
+    /// The stored text of a volume, read leniently: out of range is clamped, garbage is the
+    /// default.
+    pub fn parse_volume(s: &str) -> u8 {
+        s.trim()
+            .parse::<u32>()
+            .map(|v| v.min(100) as u8)
+            .unwrap_or_else(|_| default_ring_volume())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +228,10 @@ pub struct SettingsView {
     pub backend_locked: bool,
     /// The webphone library does not expose audio devices: the UI says so instead of a list.
     pub audio_devices: Vec<String>,
+    /// Ringside plays its own ringtone for incoming calls (the simulator has none; a
+    /// customer's library rings by itself, unless IT says otherwise with `ringtone`).
+    #[serde(default)]
+    pub ringtone: bool,
 }
 
 /// Everything the UI renders, pushed by the core on every change and every second.

@@ -115,6 +115,8 @@ struct FileConfig {
     journal_dtmf_digits: Option<bool>,
     allow_insecure_transport: Option<bool>,
     link_action: Option<String>,
+    raise_on_ring: Option<bool>,
+    ringtone: Option<String>,
     #[serde(default)]
     locked: Vec<String>,
 }
@@ -127,6 +129,17 @@ pub enum LinkAction {
     #[default]
     Confirm,
     Dial,
+}
+
+/// Whether Ringside plays its own ringtone: `auto` when the webphone is the simulator (which
+/// has none); a customer's library plays its own from its `sound/` folder, and two ringtones
+/// at once would be worse than one. `on` and `off` are IT's to choose.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Ringtone {
+    #[default]
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +161,10 @@ pub struct Config {
     pub allow_insecure_transport: bool,
     /// What a `tel:` link or `ringside dial` does when no call is up.
     pub link_action: LinkAction,
+    /// An incoming call brings the window to the front (besides the notification and the
+    /// taskbar's urgency hint, which are always there).
+    pub raise_on_ring: bool,
+    pub ringtone: Ringtone,
     pub locked: Vec<String>,
     /// Problems met while reading the files; shown to the agent, never fatal.
     pub warnings: Vec<String>,
@@ -321,6 +338,22 @@ impl Config {
             allow_insecure_transport,
             "RINGSIDE_ALLOW_INSECURE_TRANSPORT"
         );
+        let ringtone = match layer!("ringtone", ringtone, "RINGSIDE_RINGTONE", |e| e)
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("auto") => Ringtone::Auto,
+            Some("on") => Ringtone::On,
+            Some("off") => Ringtone::Off,
+            Some(other) => {
+                return Err(ConfigError::BadValue {
+                    key: "ringtone",
+                    value: other.to_string(),
+                    expected: "auto, on or off",
+                })
+            }
+        };
+        let raise_on_ring = flag_layer!("raise_on_ring", raise_on_ring, "RINGSIDE_RAISE_ON_RING");
         if let Some(e) = bad_flag {
             return Err(e);
         }
@@ -367,6 +400,8 @@ impl Config {
             journal_dtmf_digits,
             allow_insecure_transport,
             link_action,
+            raise_on_ring,
+            ringtone,
             locked,
             warnings,
         })

@@ -56,7 +56,7 @@ use ringside_core::{IpcError, PhoneCommand, SnapshotDelta};
 use tokio::sync::mpsc;
 use tracing::info;
 
-pub use config::{Config, LinkAction, Mode, WebphoneSource};
+pub use config::{Config, LinkAction, Mode, Ringtone, WebphoneSource};
 pub use handle::Handle;
 pub use ringside_store::profile::secure as secure_profile;
 

@@ -297,3 +297,163 @@ fn pbx_controls(
         </button>
     </> }
 }
+
+#[derive(Properties, PartialEq)]
+pub struct RingtoneProps {
+    pub ringing: bool,
+    /// 0 to 100.
+    pub volume: u8,
+}
+
+/// What the ringtone holds between renders: the audio graph, made at the first ring.
+#[derive(Default)]
+struct Ring {
+    ctx: Option<web_sys::AudioContext>,
+    gain: Option<web_sys::GainNode>,
+    buffer: Option<web_sys::AudioBuffer>,
+    source: Option<web_sys::AudioBufferSourceNode>,
+    /// Whether it should be sounding now (a decode finishing late checks it).
+    wanted: bool,
+    loading: bool,
+}
+
+/// The shipped ringtone (`ring.wav`, 400+450 Hz, the UK cadence), looped while an inbound call
+/// rings, through Web Audio: WebKitGTK's `<audio>` cannot load from the app's custom scheme
+/// (`MEDIA_ERR_SRC_NOT_SUPPORTED`, measured), while a fetched and decoded buffer plays.
+/// `#ringtone[data-playing]` says what happened: `true`, `false`, `loading`, or `refused: …`
+/// when this system cannot play sound (the notification and the urgency hint remain).
+#[function_component(Ringtone)]
+pub fn ringtone(p: &RingtoneProps) -> Html {
+    let marker = use_node_ref();
+    let ring = use_mut_ref(Ring::default);
+    {
+        let (marker, ring) = (marker.clone(), ring.clone());
+        use_effect_with((p.ringing, p.volume), move |(ringing, volume)| {
+            let wanted = *ringing && *volume > 0;
+            ring.borrow_mut().wanted = wanted;
+            if let Some(g) = &ring.borrow().gain {
+                g.gain().set_value(f32::from(*volume) / 100.0);
+            }
+            if wanted {
+                start_ring(&ring, &marker, *volume);
+            } else {
+                stop_ring(&ring, &marker);
+            }
+            || ()
+        });
+    }
+    html! { <span id="ringtone" ref={marker} hidden=true data-playing="false" /> }
+}
+
+fn say(marker: &NodeRef, state: &str) {
+    if let Some(el) = marker.cast::<web_sys::Element>() {
+        let _ = el.set_attribute("data-playing", state);
+    }
+}
+
+fn js_error(e: &wasm_bindgen::JsValue) -> String {
+    js_sys::Reflect::get(e, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn start_ring(ring: &std::rc::Rc<std::cell::RefCell<Ring>>, marker: &NodeRef, volume: u8) {
+    let mut r = ring.borrow_mut();
+    if r.source.is_some() || r.loading {
+        return;
+    }
+    if r.ctx.is_none() {
+        let made = web_sys::AudioContext::new().and_then(|ctx| {
+            let gain = ctx.create_gain()?;
+            gain.connect_with_audio_node(&ctx.destination())?;
+            Ok((ctx, gain))
+        });
+        match made {
+            Ok((ctx, gain)) => {
+                gain.gain().set_value(f32::from(volume) / 100.0);
+                r.ctx = Some(ctx);
+                r.gain = Some(gain);
+            }
+            Err(e) => {
+                say(marker, &format!("refused: {}", js_error(&e)));
+                return;
+            }
+        }
+    }
+    if r.buffer.is_none() {
+        r.loading = true;
+        say(marker, "loading");
+        let (ring, marker) = (ring.clone(), marker.clone());
+        let Some(ctx) = r.ctx.clone() else { return };
+        wasm_bindgen_futures::spawn_local(async move {
+            let decoded = load(&ctx).await;
+            let mut r = ring.borrow_mut();
+            r.loading = false;
+            match decoded {
+                Ok(buffer) => r.buffer = Some(buffer),
+                Err(e) => {
+                    say(&marker, &format!("refused: {e}"));
+                    return;
+                }
+            }
+            let wanted = r.wanted;
+            drop(r);
+            if wanted {
+                start_ring(&ring, &marker, volume);
+            } else {
+                say(&marker, "false");
+            }
+        });
+        return;
+    }
+    let (Some(ctx), Some(gain), Some(buffer)) = (&r.ctx, &r.gain, &r.buffer) else {
+        return;
+    };
+    let started = ctx.create_buffer_source().and_then(|src| {
+        src.set_buffer(Some(buffer));
+        src.set_loop(true);
+        src.connect_with_audio_node(gain)?;
+        src.start()?;
+        Ok(src)
+    });
+    match started {
+        Ok(src) => {
+            // A context made before any click may start suspended.
+            let _ = ctx.resume();
+            r.source = Some(src);
+            say(marker, "true");
+        }
+        Err(e) => say(marker, &format!("refused: {}", js_error(&e))),
+    }
+}
+
+fn stop_ring(ring: &std::rc::Rc<std::cell::RefCell<Ring>>, marker: &NodeRef) {
+    if let Some(src) = ring.borrow_mut().source.take() {
+        #[allow(deprecated)]
+        let _ = src.stop();
+    }
+    say(marker, "false");
+}
+
+/// `ring.wav`, fetched from the app and decoded.
+async fn load(ctx: &web_sys::AudioContext) -> Result<web_sys::AudioBuffer, String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str("ring.wav"))
+        .await
+        .map_err(|e| js_error(&e))?
+        .dyn_into::<web_sys::Response>()
+        .map_err(|e| js_error(&e))?;
+    let bytes = JsFuture::from(response.array_buffer().map_err(|e| js_error(&e))?)
+        .await
+        .map_err(|e| js_error(&e))?
+        .dyn_into::<js_sys::ArrayBuffer>()
+        .map_err(|e| js_error(&e))?;
+    JsFuture::from(ctx.decode_audio_data(&bytes).map_err(|e| js_error(&e))?)
+        .await
+        .map_err(|e| js_error(&e))?
+        .dyn_into::<web_sys::AudioBuffer>()
+        .map_err(|e| js_error(&e))
+}

@@ -1,12 +1,12 @@
 //! The dial pad: a number field, a keypad and redial.
 
 use ringside_core::ipc::cmd;
-use ringside_core::{Intent, IpcError};
+use ringside_core::{DialOffer, Intent, IpcError, OfferAction};
 use serde_json::json;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use super::{field_value, input_value, Tx, KEYPAD};
+use super::{field_value, input_value, run, Tx, KEYPAD};
 use crate::{tauri, view};
 
 #[derive(Properties, PartialEq)]
@@ -84,5 +84,63 @@ pub fn dialer(p: &DialerProps) -> Html {
                 </button>
             }
         </form>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct OfferProps {
+    pub t: Tx,
+    pub offer: DialOffer,
+    /// A call is up: the offer holds it, or waits for it.
+    pub busy: bool,
+    pub on_error: Callback<IpcError>,
+}
+
+/// A number a link (or `ringside dial`) asked to call. Its main button takes the focus, so
+/// Enter calls: one key, as the `confirm` policy promises.
+#[function_component(OfferPanel)]
+pub fn offer_panel(p: &OfferProps) -> Html {
+    let t = p.t;
+    let call_ref = use_node_ref();
+    {
+        let call_ref = call_ref.clone();
+        use_effect_with((p.offer.clone(), p.busy), move |_| {
+            if let Some(b) = call_ref.cast::<web_sys::HtmlElement>() {
+                let _ = b.focus();
+            }
+            || ()
+        });
+    }
+    let act = |action: OfferAction| {
+        let on_error = p.on_error.clone();
+        Callback::from(move |_: MouseEvent| {
+            run(
+                cmd::DIAL_OFFER,
+                json!({ "action": action }),
+                on_error.clone(),
+            )
+        })
+    };
+    let number = p.offer.number.clone();
+    html! {
+        <section id="dial-offer" class="panel offer" role="alertdialog" aria-labelledby="dial-offer-title" data-after-call={p.offer.after_call.to_string()}>
+            if p.offer.after_call && p.busy {
+                <p id="dial-offer-title" class="offer-title">{ t.offer_next.replace("{n}", &number) }</p>
+                <div class="row">
+                    <button id="offer-dismiss" ref={call_ref} onclick={act(OfferAction::Dismiss)}>{ t.dismiss }</button>
+                </div>
+            } else {
+                <p id="dial-offer-title" class="offer-title">{ t.offer_title.replace("{n}", &number) }</p>
+                <div class="row">
+                    <button id="offer-call" class="accept" ref={call_ref} onclick={act(OfferAction::Call)}>
+                        { if p.busy { t.offer_hold_and_call } else { t.call } }
+                    </button>
+                    if p.busy {
+                        <button id="offer-after" onclick={act(OfferAction::AfterCall)}>{ t.offer_after }</button>
+                    }
+                    <button id="offer-dismiss" class="link" onclick={act(OfferAction::Dismiss)}>{ t.dismiss }</button>
+                </div>
+            }
+        </section>
     }
 }

@@ -15,9 +15,9 @@ mod lists;
 mod settings;
 mod sign_in;
 
-pub use call_card::CallCard;
+pub use call_card::{CallCard, Ringtone};
 pub use demo_panel::DemoPanel;
-pub use dialer::Dialer;
+pub use dialer::{Dialer, OfferPanel};
 pub use drafts::Drafts;
 pub use header::Header;
 pub use lists::Lists;

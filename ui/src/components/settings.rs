@@ -55,6 +55,19 @@ pub fn settings(p: &SettingsProps) -> Html {
             set(Preferences { language, ..prefs });
         })
     };
+    let on_volume = {
+        let set = set_prefs.clone();
+        Callback::from(move |e: Event| {
+            let ring_volume = Preferences::parse_volume(
+                &e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            );
+            set(Preferences {
+                ring_volume,
+                ..prefs
+            });
+        })
+    };
     let save_location = {
         let (location, on_error) = (location.clone(), p.on_error.clone());
         Callback::from(move |_| {
@@ -177,6 +190,9 @@ pub fn settings(p: &SettingsProps) -> Html {
                     <option value={Language::En.as_str()} selected={prefs.language == Language::En}>{ "English" }</option>
                     <option value={Language::Fr.as_str()} selected={prefs.language == Language::Fr}>{ "Français" }</option>
                 </select>
+                <label for="ring-volume">{ format!("{} ({}%)", t.ring_volume, prefs.ring_volume) }</label>
+                <input id="ring-volume" type="range" min="0" max="100" step="10" value={prefs.ring_volume.to_string()}
+                    disabled={!s.ringtone} onchange={on_volume} />
                 <label for="webphone-location">{ t.webphone_location }</label>
                 <div class="row">
                     <input id="webphone-location" value={(*location).clone()} disabled={s.webphone_locked}

@@ -53,6 +53,8 @@ async fn main() {
         journal_dtmf_digits: false,
         allow_insecure_transport: false,
         link_action: Default::default(),
+        raise_on_ring: false,
+        ringtone: Default::default(),
         locked: vec![],
         warnings: vec![],
     };

@@ -215,6 +215,12 @@ impl Core {
                         self.store
                             .set_setting("language", preferences.language.as_str())
                     })
+                    .and_then(|()| {
+                        self.store.set_setting(
+                            "ring_volume",
+                            &preferences.ring_volume.min(100).to_string(),
+                        )
+                    })
                     .map_err(|e| store_error(&e));
                 if saved.is_ok() {
                     self.preferences = preferences;

@@ -16,7 +16,7 @@ use tracing::{error, warn};
 
 use super::{Core, Stale};
 use crate::workers::{Done, Workers};
-use crate::{config, wall_ms, Config, Mode, ServiceError, WebphoneSource};
+use crate::{config, wall_ms, Config, Mode, Ringtone, ServiceError, WebphoneSource};
 
 impl Core {
     /// Opens the profile and everything the loop will own. Nothing runs yet.
@@ -83,6 +83,7 @@ impl Core {
         let preferences = Preferences {
             theme: Theme::parse(&setting("theme")),
             language: Language::parse(&setting("language")),
+            ring_volume: Preferences::parse_volume(&setting("ring_volume")),
         };
         let mut engine = Engine::new();
         engine.set_transfer_route(config.transfer_route);
@@ -110,6 +111,11 @@ impl Core {
             webphone_locked: config.locked.iter().any(|k| k == "webphone"),
             backend_locked: config.locked.iter().any(|k| k == "backend_url"),
             audio_devices: Vec::new(),
+            ringtone: match config.ringtone {
+                Ringtone::Auto => config.webphone == WebphoneSource::Simulator,
+                Ringtone::On => true,
+                Ringtone::Off => false,
+            },
         };
         let demo_login = demo.then(|| {
             (

@@ -31,6 +31,8 @@ pub fn config(profile: &Path, backend_url: &str) -> Config {
         journal_dtmf_digits: false,
         allow_insecure_transport: false,
         link_action: Default::default(),
+        raise_on_ring: false,
+        ringtone: Default::default(),
         locked: vec![],
         warnings: vec![],
     }

@@ -1,0 +1,234 @@
+//! For tests: a private D-Bus session bus (a real `dbus-daemon`) and a notification server on
+//! it that keeps what it was asked to show and can click a notification's buttons, as an agent
+//! would. It speaks the freedesktop protocol as GNOME's and dunst's servers do: ids from 1,
+//! `NotificationClosed` (reason 3: closed by the application) when closed, and after an action.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use zbus::object_server::SignalEmitter;
+use zbus::zvariant::OwnedValue;
+
+/// A `dbus-daemon` of its own, stopped when dropped.
+#[derive(Debug)]
+pub struct PrivateBus {
+    child: Child,
+    pub address: String,
+}
+
+impl PrivateBus {
+    pub fn start(dir: &Path) -> PrivateBus {
+        let socket = dir.join("bus");
+        let mut child = Command::new("dbus-daemon")
+            .arg("--session")
+            .arg("--nofork")
+            .arg("--print-address=1")
+            .arg(format!("--address=unix:path={}", socket.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (Debian's dbus-daemon package; cargo xtask setup installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        PrivateBus {
+            child,
+            address: line.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for PrivateBus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One notification as the server received it.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub id: u32,
+    pub app_name: String,
+    pub replaces_id: u32,
+    pub summary: String,
+    pub body: String,
+    /// Flat, as on the wire: key, label, key, label...
+    pub actions: Vec<String>,
+    pub urgency: Option<u8>,
+    pub category: Option<String>,
+    pub closed: bool,
+}
+
+#[derive(Default)]
+struct State {
+    next: u32,
+    shown: Vec<Shown>,
+}
+
+struct Server {
+    state: Arc<Mutex<State>>,
+    actions: bool,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Server {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        app_name: String,
+        replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        hints: HashMap<String, OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let mut st = self.state.lock().unwrap();
+        let id = if replaces_id != 0 {
+            replaces_id
+        } else {
+            st.next += 1;
+            st.next
+        };
+        st.shown.push(Shown {
+            id,
+            app_name,
+            replaces_id,
+            summary,
+            body,
+            actions,
+            urgency: hints.get("urgency").and_then(|v| u8::try_from(v).ok()),
+            category: hints
+                .get("category")
+                .and_then(|v| String::try_from(v.clone()).ok()),
+            closed: false,
+        });
+        id
+    }
+
+    async fn close_notification(
+        &self,
+        id: u32,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+    ) -> zbus::fdo::Result<()> {
+        let known = {
+            let mut st = self.state.lock().unwrap();
+            let mut known = false;
+            for s in st.shown.iter_mut().filter(|s| s.id == id) {
+                s.closed = true;
+                known = true;
+            }
+            known
+        };
+        if known {
+            Self::notification_closed(&emitter, id, 3).await?;
+        }
+        Ok(())
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        let mut caps = vec!["body".to_string(), "persistence".to_string()];
+        if self.actions {
+            caps.push("actions".to_string());
+        }
+        caps
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        (
+            "ringside-test".into(),
+            "Ringside".into(),
+            "1".into(),
+            "1.2".into(),
+        )
+    }
+
+    #[zbus(signal)]
+    async fn action_invoked(
+        emitter: &SignalEmitter<'_>,
+        id: u32,
+        action_key: &str,
+    ) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    async fn notification_closed(
+        emitter: &SignalEmitter<'_>,
+        id: u32,
+        reason: u32,
+    ) -> zbus::Result<()>;
+}
+
+const PATH: &str = "/org/freedesktop/Notifications";
+
+/// The notification server, serving on a bus until dropped.
+pub struct NotificationServer {
+    conn: zbus::Connection,
+    state: Arc<Mutex<State>>,
+}
+
+impl std::fmt::Debug for NotificationServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotificationServer").finish()
+    }
+}
+
+impl NotificationServer {
+    /// Serves `org.freedesktop.Notifications` on the bus at `address`; `actions` says whether
+    /// it shows buttons (some servers do not).
+    pub async fn start(address: &str, actions: bool) -> NotificationServer {
+        let state: Arc<Mutex<State>> = Arc::default();
+        let conn = zbus::connection::Builder::address(address)
+            .unwrap()
+            .name("org.freedesktop.Notifications")
+            .unwrap()
+            .serve_at(
+                PATH,
+                Server {
+                    state: state.clone(),
+                    actions,
+                },
+            )
+            .unwrap()
+            .build()
+            .await
+            .unwrap();
+        NotificationServer { conn, state }
+    }
+
+    /// Everything shown so far, in order (a replacement is a new entry with its old id).
+    pub fn shown(&self) -> Vec<Shown> {
+        self.state.lock().unwrap().shown.clone()
+    }
+
+    /// The agent clicks `action` on notification `id`; as real servers do, the notification
+    /// then closes (reason 2: dismissed by the user).
+    pub async fn click(&self, id: u32, action: &str) {
+        let iface = self
+            .conn
+            .object_server()
+            .interface::<_, Server>(PATH)
+            .await
+            .unwrap();
+        let emitter = iface.signal_emitter();
+        Server::action_invoked(emitter, id, action).await.unwrap();
+        for s in self
+            .state
+            .lock()
+            .unwrap()
+            .shown
+            .iter_mut()
+            .filter(|s| s.id == id)
+        {
+            s.closed = true;
+        }
+        Server::notification_closed(emitter, id, 2).await.unwrap();
+    }
+}

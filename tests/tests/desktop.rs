@@ -1,0 +1,213 @@
+//! The desktop around the window (issue 11), in the real app under Xvfb against the reference
+//! backend: a `tel:` link handed from a second launch to the running Ringside and offered to
+//! the agent; an incoming call notified on a real D-Bus session bus, answered and declined from
+//! the notification's buttons, with the window minimised.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ringside_desktop::testing::{NotificationServer, PrivateBus, Shown};
+use ringside_e2e::{eventually, work_dir, App, Backend, Mode, SERIAL};
+use serde_json::{json, Value};
+
+async fn js(app: &App, script: &str) -> Value {
+    app.client.execute(script, vec![]).await.unwrap()
+}
+
+async fn focused(app: &App) -> Value {
+    js(
+        app,
+        "const a = document.activeElement; return a ? (a.id || a.tagName) : null;",
+    )
+    .await
+}
+
+async fn ready(app: &App) {
+    app.wait_text("#registration", |t| t == "Phone ready").await;
+    app.wait_text("#agent-name", |t| t.contains("1002")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tel_link_from_a_second_launch_is_offered_in_the_running_ringside() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("tel-link");
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(&backend, dir.join("profile"), Mode::Demo, &[]).await;
+    ready(&app).await;
+
+    // The desktop runs `ringside tel:…` for a click on a link: it hands over and exits.
+    let out = app.launch_again(&["tel:+33-6-12-34-56-78"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("handed over"));
+    let title = app
+        .wait_text("#dial-offer-title", |t| t.contains("+33612345678"))
+        .await;
+    assert_eq!(title, "Call +33612345678?");
+    // `confirm`, the default: nothing dialled yet, and one key calls.
+    assert!(!app.exists(".call-card").await);
+    assert_eq!(focused(&app).await, json!("offer-call"));
+    app.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    app.wait(".call-card").await;
+    assert!(!app.exists("#dial-offer").await);
+
+    // During a call: offered, never dialled over it.
+    let out = app.launch_again(&["dial", "1003"]).await;
+    assert!(out.status.success());
+    app.wait_text("#offer-call", |t| t == "Hold and call").await;
+    app.screenshot("28-link-during-a-call").await;
+    app.click("#offer-after").await;
+    app.wait_attr("#dial-offer", "data-after-call", "true")
+        .await;
+    app.wait_text("#dial-offer-title", |t| t.contains("once this call ends"))
+        .await;
+    app.click(".call-card [data-action=hangup]").await;
+    // The call ended: offered again, pre-filled, not dialled.
+    app.wait_text("#offer-call", |t| t == "Call").await;
+    assert!(!app.exists(".call-card").await);
+    app.click("#offer-dismiss").await;
+    eventually(5, "the offer gone", || async {
+        (!app.exists("#dial-offer").await).then_some(())
+    })
+    .await;
+
+    // A link with no number: the second launch says why and fails; the agent is told too.
+    let out = app.launch_again(&["sip:alice@pbx.example.com"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\"alice\" is not a number"), "{err}");
+    app.wait_text(".notice[data-code=invalid_number]", |t| {
+        t.contains("Ringside cannot call that link")
+    })
+    .await;
+    assert!(!app.exists("#dial-offer").await);
+    app.close().await;
+}
+
+fn notification_for(server: &NotificationServer, number: &str) -> Option<Shown> {
+    server
+        .shown()
+        .into_iter()
+        .rev()
+        .find(|s| s.body.contains(number) && !s.closed)
+}
+
+async fn ring(app: &App, number: &str) {
+    js(
+        app,
+        &format!(
+            "window.__TAURI_INTERNALS__.invoke('simulate_incoming', {{ number: '{number}' }}); return null;"
+        ),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incoming_call_is_notified_and_answered_from_the_notification() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("notification");
+    let bus = PrivateBus::start(&dir);
+    let server = NotificationServer::start(&bus.address, true).await;
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
+    )
+    .await;
+    ready(&app).await;
+
+    // The agent is in another application: the window is minimised.
+    app.client.minimize_window().await.unwrap();
+    ring(&app, "+33612345678").await;
+    let shown = eventually(20, "the call notified", || async {
+        notification_for(&server, "+33612345678")
+    })
+    .await;
+    assert_eq!(shown.summary, "Incoming call");
+    assert!(shown.body.contains("Queue"), "{}", shown.body);
+    assert_eq!(shown.urgency, Some(2));
+    assert_eq!(
+        shown.actions,
+        ["default", "", "answer", "Answer", "decline", "Decline"]
+    );
+    // The ringtone plays: the simulator does not ring by itself.
+    let playing = eventually(10, "the ringtone sounding", || async {
+        let v = js(
+            &app,
+            "return document.getElementById('ringtone').getAttribute('data-playing');",
+        )
+        .await;
+        (v != json!("false") && v != json!("loading")).then_some(v)
+    })
+    .await;
+    assert_eq!(playing, json!("true"), "the ringtone sounds");
+
+    server.click(shown.id, "answer").await;
+    app.wait(".call-card[data-status=talking]").await;
+    let visible = eventually(10, "the window back", || async {
+        let v = js(&app, "return document.visibilityState;").await;
+        (v == json!("visible")).then_some(v)
+    })
+    .await;
+    assert_eq!(visible, json!("visible"));
+    assert_eq!(
+        js(
+            &app,
+            "return document.getElementById('ringtone').getAttribute('data-playing');"
+        )
+        .await,
+        json!("false"),
+        "the ringtone stops once answered"
+    );
+    app.click(".call-card[data-status=talking] [data-action=hangup]")
+        .await;
+
+    // Declined from the notification: the call is rejected, nothing left up.
+    ring(&app, "+33699999999").await;
+    let shown = eventually(20, "the second call notified", || async {
+        notification_for(&server, "+33699999999")
+    })
+    .await;
+    server.click(shown.id, "decline").await;
+    let rejected = eventually(20, "the rejected call logged", || async {
+        let logs = backend.get("/api/call-logs").await;
+        logs.as_array().and_then(|a| {
+            a.iter()
+                .find(|l| l["from"] == json!("+33699999999"))
+                .filter(|l| l["status"] != json!("ringing"))
+                .cloned()
+        })
+    })
+    .await;
+    assert_eq!(rejected["status"], json!("missed"), "{rejected}");
+
+    // Answered in the window: the notification goes with the ringing.
+    ring(&app, "+33611111111").await;
+    let shown = eventually(20, "the third call notified", || async {
+        notification_for(&server, "+33611111111")
+    })
+    .await;
+    app.wait(".call-card[data-status=ringing]").await;
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    eventually(10, "the notification closed", || async {
+        server
+            .shown()
+            .iter()
+            .filter(|s| s.id == shown.id)
+            .all(|s| s.closed)
+            .then_some(())
+    })
+    .await;
+    app.close().await;
+}
