@@ -91,7 +91,10 @@ pub fn run(args: &[String]) -> i32 {
     let raise_on_ring = config.raise_on_ring;
     // The core first: it takes the profile's lock, and an instance starting at the same
     // moment on the same profile (two clicks on a link) is then handed the request instead.
-    let core = tauri::async_runtime::block_on(ringside_service::start(config));
+    // The session is kept in the OS keyring between runs (live mode; demo signs in by itself).
+    let keyring: std::sync::Arc<dyn ringside_service::Vault> =
+        std::sync::Arc::new(ringside_desktop::keyring::OsKeyring);
+    let core = tauri::async_runtime::block_on(ringside_service::start_with(config, Some(keyring)));
     if let Err(e) = &core {
         if e.to_ipc().code == "profile_in_use" {
             if let Some(code) = hand_over(&profile_dir, &request, Duration::from_secs(5)) {

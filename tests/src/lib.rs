@@ -634,6 +634,21 @@ impl App {
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
+
+    /// Closes the app and waits until its process is gone: its instance socket stops
+    /// answering (the kernel closes it, and the profile's lock, at exit). For a restart on the
+    /// same profile.
+    pub async fn close_and_wait(self) {
+        let socket = ringside_desktop::instance::socket_path(&self.profile).unwrap();
+        let _ = self.client.close().await;
+        drop(self._driver);
+        eventually(20, "the app exited", || async {
+            std::os::unix::net::UnixStream::connect(&socket)
+                .is_err()
+                .then_some(())
+        })
+        .await;
+    }
 }
 
 fn set_env(cmd: &mut Command, vars: &[(String, Option<String>)]) {

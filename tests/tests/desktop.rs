@@ -211,3 +211,101 @@ async fn an_incoming_call_is_notified_and_answered_from_the_notification() {
     .await;
     app.close().await;
 }
+
+/// Every file under `dir`, as bytes.
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                out.push((p, bytes));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_is_kept_in_the_keyring_across_a_restart_and_sign_out_forgets_it() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("keyring");
+    let bus = PrivateBus::start(&dir);
+    let keyring = ringside_desktop::testing::KeyringDaemon::start(&dir, &bus).await;
+    let backend = Backend::start(&dir).await;
+    let env = [("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str())];
+    let profile = dir.join("profile");
+    let account = format!("demo@{}", backend.url.trim_end_matches('/'));
+
+    let app = App::launch_env(&backend, profile.clone(), Mode::Live, &env).await;
+    app.wait("#signin-username").await;
+    assert!(
+        !app.exists("#signin-no-keyring").await,
+        "a keyring is there"
+    );
+    app.type_into("#signin-username", "demo").await;
+    app.type_into("#signin-password", "demo").await;
+    app.click("#signin-submit").await;
+    ready(&app).await;
+    let token = eventually(10, "the session kept in the keyring", || async {
+        keyring.lookup(&account)
+    })
+    .await;
+    app.close_and_wait().await;
+    // Never in a plain file: not in the profile (database, journal, logs, config).
+    for (path, bytes) in files_under(&profile) {
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "the refresh token is in {}",
+            path.display()
+        );
+    }
+
+    // A restart: signed in without the password; the single-use token replaced.
+    let app = App::launch_env(&backend, profile.clone(), Mode::Live, &env).await;
+    ready(&app).await;
+    assert!(!app.exists("#signin-username").await);
+    eventually(10, "the keyring holds the new token", || async {
+        keyring.lookup(&account).filter(|t| *t != token)
+    })
+    .await;
+    app.click("#sign-out").await;
+    app.wait("#signin-username").await;
+    eventually(10, "the keyring forgot it", || async {
+        keyring.lookup(&account).is_none().then_some(())
+    })
+    .await;
+    app.close_and_wait().await;
+
+    // Signed out stays signed out.
+    let app = App::launch_env(&backend, profile, Mode::Live, &env).await;
+    app.wait("#signin-username").await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(app.exists("#signin-username").await);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_keyring_the_sign_in_screen_says_the_password_is_asked_each_time() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("no-keyring");
+    // A session bus with no Secret Service on it.
+    let bus = PrivateBus::start(&dir);
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Live,
+        &[("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str())],
+    )
+    .await;
+    let note = app
+        .wait_text("#signin-no-keyring", |t| t.contains("no keyring"))
+        .await;
+    assert!(note.contains("never saved elsewhere"), "{note}");
+    app.screenshot("29-sign-in-without-keyring").await;
+    app.close().await;
+}

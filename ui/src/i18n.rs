@@ -170,6 +170,9 @@ pub struct Texts {
     pub ring_volume: &'static str,
     pub link_refused: &'static str,
     pub link_no_number: &'static str,
+    pub session_ended: &'static str,
+    /// Sign-in screen: the session cannot be kept between runs.
+    pub keyring_unavailable: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -334,6 +337,8 @@ pub const EN: Texts = Texts {
     ring_volume: "Ringtone volume",
     link_refused: "Ringside cannot call that link:",
     link_no_number: "it holds no phone number.",
+    session_ended: "Your saved session has ended. Sign in again.",
+    keyring_unavailable: "This computer has no keyring Ringside can use, so you will sign in again at every start. Your password is never saved elsewhere.",
 };
 
 pub const FR: Texts = Texts {
@@ -498,6 +503,8 @@ pub const FR: Texts = Texts {
     ring_volume: "Volume de la sonnerie",
     link_refused: "Ringside ne peut pas appeler ce lien :",
     link_no_number: "il ne contient pas de numéro de téléphone.",
+    session_ended: "Votre session enregistrée a expiré. Reconnectez-vous.",
+    keyring_unavailable: "Cet ordinateur n'a pas de trousseau utilisable par Ringside : il faudra vous reconnecter à chaque démarrage. Votre mot de passe n'est jamais enregistré ailleurs.",
 };
 
 pub fn texts(lang: Language) -> &'static Texts {

@@ -86,6 +86,7 @@ pub fn sign_in_problem(t: &Texts, e: &IpcError, url: &str) -> String {
         "backend_unreachable" => t.backend_unreachable_at,
         "not_a_ringside_backend" => t.not_a_ringside_backend,
         "backend_url_invalid" => t.backend_url_invalid,
+        "session_ended" => t.session_ended,
         _ => return e.message.clone(),
     };
     text.replace("{url}", url)

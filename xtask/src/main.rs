@@ -33,6 +33,9 @@ const APT_PACKAGES: &[&str] = &[
     "imagemagick",
     // A private session bus for the desktop tests (notifications).
     "dbus-daemon",
+    // A real Secret Service for the keyring tests, and its command-line client.
+    "gnome-keyring",
+    "libsecret-tools",
 ];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TAURI_DRIVER_REQ: &str = "^2";

@@ -74,6 +74,10 @@ pub struct SessionView {
     /// sign-in screen (the password goes that way) and in the header.
     #[serde(default)]
     pub insecure: bool,
+    /// Why the session cannot be remembered between runs (no keyring on this system): the
+    /// sign-in screen says so, since the agent will type the password at every start.
+    #[serde(default)]
+    pub keyring_unavailable: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,11 +5,13 @@
 //! - [`ring`]: which incoming-call notifications should be up, and what their buttons mean
 //!   (sans-IO);
 //! - [`notify`]: those notifications on the desktop's notification server, over D-Bus.
+//! - [`keyring`]: the session kept between runs in the OS keyring.
 //!
 //! With the `testing` feature, [`testing`] gives tests a private session bus and a
 //! notification server that records what it shows and clicks its buttons.
 
 pub mod instance;
+pub mod keyring;
 pub mod notify;
 pub mod ring;
 #[cfg(all(feature = "testing", target_os = "linux"))]

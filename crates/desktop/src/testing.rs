@@ -232,3 +232,78 @@ impl NotificationServer {
         Server::notification_closed(emitter, id, 2).await.unwrap();
     }
 }
+
+/// A GNOME Keyring daemon (the Secret Service) on a private bus, with a fresh login keyring,
+/// unlocked. Stopped when dropped.
+#[derive(Debug)]
+pub struct KeyringDaemon {
+    child: Child,
+    address: String,
+}
+
+impl KeyringDaemon {
+    pub async fn start(dir: &Path, bus: &PrivateBus) -> KeyringDaemon {
+        use std::io::Write;
+        let home = dir.join("keyring-home");
+        std::fs::create_dir_all(home.join("run")).unwrap();
+        let mut child = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--components=secrets", "--unlock"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_RUNTIME_DIR", home.join("run"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon (Debian's gnome-keyring; cargo xtask setup installs it)");
+        // The login keyring's password, then end of input.
+        let stdin = child.stdin.take();
+        let daemon = KeyringDaemon {
+            child,
+            address: bus.address.clone(),
+        };
+        let mut stdin = stdin.unwrap();
+        stdin.write_all(b"ringside-test").unwrap();
+        drop(stdin);
+        let conn = zbus::connection::Builder::address(bus.address.as_str())
+            .unwrap()
+            .build()
+            .await
+            .unwrap();
+        let dbus = zbus::fdo::DBusProxy::new(&conn).await.unwrap();
+        let name = zbus::names::BusName::try_from("org.freedesktop.secrets").unwrap();
+        for _ in 0..100 {
+            if dbus.name_has_owner(name.clone()).await.unwrap_or(false) {
+                return daemon;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("gnome-keyring-daemon never took org.freedesktop.secrets");
+    }
+
+    /// What the keyring holds for Ringside's entry `account`, read with `secret-tool` as an
+    /// administrator would; `None` when there is no such entry.
+    pub fn lookup(&self, account: &str) -> Option<String> {
+        let out = Command::new("secret-tool")
+            .args([
+                "lookup",
+                "service",
+                crate::keyring::SERVICE,
+                "username",
+                account,
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .output()
+            .expect("secret-tool (Debian's libsecret-tools; cargo xtask setup installs it)");
+        let value = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (out.status.success() && !value.is_empty()).then_some(value)
+    }
+}
+
+impl Drop for KeyringDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

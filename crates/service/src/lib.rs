@@ -47,6 +47,7 @@ pub mod config;
 mod demo;
 mod event_loop;
 mod handle;
+mod vault;
 mod workers;
 
 use std::sync::Arc;
@@ -59,6 +60,7 @@ use tracing::info;
 pub use config::{Config, LinkAction, Mode, Ringtone, WebphoneSource};
 pub use handle::Handle;
 pub use ringside_store::profile::secure as secure_profile;
+pub use vault::{MemoryVault, Vault};
 
 /// Where snapshot deltas go (the main window's channel). Returns `false` once the receiver is
 /// gone; the loop then stops sending until the next subscription.
@@ -117,8 +119,17 @@ const INBOX: usize = 1024;
 /// the event loop and signs in when it can do so unattended. Must run inside a tokio runtime;
 /// the loop runs on it until [`Handle::shutdown`].
 pub async fn start(config: Config) -> Result<Handle, ServiceError> {
+    start_with(config, None).await
+}
+
+/// As [`start`], keeping the session between runs in `vault` (the OS keyring): live mode
+/// then resumes it at start instead of asking for the password.
+pub async fn start_with(
+    config: Config,
+    vault: Option<Arc<dyn Vault>>,
+) -> Result<Handle, ServiceError> {
     let (msg_tx, msg_rx) = mpsc::channel(INBOX);
-    let (core, done_rx) = event_loop::Core::open(config).await?;
+    let (core, done_rx) = event_loop::Core::open(config, vault).await?;
     let handle = Handle::new(msg_tx, Arc::clone(core.client()), core.is_demo());
     info!(demo = core.is_demo(), "core started");
     tokio::spawn(event_loop::run(core, msg_rx, done_rx));

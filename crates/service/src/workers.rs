@@ -27,6 +27,8 @@ pub(crate) enum Done {
     /// An unattended sign-in met a transient failure and will try again.
     SignInRetrying(String),
     Reauthenticated(Result<Session, SyncError>),
+    /// The session kept in the keyring, resumed (or refused) at start.
+    Resumed(Result<Session, SyncError>),
     LoggedOutSent {
         reply: Reply,
     },
@@ -143,6 +145,30 @@ impl Workers {
                             reply: None,
                         })
                     }
+                }
+            }
+        });
+    }
+
+    /// At start: trade the refresh token kept from the last run for a session, retried with
+    /// backoff while the backend is unreachable.
+    pub fn resume_session(&self) {
+        let client = self.client.clone();
+        let done = self.done.clone();
+        self.spawn(async move {
+            let mut attempt = 0u32;
+            loop {
+                match client.refresh().await {
+                    Err(e) if e.is_transient() => {
+                        let _ = done.send(Done::SignInRetrying(e.to_string()));
+                        attempt = attempt.saturating_add(1);
+                        let wait = ringside_sync::outbox::backoff_ms(attempt.min(5), 0);
+                        tokio::time::sleep(Duration::from_millis(
+                            u64::try_from(wait).unwrap_or(1000),
+                        ))
+                        .await;
+                    }
+                    result => return Some(Done::Resumed(result)),
                 }
             }
         });

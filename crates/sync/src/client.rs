@@ -216,6 +216,18 @@ impl Client {
         }
     }
 
+    /// The refresh token of the current session, to keep in the OS keyring.
+    pub fn refresh_token(&self) -> Option<Secret> {
+        self.refresh_token.read().ok().and_then(|t| t.clone())
+    }
+
+    /// A refresh token kept from an earlier run: [`Client::refresh`] then resumes that session.
+    pub fn set_refresh_token(&self, token: Option<Secret>) {
+        if let Ok(mut rt) = self.refresh_token.write() {
+            *rt = token;
+        }
+    }
+
     pub fn token(&self) -> Option<Secret> {
         self.token.read().ok().and_then(|t| t.clone())
     }

@@ -61,6 +61,9 @@ pub fn sign_in(p: &SignInProps) -> Html {
                 if session.insecure {
                     <p class="form-warning" id="signin-not-secure" role="note">{ t.not_secure_sign_in }</p>
                 }
+                if let Some(why) = &session.keyring_unavailable {
+                    <p class="muted small" id="signin-no-keyring" role="note" title={why.clone()}>{ t.keyring_unavailable }</p>
+                }
                 if let Some(e) = error {
                     <p class="form-error" role="alert" data-code={e.code.clone()}>{ view::sign_in_problem(t, &e, &session.backend_url) }</p>
                 }

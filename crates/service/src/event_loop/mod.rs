@@ -103,6 +103,10 @@ pub(crate) struct Core {
     ingress: ringside_core::phone::Ingress,
     ingress_reported_ms: u64,
     reauthenticating: bool,
+    /// The OS keyring (live mode), where the session's refresh token is kept between runs.
+    vault: Option<crate::vault::VaultWorker>,
+    /// The refresh token the keyring gave at start, until it is traded for a session.
+    kept_session: Option<Secret>,
 }
 
 /// What a write made stale since the last snapshot: re-read from SQLite before the next one.
@@ -530,6 +534,21 @@ impl Core {
                 }
             }
             Done::SignInRetrying(error) => self.set_online(false, Some(error)),
+            Done::Resumed(result) => match result {
+                Ok(session) => {
+                    info!("session resumed from the keyring");
+                    self.on_signed_in(session, &Secret::default());
+                }
+                Err(e) => {
+                    warn!(error = %e, "the kept session was refused");
+                    self.forget_session();
+                    self.session.state = SessionState::SignedOut;
+                    self.session.error = Some(IpcError::new(
+                        "session_ended",
+                        "Your saved session has ended. Sign in again.",
+                    ));
+                }
+            },
             Done::Reauthenticated(result) => {
                 self.reauthenticating = false;
                 match result {
@@ -538,6 +557,8 @@ impl Core {
                         if let Some(j) = &mut self.journal {
                             j.add_secret(session.token.0.clone());
                         }
+                        // Refresh tokens are single-use: the keyring keeps the new one.
+                        self.keep_session();
                         self.drain_paused_until = 0;
                         self.drain();
                     }
@@ -555,6 +576,7 @@ impl Core {
                 self.agent_socket = None;
                 self.sync.agent_socket = false;
                 self.workers.client.clear_session();
+                self.forget_session();
                 self.handle_logged(Input::SessionEnded);
                 self.session.state = SessionState::SignedOut;
                 self.session.error = None;

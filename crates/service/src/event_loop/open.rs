@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{error, warn};
 
 use super::{Core, Stale};
+use crate::vault::{account, Vault, VaultWorker};
 use crate::workers::{Done, Workers};
 use crate::{config, wall_ms, Config, Mode, Ringtone, ServiceError, WebphoneSource};
 
@@ -22,6 +23,7 @@ impl Core {
     /// Opens the profile and everything the loop will own. Nothing runs yet.
     pub async fn open(
         config: Config,
+        vault: Option<Arc<dyn Vault>>,
     ) -> Result<(Self, mpsc::UnboundedReceiver<Done>), ServiceError> {
         // Owner-only before anything is written in it (the shell does it too, before its
         // logs; a headless core has no shell).
@@ -117,6 +119,19 @@ impl Core {
                 Ringtone::Off => false,
             },
         };
+        // Demo mode signs in by itself: nothing to remember.
+        let vault = vault.filter(|_| !demo).map(VaultWorker::start);
+        let mut kept_session = None;
+        let mut keyring_unavailable = None;
+        if let Some(v) = &vault {
+            match v.load(account(&base_url, &username)).await {
+                Ok(token) => kept_session = token.filter(|_| !username.is_empty()),
+                Err(why) => {
+                    warn!(error = %why, "no keyring: the session will not be remembered");
+                    keyring_unavailable = Some(why);
+                }
+            }
+        }
         let demo_login = demo.then(|| {
             (
                 "demo".to_string(),
@@ -143,7 +158,10 @@ impl Core {
                 insecure: unencrypted(&base_url, &config.webphone),
                 backend_url: base_url,
                 error: None,
+                keyring_unavailable,
             },
+            vault,
+            kept_session,
             sync: SyncView::default(),
             notice,
             webrtc_missing: false,

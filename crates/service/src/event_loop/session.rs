@@ -21,7 +21,16 @@ impl Core {
         let password = match (self.demo, password) {
             (true, p) => Secret(p.unwrap_or_else(|| "demo".into())),
             (false, Some(p)) if !username.is_empty() => Secret(p),
-            _ => return,
+            _ => {
+                // The session kept in the keyring from the last run, if any.
+                if let Some(token) = self.kept_session.take() {
+                    info!("resuming the kept session");
+                    self.workers.client.set_refresh_token(Some(token));
+                    self.session.state = SessionState::SigningIn;
+                    self.workers.resume_session();
+                }
+                return;
+            }
         };
         self.session.state = SessionState::SigningIn;
         self.workers.sign_in_until_answered(username, password);
@@ -47,6 +56,7 @@ impl Core {
         if let Err(e) = self.store.set_setting("username", &self.session.username) {
             warn!(error = %e, "username not remembered");
         }
+        self.keep_session();
         self.set_online(true, None);
         self.workers.fetch_directory();
         self.handle_logged(Input::SessionStarted {
@@ -55,6 +65,29 @@ impl Core {
         });
         self.drain_paused_until = 0;
         self.drain();
+    }
+
+    /// The current refresh token to the keyring, for the next start.
+    pub(super) fn keep_session(&mut self) {
+        if let (Some(v), Some(token)) = (&self.vault, self.workers.client.refresh_token()) {
+            if let Some(j) = &mut self.journal {
+                j.add_secret(token.0.clone());
+            }
+            v.save(
+                &crate::vault::account(&self.session.backend_url, &self.session.username),
+                token,
+            );
+        }
+    }
+
+    /// Signed out, or the kept session refused: the keyring forgets it.
+    pub(super) fn forget_session(&mut self) {
+        if let Some(v) = &self.vault {
+            v.forget(&crate::vault::account(
+                &self.session.backend_url,
+                &self.session.username,
+            ));
+        }
     }
 
     pub(super) fn set_online(&mut self, online: bool, error: Option<String>) {
