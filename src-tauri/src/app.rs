@@ -89,6 +89,7 @@ pub fn run(args: &[String]) -> i32 {
     let protocol_source = source.clone();
     let profile_dir = config.profile_dir.clone();
     let raise_on_ring = config.raise_on_ring;
+    let run_config = commands::RunConfig(config.clone());
     // The core first: it takes the profile's lock, and an instance starting at the same
     // moment on the same profile (two clicks on a link) is then handed the request instead.
     // The session is kept in the OS keyring between runs (live mode; demo signs in by itself).
@@ -110,6 +111,7 @@ pub fn run(args: &[String]) -> i32 {
         .invoke_handler(commands::ipc_commands!(handlers))
         .setup(move |app| {
             probe::start(app.handle());
+            app.manage(run_config);
             match core {
                 Ok(handle) => {
                     desktop::watch(app.handle(), &handle, raise_on_ring);

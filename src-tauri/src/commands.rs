@@ -38,7 +38,8 @@ macro_rules! ipc_commands {
             set_webphone_location,
             simulate,
             dismiss_notice,
-            dial_offer
+            dial_offer,
+            save_diagnostics
         ]
     };
 }
@@ -187,6 +188,30 @@ pub async fn dismiss_notice(app: AppHandle) -> Result<(), IpcError> {
 #[instrument(skip(app), err(Debug))]
 pub async fn dial_offer(app: AppHandle, action: OfferAction) -> Result<(), IpcError> {
     core(&app)?.dial_offer(action).await
+}
+
+/// The settings the app runs with, for the diagnostics archive.
+pub struct RunConfig(pub ringside_service::Config);
+
+/// Settings → "Save diagnostics": the support archive in the Downloads folder (else home);
+/// answers with its path, which the window shows.
+#[tauri::command]
+#[instrument(skip(app), err(Debug))]
+pub async fn save_diagnostics(app: AppHandle) -> Result<String, IpcError> {
+    let config = app
+        .try_state::<RunConfig>()
+        .map(|c| c.0.clone())
+        .ok_or_else(|| IpcError::new("starting", "Ringside is still starting."))?;
+    let out = ringside_service::diagnostics::default_path()
+        .ok_or_else(|| IpcError::new("diagnostics_failed", "This account has no home folder."))?;
+    // Reading the logs and zipping them is blocking work: off the async threads.
+    tauri::async_runtime::spawn_blocking(move || {
+        ringside_service::diagnostics::write(&config, &crate::diagnostics::versions(), &out)
+    })
+    .await
+    .map_err(|e| IpcError::new("diagnostics_failed", e.to_string()))?
+    .map(|w| w.path.display().to_string())
+    .map_err(|e| IpcError::new(e.code(), e.to_string()))
 }
 
 #[cfg(test)]

@@ -12,12 +12,14 @@
 //! - [`logs`]: rolling log files in the profile for support.
 //! - [`probe`]: the main-thread stall probe that measurement runs turn on.
 //! - [`replay`]: `ringside replay FILE`, which needs no display and no network.
+//! - [`diagnostics`]: `ringside diagnostics`, the support archive (Settings saves it too).
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod app;
 mod commands;
 mod desktop;
+mod diagnostics;
 mod logs;
 mod probe;
 mod replay;
@@ -25,8 +27,10 @@ mod webphone;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("replay") {
-        std::process::exit(replay::run(&args[1..]));
+    match args.first().map(String::as_str) {
+        Some("replay") => std::process::exit(replay::run(&args[1..])),
+        Some("diagnostics") => std::process::exit(diagnostics::run(&args[1..])),
+        _ => {}
     }
     std::process::exit(app::run(&args));
 }

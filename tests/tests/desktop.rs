@@ -309,3 +309,98 @@ async fn without_a_keyring_the_sign_in_screen_says_the_password_is_asked_each_ti
     app.screenshot("29-sign-in-without-keyring").await;
     app.close().await;
 }
+
+/// The archive's entries and their text.
+fn unzip(path: &std::path::Path) -> Vec<(String, String)> {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut f = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut f, &mut text).unwrap();
+            (f.name().to_string(), text)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_diagnostics_hold_logs_and_sync_state_but_no_note_or_secret() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("diagnostics");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let backend = Backend::start(&dir).await;
+    let home_s = home.to_string_lossy().into_owned();
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[("HOME", home_s.as_str())],
+    )
+    .await;
+    ready(&app).await;
+    // A call with notes typed and submitted, and one left open.
+    let note = "Customer's card ends 4242, confidential";
+    for submit in [true, false] {
+        app.answer_demo_call().await;
+        app.click(".call-card[data-status=talking] [data-action=hangup]")
+            .await;
+        app.type_into(".wrap-up .draft-notes", note).await;
+        if submit {
+            app.click(".wrap-up [data-action=submit-draft]").await;
+            eventually(10, "submitted", || async {
+                (!app.exists(".wrap-up .draft-notes").await).then_some(())
+            })
+            .await;
+        }
+    }
+    // Saved from Settings, where the agent is told where the file is.
+    app.click("#settings-open").await;
+    app.click("#save-diagnostics").await;
+    let saved = app
+        .wait_text("#diagnostics-saved", |t| t.starts_with("Saved to "))
+        .await;
+    let path = std::path::PathBuf::from(saved.trim_start_matches("Saved to "));
+    assert!(path.starts_with(&home), "{}", path.display());
+    // And from the command line, while the app runs.
+    let cli = dir.join("cli.zip");
+    let out = app
+        .launch_again(&["diagnostics", "--out", &cli.to_string_lossy()])
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    app.close().await;
+
+    for archive in [path, cli] {
+        let entries = unzip(&archive);
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        for want in [
+            "versions.txt",
+            "settings.txt",
+            "sync-state.json",
+            "README.txt",
+        ] {
+            assert!(names.contains(&want), "{want} missing: {names:?}");
+        }
+        assert!(names.iter().any(|n| n.starts_with("logs/")), "{names:?}");
+        assert!(names.iter().any(|n| n.starts_with("journal/")), "{names:?}");
+        let get = |n: &str| &entries.iter().find(|(name, _)| name == n).unwrap().1;
+        assert!(get("versions.txt").contains("ringside 0.1.0"));
+        let state: Value = serde_json::from_str(get("sync-state.json")).unwrap();
+        assert_eq!(state["drafts"]["editing"], json!(1), "{state}");
+        assert!(
+            state["call_logs"]["answered"].as_u64().unwrap() >= 2,
+            "{state}"
+        );
+        for (name, text) in &entries {
+            assert!(!text.contains("4242"), "the note is in {name}");
+            assert!(
+                !text.contains("demo-sip-secret"),
+                "the SIP password is in {name}"
+            );
+        }
+    }
+}

@@ -173,6 +173,11 @@ pub struct Texts {
     pub session_ended: &'static str,
     /// Sign-in screen: the session cannot be kept between runs.
     pub keyring_unavailable: &'static str,
+    pub diagnostics: &'static str,
+    pub diagnostics_hint: &'static str,
+    pub save_diagnostics: &'static str,
+    /// "{path}": where the archive was written.
+    pub diagnostics_saved: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -338,6 +343,10 @@ pub const EN: Texts = Texts {
     link_refused: "Ringside cannot call that link:",
     link_no_number: "it holds no phone number.",
     session_ended: "Your saved session has ended. Sign in again.",
+    diagnostics: "Diagnostics",
+    diagnostics_hint: "For support: logs, settings and what is waiting to sync, in one file. No notes, no passwords.",
+    save_diagnostics: "Save diagnostics",
+    diagnostics_saved: "Saved to {path}",
     keyring_unavailable: "This computer has no keyring Ringside can use, so you will sign in again at every start. Your password is never saved elsewhere.",
 };
 
@@ -504,6 +513,10 @@ pub const FR: Texts = Texts {
     link_refused: "Ringside ne peut pas appeler ce lien :",
     link_no_number: "il ne contient pas de numéro de téléphone.",
     session_ended: "Votre session enregistrée a expiré. Reconnectez-vous.",
+    diagnostics: "Diagnostic",
+    diagnostics_hint: "Pour le support : journaux, réglages et ce qui attend d'être synchronisé, en un fichier. Ni notes, ni mots de passe.",
+    save_diagnostics: "Enregistrer le diagnostic",
+    diagnostics_saved: "Enregistré dans {path}",
     keyring_unavailable: "Cet ordinateur n'a pas de trousseau utilisable par Ringside : il faudra vous reconnecter à chaque démarrage. Votre mot de passe n'est jamais enregistré ailleurs.",
 };
 

@@ -42,6 +42,17 @@ pub async fn call<A: Serialize>(cmd: &str, args: &A) -> Result<(), IpcError> {
         .map_err(to_ipc_error)
 }
 
+/// Calls a command whose success carries a value.
+pub async fn call_for<A: Serialize, T: DeserializeOwned>(
+    cmd: &str,
+    args: &A,
+) -> Result<T, IpcError> {
+    let args =
+        serde_wasm_bindgen::to_value(args).map_err(|e| IpcError::new("ipc", e.to_string()))?;
+    let value = invoke_raw(cmd, args).await.map_err(to_ipc_error)?;
+    serde_wasm_bindgen::from_value(value).map_err(|e| IpcError::new("ipc", e.to_string()))
+}
+
 /// Calls `cmd` with a new channel as its argument `arg`, for the page's lifetime: every
 /// message the channel carries goes to `on_message`, deserialised. The first messages may
 /// arrive before the command returns.

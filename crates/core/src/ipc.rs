@@ -547,6 +547,7 @@ pub mod cmd {
     pub const SIMULATE: &str = "simulate";
     pub const DISMISS_NOTICE: &str = "dismiss_notice";
     pub const DIAL_OFFER: &str = "dial_offer";
+    pub const SAVE_DIAGNOSTICS: &str = "save_diagnostics";
 }
 
 /// Every IPC command. Only the agent's window has IPC: the webphone library runs in a
@@ -568,6 +569,7 @@ pub const COMMANDS: &[&str] = &[
     cmd::SIMULATE,
     cmd::DISMISS_NOTICE,
     cmd::DIAL_OFFER,
+    cmd::SAVE_DIAGNOSTICS,
 ];
 
 #[cfg(test)]

@@ -45,6 +45,7 @@
 pub mod config;
 #[cfg(feature = "demo")]
 mod demo;
+pub mod diagnostics;
 mod event_loop;
 mod handle;
 mod vault;

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod profile;
 pub mod records;
 pub mod redact;
+pub mod state;
 
 pub use db::{OpenReport, Store};
 pub use journal::JournalWriter;

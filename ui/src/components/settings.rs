@@ -68,6 +68,22 @@ pub fn settings(p: &SettingsProps) -> Html {
             });
         })
     };
+    let saved_to = use_state(|| None::<String>);
+    let saving = use_state(|| false);
+    let save_diagnostics = {
+        let (saved_to, saving, on_error) = (saved_to.clone(), saving.clone(), p.on_error.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (saved_to, saving, on_error) = (saved_to.clone(), saving.clone(), on_error.clone());
+            saving.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                match crate::tauri::call_for::<_, String>(cmd::SAVE_DIAGNOSTICS, &json!({})).await {
+                    Ok(path) => saved_to.set(Some(path)),
+                    Err(e) => on_error.emit(e),
+                }
+                saving.set(false);
+            });
+        })
+    };
     let save_location = {
         let (location, on_error) = (location.clone(), p.on_error.clone());
         Callback::from(move |_| {
@@ -206,6 +222,12 @@ pub fn settings(p: &SettingsProps) -> Html {
                     <p class="muted small">{ t.audio_devices_none }</p>
                 } else {
                     <ul>{ for s.audio_devices.iter().map(|d| html! { <li>{ d.clone() }</li> }) }</ul>
+                }
+                <h3>{ t.diagnostics }</h3>
+                <p class="muted small">{ t.diagnostics_hint }</p>
+                <button id="save-diagnostics" onclick={save_diagnostics} disabled={*saving}>{ t.save_diagnostics }</button>
+                if let Some(path) = &*saved_to {
+                    <p id="diagnostics-saved" class="small" role="status">{ t.diagnostics_saved.replace("{path}", path) }</p>
                 }
                 <h3>{ t.shortcuts }</h3>
                 <table class="shortcuts">
