@@ -7,9 +7,9 @@ use ringside_service::{Config, Handle, WebphoneSource};
 use std::time::Duration;
 
 use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
-use crate::{commands, desktop, logs, probe, webphone};
+use crate::{commands, desktop, logs, probe, tray, webphone};
 
 fn usage() -> i32 {
     eprintln!(
@@ -90,6 +90,17 @@ pub fn run(args: &[String]) -> i32 {
     let profile_dir = config.profile_dir.clone();
     let raise_on_ring = config.raise_on_ring;
     let run_config = commands::RunConfig(config.clone());
+    let close_to_tray = config.close_to_tray;
+    // A tray icon only where the desktop shows one: a hidden window with no tray to bring it
+    // back is the lost call an agent reported.
+    let tray_host = tauri::async_runtime::block_on(async {
+        tokio::time::timeout(
+            Duration::from_secs(2),
+            ringside_desktop::notify::tray_host_present(None),
+        )
+        .await
+        .unwrap_or(false)
+    });
     // The core first: it takes the profile's lock, and an instance starting at the same
     // moment on the same profile (two clicks on a link) is then handed the request instead.
     // The session is kept in the OS keyring between runs (live mode; demo signs in by itself).
@@ -109,9 +120,38 @@ pub fn run(args: &[String]) -> i32 {
             webphone::serve(&protocol_source, ctx.webview_label(), &request)
         })
         .invoke_handler(commands::ipc_commands!(handlers))
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let app = window.app_handle();
+                let Some(handle) = app.try_state::<Handle>().map(|h| h.inner().clone()) else {
+                    return;
+                };
+                api.prevent_close();
+                if app.try_state::<InTray>().is_some() {
+                    info!("window closed: Ringside stays in the tray");
+                    let _ = window.hide();
+                } else {
+                    let app = app.clone();
+                    tauri::async_runtime::spawn(async move { tray::quit(&app, &handle).await });
+                }
+            }
+        })
         .setup(move |app| {
             probe::start(app.handle());
             app.manage(run_config);
+            if tray_host {
+                match tray::create(app.handle()) {
+                    Ok(t) => {
+                        app.manage(t);
+                        if close_to_tray {
+                            app.manage(InTray);
+                        }
+                    }
+                    Err(e) => warn!(error = %e, "no tray icon"),
+                }
+            } else {
+                info!("the desktop shows no tray icons: closing the window quits");
+            }
             match core {
                 Ok(handle) => {
                     desktop::watch(app.handle(), &handle, raise_on_ring);
@@ -202,6 +242,9 @@ fn hand_over(profile: &std::path::Path, request: &[String], wait: Duration) -> O
         }
     }
 }
+
+/// Managed when closing the window hides it in the tray.
+struct InTray;
 
 /// Removes a `--temp-profile` directory when the app exits.
 struct TempDir(std::path::PathBuf);

@@ -39,7 +39,8 @@ macro_rules! ipc_commands {
             simulate,
             dismiss_notice,
             dial_offer,
-            save_diagnostics
+            save_diagnostics,
+            quit
         ]
     };
 }
@@ -188,6 +189,17 @@ pub async fn dismiss_notice(app: AppHandle) -> Result<(), IpcError> {
 #[instrument(skip(app), err(Debug))]
 pub async fn dial_offer(app: AppHandle, action: OfferAction) -> Result<(), IpcError> {
     core(&app)?.dial_offer(action).await
+}
+
+/// The window's answer to the quit prompt: quit anyway, or stay.
+#[tauri::command]
+#[instrument(skip(app), err(Debug))]
+pub async fn quit(app: AppHandle, confirmed: bool) -> Result<(), IpcError> {
+    let answered = core(&app)?.answer_quit(confirmed).await;
+    if confirmed {
+        app.exit(0);
+    }
+    answered
 }
 
 /// The settings the app runs with, for the diagnostics archive.

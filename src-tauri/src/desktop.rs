@@ -110,6 +110,7 @@ pub fn watch(app: &AppHandle, handle: &Handle, raise_on_ring: bool) {
             });
             let mut was_ringing = false;
             while let Some(state) = rx.recv().await {
+                crate::tray::update(&app, &state);
                 let ringing = !state.ringing.is_empty();
                 if ringing != was_ringing {
                     attention(&app, ringing, raise_on_ring);

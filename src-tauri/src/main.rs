@@ -9,6 +9,7 @@
 //! - [`webphone`]: the `webphone://` scheme that serves the host page, the bridge and the
 //!   library (the customer's folder or the simulator), under a strict CSP.
 //! - [`desktop`]: one instance per profile, incoming-call notifications, the urgency hint.
+//! - [`tray`]: the tray icon, its status menu, and quitting (which asks when work is at risk).
 //! - [`logs`]: rolling log files in the profile for support.
 //! - [`probe`]: the main-thread stall probe that measurement runs turn on.
 //! - [`replay`]: `ringside replay FILE`, which needs no display and no network.
@@ -23,6 +24,7 @@ mod diagnostics;
 mod logs;
 mod probe;
 mod replay;
+mod tray;
 mod webphone;
 
 fn main() {

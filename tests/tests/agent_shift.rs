@@ -854,6 +854,12 @@ async fn call_waiting_is_shown_and_answerable() {
     // Hang up on Alice, resume and end Diego's call: two answered calls.
     app.click(".call-card[data-status=talking]:not(.held) [data-action=hangup]")
         .await;
+    // Alice's card goes once the library reports her call ended; resuming Diego before that
+    // would race two talking calls through the engine's hold rule.
+    ringside_e2e::eventually(10, "Alice's call ended", || async {
+        (!app.exists(".call-card:not(.held)").await).then_some(())
+    })
+    .await;
     app.click(".call-card.held [data-action=hold]").await;
     app.wait_attr(
         ".call-card[data-status=talking] [data-action=hold]",

@@ -404,3 +404,101 @@ async fn saved_diagnostics_hold_logs_and_sync_state_but_no_note_or_secret() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tray_menu_changes_status_and_quitting_during_a_call_asks_first() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("tray");
+    let bus = PrivateBus::start(&dir);
+    let tray = ringside_desktop::testing::TrayHost::start(&bus.address).await;
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
+    )
+    .await;
+    ready(&app).await;
+    let menu = eventually(20, "the tray's menu with the pause reasons", || async {
+        let m = tray.menu().await;
+        m.iter().any(|e| e.label.contains("Lunch")).then_some(m)
+    })
+    .await;
+    let labels: Vec<&str> = menu
+        .iter()
+        .filter(|e| !e.separator)
+        .map(|e| e.label.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "Show Ringside",
+            "Available",
+            "Paused — Lunch",
+            "Paused — Break",
+            "Paused — Wrap up",
+            "Log out of queues",
+            "Hang up",
+            "Quit Ringside"
+        ]
+    );
+    let entry = |m: &[ringside_desktop::testing::TrayEntry], l: &str| {
+        m.iter().find(|e| e.label == l).cloned().unwrap()
+    };
+    assert_eq!(entry(&menu, "Available").checked, Some(1));
+    assert!(!entry(&menu, "Hang up").enabled, "no call to hang up");
+
+    // A status from the tray reaches the backend (the header shows what it answered).
+    tray.click("Paused — Lunch").await;
+    app.wait_attr("#agent-status", "data-state", "paused:Lunch")
+        .await;
+    eventually(10, "the tray shows the pause", || async {
+        let m = tray.menu().await;
+        (m.iter()
+            .any(|e| e.label == "Paused — Lunch" && e.checked == Some(1)))
+        .then_some(())
+    })
+    .await;
+    tray.click("Available").await;
+    app.wait_attr("#agent-status", "data-state", "available")
+        .await;
+
+    // Quitting during a call: the window asks, Stay is the default, and the call goes on.
+    app.answer_demo_call().await;
+    eventually(10, "hang up enabled", || async {
+        entry(&tray.menu().await, "Hang up").enabled.then_some(())
+    })
+    .await;
+    tray.click("Quit Ringside").await;
+    let warning = app
+        .wait_text("#quit-warning", |t| t.contains("cut off"))
+        .await;
+    assert_eq!(warning, "The call in progress will be cut off.");
+    assert_eq!(
+        js(&app, "return document.activeElement.id;").await,
+        json!("quit-stay")
+    );
+    app.screenshot("30-quit-during-a-call").await;
+    app.click("#quit-stay").await;
+    eventually(5, "the prompt gone", || async {
+        (!app.exists("#quit-prompt").await).then_some(())
+    })
+    .await;
+    app.wait(".call-card[data-status=talking]").await;
+
+    // Hang up from the tray; the unfinished after-call form is what quitting would lose now.
+    tray.click("Hang up").await;
+    app.wait(".wrap-up").await;
+    tray.click("Quit Ringside").await;
+    app.wait_text("#quit-warning", |t| t.contains("after-call form"))
+        .await;
+    let socket = ringside_desktop::instance::socket_path(&app.profile).unwrap();
+    app.click("#quit-anyway").await;
+    eventually(20, "Ringside quit", || async {
+        std::os::unix::net::UnixStream::connect(&socket)
+            .is_err()
+            .then_some(())
+    })
+    .await;
+}

@@ -14,8 +14,8 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::components::{
-    run, CallCard, DemoPanel, Dialer, Drafts, Header, Lists, OfferPanel, Ringtone, Settings,
-    SignIn, Tx,
+    run, CallCard, DemoPanel, Dialer, Drafts, Header, Lists, OfferPanel, QuitPrompt, Ringtone,
+    Settings, SignIn, Tx,
 };
 use crate::i18n::texts;
 use crate::state::Held;
@@ -302,6 +302,9 @@ pub fn app() -> Html {
                         language={s.preferences.language} on_intent={on_intent.clone()} />
                 </aside>
             </main>
+            if let Some(warning) = &s.quit_prompt {
+                <QuitPrompt t={t} warning={warning.clone()} on_error={on_error.clone()} />
+            }
             if *settings_open {
                 <Settings t={t} preferences={s.preferences} settings={s.settings.clone()} on_close={close_settings} on_error={on_error.clone()} />
             }

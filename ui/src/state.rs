@@ -39,6 +39,7 @@ pub struct Parts {
     pub pause_reasons: Rc<Vec<PauseReason>>,
     pub webrtc_missing: bool,
     pub dial_offer: Option<DialOffer>,
+    pub quit_prompt: Option<String>,
 }
 
 impl Parts {
@@ -63,6 +64,7 @@ impl Parts {
             pause_reasons,
             webrtc_missing,
             dial_offer,
+            quit_prompt,
         } = delta;
         self.built_at_ms = built_at_ms;
         replace(&mut self.engine, engine);
@@ -92,6 +94,9 @@ impl Parts {
         }
         if let Some(v) = dial_offer {
             self.dial_offer = v;
+        }
+        if let Some(v) = quit_prompt {
+            self.quit_prompt = v;
         }
     }
 }
@@ -142,6 +147,7 @@ mod tests {
                 pause_reasons: (*self.pause_reasons).clone(),
                 webrtc_missing: self.webrtc_missing,
                 dial_offer: self.dial_offer.clone(),
+                quit_prompt: self.quit_prompt.clone(),
             }
         }
     }

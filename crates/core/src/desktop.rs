@@ -22,6 +22,12 @@ pub struct DesktopState {
     /// After-call work not submitted yet.
     pub open_drafts: usize,
     pub language: Language,
+    /// The backend's pause reasons: (the reason as the backend names it, its label in the
+    /// agent's language), for the tray's status menu.
+    pub pause_reasons: Vec<(String, String)>,
+    /// The call a "Hang up" from outside the window ends: the one connected, else the one
+    /// being dialled.
+    pub current_call: Option<String>,
 }
 
 /// An inbound call ringing, as a notification names it.
@@ -63,7 +69,23 @@ impl DesktopState {
         let in_call = calls.iter().any(|c| {
             !(c.log.status == CallStatus::Ringing && c.log.direction == Direction::Inbound)
         });
+        let current_call = calls
+            .iter()
+            .find(|c| c.log.status == CallStatus::Talking && !c.log.on_hold)
+            .or_else(|| {
+                calls.iter().find(|c| {
+                    c.log.status == CallStatus::Ringing && c.log.direction == Direction::Outbound
+                })
+            })
+            .map(|c| c.log.call_id.clone());
+        let lang = snapshot.preferences.language.as_str();
         Self {
+            pause_reasons: snapshot
+                .pause_reasons
+                .iter()
+                .map(|r| (r.reason.clone(), r.label_in(lang).to_string()))
+                .collect(),
+            current_call,
             signed_in: snapshot.session.state == SessionState::SignedIn,
             ringing,
             in_call,
@@ -116,12 +138,10 @@ impl DesktopState {
         if parts.is_empty() {
             return None;
         }
-        let head = if fr {
-            "Quitter Ringside : "
-        } else {
-            "Quit Ringside: "
-        };
-        Some(format!("{head}{}.", parts.join("; ")))
+        let text = parts.join("; ");
+        let mut chars = text.chars();
+        let first: String = chars.next()?.to_uppercase().collect();
+        Some(format!("{first}{}.", chars.as_str()))
     }
 
     /// The status as the tray's tooltip says it.
@@ -252,7 +272,7 @@ mod tests {
         assert!(d
             .quit_warning()
             .unwrap()
-            .starts_with("Quitter Ringside : l'appel"));
+            .starts_with("L'appel en cours sera coupé; "));
     }
 
     #[test]

@@ -276,6 +276,10 @@ pub struct Snapshot {
     /// A number a link or `ringside dial` asked to call, waiting for the agent.
     #[serde(default)]
     pub dial_offer: Option<DialOffer>,
+    /// The agent asked to quit (the tray, the window's close) with work at risk: what would
+    /// be lost, in their language, for the window to ask "quit anyway?".
+    #[serde(default)]
+    pub quit_prompt: Option<String>,
 }
 
 /// A number from outside Ringside (a `tel:` link, `ringside dial`), offered to the agent
@@ -367,6 +371,13 @@ pub struct SnapshotDelta {
         deserialize_with = "present"
     )]
     pub dial_offer: Option<Option<DialOffer>>,
+    /// `Some(None)` clears the prompt.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub quit_prompt: Option<Option<String>>,
 }
 
 /// How the day's history changed: rows new or changed, and rows that left it (older than its
@@ -473,7 +484,8 @@ macro_rules! snapshot_parts {
             notice,
             pause_reasons,
             webrtc_missing,
-            dial_offer
+            dial_offer,
+            quit_prompt
         )
     };
 }
@@ -548,6 +560,7 @@ pub mod cmd {
     pub const DISMISS_NOTICE: &str = "dismiss_notice";
     pub const DIAL_OFFER: &str = "dial_offer";
     pub const SAVE_DIAGNOSTICS: &str = "save_diagnostics";
+    pub const QUIT: &str = "quit";
 }
 
 /// Every IPC command. Only the agent's window has IPC: the webphone library runs in a
@@ -570,6 +583,7 @@ pub const COMMANDS: &[&str] = &[
     cmd::DISMISS_NOTICE,
     cmd::DIAL_OFFER,
     cmd::SAVE_DIAGNOSTICS,
+    cmd::QUIT,
 ];
 
 #[cfg(test)]

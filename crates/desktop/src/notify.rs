@@ -23,6 +23,33 @@ pub enum NotifyError {
     Unsupported,
 }
 
+/// Whether the desktop shows tray icons: on Linux, a StatusNotifierWatcher on the session bus
+/// (KDE, XFCE, GNOME with the AppIndicator extension); Windows and macOS always do. Without
+/// one, closing the window must not hide Ringside where the agent cannot find it.
+#[cfg(target_os = "linux")]
+pub async fn tray_host_present(address: Option<&str>) -> bool {
+    let conn = match address {
+        Some(a) => match zbus::connection::Builder::address(a) {
+            Ok(b) => b.build().await,
+            Err(e) => Err(e),
+        },
+        None => zbus::Connection::session().await,
+    };
+    let Ok(conn) = conn else { return false };
+    let Ok(dbus) = zbus::fdo::DBusProxy::new(&conn).await else {
+        return false;
+    };
+    let Ok(name) = zbus::names::BusName::try_from("org.kde.StatusNotifierWatcher") else {
+        return false;
+    };
+    dbus.name_has_owner(name).await.unwrap_or(false)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub async fn tray_host_present(_address: Option<&str>) -> bool {
+    true
+}
+
 #[cfg(target_os = "linux")]
 mod dbus {
     use std::collections::HashMap;

@@ -307,3 +307,221 @@ impl Drop for KeyringDaemon {
         let _ = self.child.wait();
     }
 }
+
+/// One entry of the tray's menu as a tray host reads it over `com.canonical.dbusmenu`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrayEntry {
+    pub id: i32,
+    pub label: String,
+    pub enabled: bool,
+    /// 1 checked, 0 unchecked, -1 or absent: not a check item.
+    pub checked: Option<i32>,
+    pub separator: bool,
+}
+
+#[derive(Default)]
+struct WatcherState {
+    /// (bus name, object path) of each item registered.
+    items: Vec<(String, String)>,
+}
+
+struct Watcher {
+    state: Arc<Mutex<WatcherState>>,
+}
+
+#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+impl Watcher {
+    async fn register_status_notifier_item(
+        &self,
+        service: String,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+    ) {
+        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        // libappindicator gives its object path, others their bus name.
+        let (name, path) = if service.starts_with('/') {
+            (sender, service)
+        } else {
+            (service, "/StatusNotifierItem".to_string())
+        };
+        self.state
+            .lock()
+            .unwrap()
+            .items
+            .push((name.clone(), path.clone()));
+        let _ = Self::status_notifier_item_registered(&emitter, &format!("{name}{path}")).await;
+    }
+
+    fn register_status_notifier_host(&self, _service: String) {}
+
+    #[zbus(property)]
+    fn registered_status_notifier_items(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .items
+            .iter()
+            .map(|(n, p)| format!("{n}{p}"))
+            .collect()
+    }
+
+    #[zbus(property)]
+    fn is_status_notifier_host_registered(&self) -> bool {
+        true
+    }
+
+    #[zbus(property)]
+    fn protocol_version(&self) -> i32 {
+        0
+    }
+
+    #[zbus(signal)]
+    async fn status_notifier_item_registered(
+        emitter: &SignalEmitter<'_>,
+        service: &str,
+    ) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    async fn status_notifier_host_registered(emitter: &SignalEmitter<'_>) -> zbus::Result<()>;
+}
+
+/// A tray host as a desktop panel runs it: it takes items' registrations, reads their menus
+/// and clicks their entries.
+pub struct TrayHost {
+    conn: zbus::Connection,
+    state: Arc<Mutex<WatcherState>>,
+}
+
+impl std::fmt::Debug for TrayHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrayHost").finish()
+    }
+}
+
+type Layout = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+
+impl TrayHost {
+    pub async fn start(address: &str) -> TrayHost {
+        let state: Arc<Mutex<WatcherState>> = Arc::default();
+        let conn = zbus::connection::Builder::address(address)
+            .unwrap()
+            .name("org.kde.StatusNotifierWatcher")
+            .unwrap()
+            .serve_at(
+                "/StatusNotifierWatcher",
+                Watcher {
+                    state: state.clone(),
+                },
+            )
+            .unwrap()
+            .build()
+            .await
+            .unwrap();
+        TrayHost { conn, state }
+    }
+
+    fn item(&self) -> Option<(String, String)> {
+        self.state.lock().unwrap().items.last().cloned()
+    }
+
+    async fn menu_path(&self, name: &str, path: &str) -> Option<zbus::zvariant::OwnedObjectPath> {
+        let props = zbus::fdo::PropertiesProxy::builder(&self.conn)
+            .destination(name.to_string())
+            .ok()?
+            .path(path.to_string())
+            .ok()?
+            .build()
+            .await
+            .ok()?;
+        let iface = zbus::names::InterfaceName::try_from("org.kde.StatusNotifierItem").ok()?;
+        let v = props.get(iface, "Menu").await.ok()?;
+        zbus::zvariant::OwnedObjectPath::try_from(v).ok()
+    }
+
+    /// The registered item's menu, flattened in order; empty until an item registered.
+    pub async fn menu(&self) -> Vec<TrayEntry> {
+        let Some((name, path)) = self.item() else {
+            return Vec::new();
+        };
+        let Some(menu) = self.menu_path(&name, &path).await else {
+            return Vec::new();
+        };
+        let reply = self
+            .conn
+            .call_method(
+                Some(name.as_str()),
+                menu.as_str(),
+                Some("com.canonical.dbusmenu"),
+                "GetLayout",
+                &(0i32, -1i32, Vec::<&str>::new()),
+            )
+            .await;
+        let Ok(reply) = reply else {
+            return Vec::new();
+        };
+        let Ok((_revision, root)) = reply.body().deserialize::<(u32, Layout)>() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for child in root.2 {
+            flatten(&child, &mut out);
+        }
+        out
+    }
+
+    /// Clicks the entry whose label starts with `label`, as the panel does when the agent
+    /// picks it. Panics when there is none (the test names what it expects).
+    pub async fn click(&self, label: &str) {
+        let entries = self.menu().await;
+        let entry = entries
+            .iter()
+            .find(|e| e.label.starts_with(label))
+            .unwrap_or_else(|| panic!("no tray entry {label:?} in {entries:?}"));
+        let (name, path) = self.item().unwrap();
+        let menu = self.menu_path(&name, &path).await.unwrap();
+        self.conn
+            .call_method(
+                Some(name.as_str()),
+                menu.as_str(),
+                Some("com.canonical.dbusmenu"),
+                "Event",
+                &(entry.id, "clicked", zbus::zvariant::Value::I32(0), 0u32),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+fn flatten(v: &OwnedValue, out: &mut Vec<TrayEntry>) {
+    use zbus::zvariant::Value;
+    let mut value: &Value<'_> = v;
+    // Inside an `av`, each child is a variant holding the structure.
+    while let Value::Value(inner) = value {
+        value = inner;
+    }
+    let Value::Structure(s) = value else { return };
+    let fields = s.fields();
+    let (Some(Value::I32(id)), Some(Value::Dict(props)), Some(Value::Array(children))) =
+        (fields.first(), fields.get(1), fields.get(2))
+    else {
+        return;
+    };
+    let text = |key: &str| -> Option<String> { props.get::<&str, String>(&key).ok().flatten() };
+    let label = text("label").unwrap_or_default().replace('_', "");
+    out.push(TrayEntry {
+        id: *id,
+        label,
+        enabled: props
+            .get::<&str, bool>(&"enabled")
+            .ok()
+            .flatten()
+            .unwrap_or(true),
+        checked: props.get::<&str, i32>(&"toggle-state").ok().flatten(),
+        separator: text("type").as_deref() == Some("separator"),
+    });
+    for c in children.iter() {
+        if let Ok(owned) = OwnedValue::try_from(c.clone()) {
+            flatten(&owned, out);
+        }
+    }
+}

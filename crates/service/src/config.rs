@@ -116,6 +116,7 @@ struct FileConfig {
     allow_insecure_transport: Option<bool>,
     link_action: Option<String>,
     raise_on_ring: Option<bool>,
+    close_to_tray: Option<bool>,
     ringtone: Option<String>,
     #[serde(default)]
     locked: Vec<String>,
@@ -164,6 +165,9 @@ pub struct Config {
     /// An incoming call brings the window to the front (besides the notification and the
     /// taskbar's urgency hint, which are always there).
     pub raise_on_ring: bool,
+    /// Closing the window keeps Ringside running in the tray (when the desktop has one);
+    /// otherwise closing it is quitting, which asks first when work is at risk.
+    pub close_to_tray: bool,
     pub ringtone: Ringtone,
     pub locked: Vec<String>,
     /// Problems met while reading the files; shown to the agent, never fatal.
@@ -353,6 +357,13 @@ impl Config {
                 })
             }
         };
+        let close_to_tray = layer!(
+            "close_to_tray",
+            close_to_tray,
+            "RINGSIDE_CLOSE_TO_TRAY",
+            |e: String| flag("close_to_tray", &e, &mut bad_flag)
+        )
+        .unwrap_or(true);
         let raise_on_ring = flag_layer!("raise_on_ring", raise_on_ring, "RINGSIDE_RAISE_ON_RING");
         if let Some(e) = bad_flag {
             return Err(e);
@@ -401,6 +412,7 @@ impl Config {
             allow_insecure_transport,
             link_action,
             raise_on_ring,
+            close_to_tray,
             ringtone,
             locked,
             warnings,

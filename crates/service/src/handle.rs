@@ -76,6 +76,13 @@ pub(crate) enum Msg {
         sink: DesktopSink,
         reply: Reply,
     },
+    RequestQuit {
+        reply: Reply<bool>,
+    },
+    AnswerQuit {
+        quit: bool,
+        reply: Reply,
+    },
     Subscribe {
         sink: UiSink,
         reply: Reply,
@@ -214,6 +221,17 @@ impl Handle {
     /// [`ringside_core::desktop::DesktopState`] now, then each time it changes.
     pub async fn watch_desktop(&self, sink: DesktopSink) -> Result<(), IpcError> {
         self.ask(|reply| Msg::WatchDesktop { sink, reply }).await
+    }
+
+    /// The agent asked to quit: `true` when nothing is at risk (quit now); else the window is
+    /// shown what would be lost, and `false`.
+    pub async fn request_quit(&self) -> Result<bool, IpcError> {
+        self.ask(|reply| Msg::RequestQuit { reply }).await
+    }
+
+    /// The agent's answer to the quit prompt; the caller quits when `quit`.
+    pub async fn answer_quit(&self, quit: bool) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::AnswerQuit { quit, reply }).await
     }
 
     /// Clears the banner the agent dismissed.

@@ -21,7 +21,7 @@ pub use dialer::{Dialer, OfferPanel};
 pub use drafts::Drafts;
 pub use header::Header;
 pub use lists::Lists;
-pub use settings::Settings;
+pub use settings::{QuitPrompt, Settings};
 pub use sign_in::SignIn;
 
 use ringside_core::IpcError;

@@ -251,3 +251,50 @@ fn focusables(root: &Element) -> Vec<HtmlElement> {
         .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
         .collect()
 }
+
+#[derive(Properties, PartialEq)]
+pub struct QuitProps {
+    pub t: Tx,
+    /// What quitting now would lose, as the core words it.
+    pub warning: String,
+    pub on_error: Callback<IpcError>,
+}
+
+/// Asked when the agent quits (the tray, the window's close) with work at risk. "Stay" has the
+/// focus: Enter, or a reflex, must not cut a customer off.
+#[function_component(QuitPrompt)]
+pub fn quit_prompt(p: &QuitProps) -> Html {
+    let t = p.t;
+    let stay_ref = use_node_ref();
+    {
+        let stay_ref = stay_ref.clone();
+        use_effect_with((), move |_| {
+            if let Some(b) = stay_ref.cast::<HtmlElement>() {
+                let _ = b.focus();
+            }
+            || ()
+        });
+    }
+    let answer = |confirmed: bool| {
+        let on_error = p.on_error.clone();
+        Callback::from(move |_: MouseEvent| {
+            run(
+                cmd::QUIT,
+                json!({ "confirmed": confirmed }),
+                on_error.clone(),
+            )
+        })
+    };
+    html! {
+        <div class="modal-backdrop">
+            <div class="panel modal" id="quit-prompt" role="alertdialog" aria-modal="true" aria-labelledby="quit-title" aria-describedby="quit-warning">
+                <div class="call-head"><h2 id="quit-title">{ t.quit_title }</h2></div>
+                <p id="quit-warning">{ p.warning.clone() }</p>
+                <div class="row">
+                    <button id="quit-stay" class="accept" ref={stay_ref} onclick={answer(false)}>{ t.quit_stay }</button>
+                    <button id="quit-anyway" class="reject" onclick={answer(true)}>{ t.quit_anyway }</button>
+                </div>
+            </div>
+        </div>
+    }
+}

@@ -54,6 +54,7 @@ async fn main() {
         allow_insecure_transport: false,
         link_action: Default::default(),
         raise_on_ring: false,
+        close_to_tray: true,
         ringtone: Default::default(),
         locked: vec![],
         warnings: vec![],

@@ -90,6 +90,8 @@ pub(crate) struct Core {
     last_desktop: Option<DesktopState>,
     /// A number from a link waiting for the agent ([`Core::open_link`]).
     dial_offer: Option<DialOffer>,
+    /// What quitting now would lose, while the window asks the agent.
+    quit_prompt: Option<String>,
     phone: Option<PhoneSink>,
     phone_backlog: VecDeque<PhoneCommand>,
 
@@ -269,6 +271,17 @@ impl Core {
             }
             Msg::DialOffer { action, reply } => {
                 let _ = reply.send(self.on_offer(action));
+            }
+            Msg::RequestQuit { reply } => {
+                let snapshot = self.snapshot();
+                self.quit_prompt = DesktopState::of(&snapshot).quit_warning();
+                info!(at_risk = self.quit_prompt.is_some(), "quit asked");
+                let _ = reply.send(Ok(self.quit_prompt.is_none()));
+            }
+            Msg::AnswerQuit { quit, reply } => {
+                info!(quit, "quit prompt answered");
+                self.quit_prompt = None;
+                let _ = reply.send(Ok(()));
             }
             Msg::WatchDesktop { sink, reply } => {
                 self.desktop = Some(sink);

@@ -178,6 +178,7 @@ impl Core {
             desktop: None,
             last_desktop: None,
             dial_offer: None,
+            quit_prompt: None,
             phone: None,
             phone_backlog: VecDeque::new(),
             draining: false,

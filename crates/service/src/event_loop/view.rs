@@ -94,6 +94,7 @@ impl Core {
             pause_reasons: self.pause_reasons.clone(),
             webrtc_missing: self.webrtc_missing,
             dial_offer: self.dial_offer.clone(),
+            quit_prompt: self.quit_prompt.clone(),
         }
     }
 

@@ -32,6 +32,7 @@ pub fn config(profile: &Path, backend_url: &str) -> Config {
         allow_insecure_transport: false,
         link_action: Default::default(),
         raise_on_ring: false,
+        close_to_tray: true,
         ringtone: Default::default(),
         locked: vec![],
         warnings: vec![],
