@@ -9,7 +9,7 @@ use std::time::Duration;
 use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 use tracing::{error, info, warn};
 
-use crate::{commands, desktop, logs, probe, tray, webphone};
+use crate::{commands, desktop, logs, probe, shortcuts, tray, webphone};
 
 fn usage() -> i32 {
     eprintln!(
@@ -91,6 +91,7 @@ pub fn run(args: &[String]) -> i32 {
     let raise_on_ring = config.raise_on_ring;
     let run_config = commands::RunConfig(config.clone());
     let close_to_tray = config.close_to_tray;
+    let (shortcuts_on, shortcut_keys) = (config.global_shortcuts, config.shortcuts.clone());
     // A tray icon only where the desktop shows one: a hidden window with no tray to bring it
     // back is the lost call an agent reported.
     let tray_host = tauri::async_runtime::block_on(async {
@@ -119,6 +120,8 @@ pub fn run(args: &[String]) -> i32 {
         .register_uri_scheme_protocol(webphone::SCHEME, move |ctx, request| {
             webphone::serve(&protocol_source, ctx.webview_label(), &request)
         })
+        .plugin(shortcuts::plugin())
+        .manage(shortcuts::Latest::default())
         .invoke_handler(commands::ipc_commands!(handlers))
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
@@ -155,6 +158,7 @@ pub fn run(args: &[String]) -> i32 {
             match core {
                 Ok(handle) => {
                     desktop::watch(app.handle(), &handle, raise_on_ring);
+                    shortcuts::register(app.handle(), &handle, shortcuts_on, &shortcut_keys);
                     app.manage(handle.clone());
                     if let Some(l) = desktop::listen(app.handle(), &profile_dir) {
                         app.manage(l);
@@ -194,8 +198,8 @@ pub fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
-    app.run(|app, event| {
-        if let RunEvent::Exit = event {
+    app.run(|app, event| match event {
+        RunEvent::Exit => {
             // The core finishes what it can (a write in flight, the journal) before the
             // process ends; the outbox keeps the rest for the next start.
             if let Some(handle) = app.try_state::<Handle>() {
@@ -203,6 +207,22 @@ pub fn run(args: &[String]) -> i32 {
                 tauri::async_runtime::block_on(handle.shutdown());
             }
         }
+        // macOS hands a clicked `tel:` link to the running app as an event, not arguments
+        // (Linux and Windows start `ringside tel:…`, which the instance socket hands over).
+        #[cfg(target_os = "macos")]
+        RunEvent::Opened { urls } => {
+            desktop::bring_forward(app);
+            if let Some(handle) = app.try_state::<Handle>() {
+                let handle = handle.inner().clone();
+                for url in urls {
+                    let handle = handle.clone();
+                    tauri::async_runtime::spawn(async move {
+                        let _ = handle.open_link(url.to_string()).await;
+                    });
+                }
+            }
+        }
+        _ => {}
     });
     0
 }

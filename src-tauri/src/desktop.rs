@@ -111,6 +111,11 @@ pub fn watch(app: &AppHandle, handle: &Handle, raise_on_ring: bool) {
             let mut was_ringing = false;
             while let Some(state) = rx.recv().await {
                 crate::tray::update(&app, &state);
+                if let Some(latest) = app.try_state::<crate::shortcuts::Latest>() {
+                    if let Ok(mut l) = latest.0.lock() {
+                        l.clone_from(&state);
+                    }
+                }
                 let ringing = !state.ringing.is_empty();
                 if ringing != was_ringing {
                     attention(&app, ringing, raise_on_ring);

@@ -10,6 +10,7 @@
 //!   library (the customer's folder or the simulator), under a strict CSP.
 //! - [`desktop`]: one instance per profile, incoming-call notifications, the urgency hint.
 //! - [`tray`]: the tray icon, its status menu, and quitting (which asks when work is at risk).
+//! - [`shortcuts`]: answer, hang up, mute and hold from any application.
 //! - [`logs`]: rolling log files in the profile for support.
 //! - [`probe`]: the main-thread stall probe that measurement runs turn on.
 //! - [`replay`]: `ringside replay FILE`, which needs no display and no network.
@@ -24,6 +25,7 @@ mod diagnostics;
 mod logs;
 mod probe;
 mod replay;
+mod shortcuts;
 mod tray;
 mod webphone;
 

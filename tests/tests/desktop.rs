@@ -502,3 +502,71 @@ async fn the_tray_menu_changes_status_and_quitting_during_a_call_asks_first() {
     })
     .await;
 }
+
+/// Keys pressed on the X display, as from another application's window.
+fn xdotool(keys: &str) {
+    let status = std::process::Command::new("xdotool")
+        .args(["key", "--clearmodifiers", keys])
+        .status()
+        .expect("xdotool (Debian's xdotool; cargo xtask setup installs it)");
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_shortcuts_work_from_outside_and_a_taken_one_is_said() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("shortcuts");
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(&backend, dir.join("profile"), Mode::Demo, &[]).await;
+    ready(&app).await;
+    app.client.minimize_window().await.unwrap();
+    ring(&app, "+33612345678").await;
+    app.wait(".call-card[data-status=ringing]").await;
+    xdotool("ctrl+alt+a");
+    app.wait(".call-card[data-status=talking]").await;
+    xdotool("ctrl+alt+m");
+    app.wait_attr("[data-action=mute]", "aria-pressed", "true")
+        .await;
+    xdotool("ctrl+alt+o");
+    app.wait_attr("[data-action=hold]", "aria-pressed", "true")
+        .await;
+    xdotool("ctrl+alt+o");
+    app.wait_attr("[data-action=hold]", "aria-pressed", "false")
+        .await;
+    xdotool("ctrl+alt+h");
+    app.wait(".wrap-up").await;
+    assert!(!app.exists(".call-card").await);
+
+    // A second Ringside (another profile) cannot take the same keys: it says so, and its own
+    // duplicate is refused too; the first keeps working.
+    let other = App::launch_env(
+        &backend,
+        dir.join("profile-2"),
+        Mode::Demo,
+        &[("RINGSIDE_SHORTCUT_HOLD", "Ctrl+Alt+M")],
+    )
+    .await;
+    other.wait_text("#agent-name", |t| t.contains("1002")).await;
+    other.click("#settings-open").await;
+    let answer = other
+        .wait_text("#global-shortcuts tr[data-action=answer]", |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert!(answer.contains("taken by another application"), "{answer}");
+    assert_eq!(
+        other
+            .attr("#global-shortcuts tr[data-action=hold]", "data-active")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+    other
+        .wait_text("#global-shortcuts tr[data-action=hold]", |t| {
+            t.contains("the same keys")
+        })
+        .await;
+    other.screenshot("31-shortcuts-taken").await;
+    other.close().await;
+    app.close().await;
+}

@@ -36,6 +36,8 @@ const APT_PACKAGES: &[&str] = &[
     // A real Secret Service for the keyring tests, and its command-line client.
     "gnome-keyring",
     "libsecret-tools",
+    // Key presses from outside the window, for the global shortcuts test.
+    "xdotool",
 ];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TAURI_DRIVER_REQ: &str = "^2";

@@ -28,6 +28,10 @@ pub struct DesktopState {
     /// The call a "Hang up" from outside the window ends: the one connected, else the one
     /// being dialled.
     pub current_call: Option<String>,
+    /// Whether the current call is muted (the mute shortcut toggles it).
+    pub current_muted: bool,
+    /// A call on hold (the hold shortcut resumes it when none is connected).
+    pub held_call: Option<String>,
 }
 
 /// An inbound call ringing, as a notification names it.
@@ -79,6 +83,14 @@ impl DesktopState {
             })
             .map(|c| c.log.call_id.clone());
         let lang = snapshot.preferences.language.as_str();
+        let current_muted = calls
+            .iter()
+            .find(|c| Some(&c.log.call_id) == current_call.as_ref())
+            .is_some_and(|c| c.log.muted);
+        let held_call = calls
+            .iter()
+            .find(|c| c.log.on_hold)
+            .map(|c| c.log.call_id.clone());
         Self {
             pause_reasons: snapshot
                 .pause_reasons
@@ -86,6 +98,8 @@ impl DesktopState {
                 .map(|r| (r.reason.clone(), r.label_in(lang).to_string()))
                 .collect(),
             current_call,
+            current_muted,
+            held_call,
             signed_in: snapshot.session.state == SessionState::SignedIn,
             ringing,
             in_call,
@@ -177,6 +191,66 @@ impl DesktopState {
                 "Logged out of queues"
             }
             .into(),
+        }
+    }
+}
+
+/// What a system-wide shortcut does, whatever window has the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalAction {
+    Answer,
+    HangUp,
+    Mute,
+    Hold,
+}
+
+impl GlobalAction {
+    pub const ALL: [GlobalAction; 4] = [Self::Answer, Self::HangUp, Self::Mute, Self::Hold];
+
+    /// The name in settings (`shortcut_<name>`) and in Settings' list.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Answer => "answer",
+            Self::HangUp => "hang_up",
+            Self::Mute => "mute",
+            Self::Hold => "hold",
+        }
+    }
+
+    /// The intent for the calls as they are; `None` when there is nothing to act on (an answer
+    /// key with nothing ringing does nothing, rather than something surprising).
+    pub fn intent(self, state: &DesktopState) -> Option<crate::Intent> {
+        use crate::Intent;
+        match self {
+            Self::Answer => state.ringing.first().map(|c| Intent::Accept {
+                call_id: c.call_id.clone(),
+            }),
+            // Ends the call in progress; with none, declines the one ringing.
+            Self::HangUp => match (&state.current_call, state.ringing.first()) {
+                (Some(call_id), _) => Some(Intent::Hangup {
+                    call_id: call_id.clone(),
+                }),
+                (None, Some(c)) => Some(Intent::Reject {
+                    call_id: c.call_id.clone(),
+                }),
+                (None, None) => None,
+            },
+            Self::Mute => state.current_call.as_ref().map(|call_id| Intent::Mute {
+                call_id: call_id.clone(),
+                on: !state.current_muted,
+            }),
+            // Holds the call in progress; with none, resumes the one on hold.
+            Self::Hold => match (&state.current_call, &state.held_call) {
+                (Some(call_id), _) => Some(Intent::Hold {
+                    call_id: call_id.clone(),
+                    on: true,
+                }),
+                (None, Some(call_id)) => Some(Intent::Hold {
+                    call_id: call_id.clone(),
+                    on: false,
+                }),
+                (None, None) => None,
+            },
         }
     }
 }
@@ -273,6 +347,64 @@ mod tests {
             .quit_warning()
             .unwrap()
             .starts_with("L'appel en cours sera coupé; "));
+    }
+
+    #[test]
+    fn global_shortcuts_act_on_the_calls_as_they_are() {
+        use crate::Intent;
+        let mut d = DesktopState::default();
+        for a in GlobalAction::ALL {
+            assert_eq!(a.intent(&d), None, "{a:?} with no call");
+        }
+        d.ringing.push(RingingCall {
+            call_id: "r".into(),
+            number: "1".into(),
+            name: None,
+            queue: None,
+        });
+        assert_eq!(
+            GlobalAction::Answer.intent(&d),
+            Some(Intent::Accept {
+                call_id: "r".into()
+            })
+        );
+        assert_eq!(
+            GlobalAction::HangUp.intent(&d),
+            Some(Intent::Reject {
+                call_id: "r".into()
+            })
+        );
+        d.current_call = Some("t".into());
+        d.current_muted = true;
+        assert_eq!(
+            GlobalAction::HangUp.intent(&d),
+            Some(Intent::Hangup {
+                call_id: "t".into()
+            })
+        );
+        assert_eq!(
+            GlobalAction::Mute.intent(&d),
+            Some(Intent::Mute {
+                call_id: "t".into(),
+                on: false
+            })
+        );
+        assert_eq!(
+            GlobalAction::Hold.intent(&d),
+            Some(Intent::Hold {
+                call_id: "t".into(),
+                on: true
+            })
+        );
+        d.current_call = None;
+        d.held_call = Some("h".into());
+        assert_eq!(
+            GlobalAction::Hold.intent(&d),
+            Some(Intent::Hold {
+                call_id: "h".into(),
+                on: false
+            })
+        );
     }
 
     #[test]

@@ -236,6 +236,21 @@ pub struct SettingsView {
     /// customer's library rings by itself, unless IT says otherwise with `ringtone`).
     #[serde(default)]
     pub ringtone: bool,
+    /// The system-wide shortcuts (answer, hang up, mute, hold) and whether each works.
+    #[serde(default)]
+    pub global_shortcuts: Vec<ShortcutView>,
+}
+
+/// One system-wide shortcut as Settings shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShortcutView {
+    /// `answer`, `hang_up`, `mute`, `hold`.
+    pub action: String,
+    pub keys: String,
+    pub active: bool,
+    /// Why it is not active: taken by another application, unreadable, a duplicate.
+    #[serde(default)]
+    pub problem: Option<String>,
 }
 
 /// Everything the UI renders, pushed by the core on every change and every second.

@@ -31,8 +31,8 @@ pub use engine::{
 };
 pub use ipc::{
     ContactView, DialOffer, Disposition, DraftView, HistoryEntry, IpcError, Language, OfferAction,
-    PauseReason, Preferences, SessionState, SessionView, SettingsView, Snapshot, SnapshotDelta,
-    SyncView, Theme,
+    PauseReason, Preferences, SessionState, SessionView, SettingsView, ShortcutView, Snapshot,
+    SnapshotDelta, SyncView, Theme,
 };
 pub use phone::{CallId, RawPhoneEvent};
 pub use transfer::{

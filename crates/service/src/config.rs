@@ -118,6 +118,11 @@ struct FileConfig {
     raise_on_ring: Option<bool>,
     close_to_tray: Option<bool>,
     ringtone: Option<String>,
+    global_shortcuts: Option<bool>,
+    shortcut_answer: Option<String>,
+    shortcut_hang_up: Option<String>,
+    shortcut_mute: Option<String>,
+    shortcut_hold: Option<String>,
     #[serde(default)]
     locked: Vec<String>,
 }
@@ -169,6 +174,10 @@ pub struct Config {
     /// otherwise closing it is quitting, which asks first when work is at risk.
     pub close_to_tray: bool,
     pub ringtone: Ringtone,
+    /// System-wide shortcuts on (IT may turn them off: they take keys from every application).
+    pub global_shortcuts: bool,
+    /// (action, keys) for answer, hang_up, mute, hold, in that order.
+    pub shortcuts: Vec<(String, String)>,
     pub locked: Vec<String>,
     /// Problems met while reading the files; shown to the agent, never fatal.
     pub warnings: Vec<String>,
@@ -364,6 +373,55 @@ impl Config {
             |e: String| flag("close_to_tray", &e, &mut bad_flag)
         )
         .unwrap_or(true);
+        let global_shortcuts = layer!(
+            "global_shortcuts",
+            global_shortcuts,
+            "RINGSIDE_GLOBAL_SHORTCUTS",
+            |e: String| flag("global_shortcuts", &e, &mut bad_flag)
+        )
+        .unwrap_or(true);
+        let shortcuts = vec![
+            (
+                "answer".to_string(),
+                layer!(
+                    "shortcut_answer",
+                    shortcut_answer,
+                    "RINGSIDE_SHORTCUT_ANSWER",
+                    |e| e
+                )
+                .unwrap_or_else(|| "Ctrl+Alt+A".into()),
+            ),
+            (
+                "hang_up".to_string(),
+                layer!(
+                    "shortcut_hang_up",
+                    shortcut_hang_up,
+                    "RINGSIDE_SHORTCUT_HANG_UP",
+                    |e| e
+                )
+                .unwrap_or_else(|| "Ctrl+Alt+H".into()),
+            ),
+            (
+                "mute".to_string(),
+                layer!(
+                    "shortcut_mute",
+                    shortcut_mute,
+                    "RINGSIDE_SHORTCUT_MUTE",
+                    |e| e
+                )
+                .unwrap_or_else(|| "Ctrl+Alt+M".into()),
+            ),
+            (
+                "hold".to_string(),
+                layer!(
+                    "shortcut_hold",
+                    shortcut_hold,
+                    "RINGSIDE_SHORTCUT_HOLD",
+                    |e| e
+                )
+                .unwrap_or_else(|| "Ctrl+Alt+O".into()),
+            ),
+        ];
         let raise_on_ring = flag_layer!("raise_on_ring", raise_on_ring, "RINGSIDE_RAISE_ON_RING");
         if let Some(e) = bad_flag {
             return Err(e);
@@ -414,6 +472,8 @@ impl Config {
             raise_on_ring,
             close_to_tray,
             ringtone,
+            global_shortcuts,
+            shortcuts,
             locked,
             warnings,
         })

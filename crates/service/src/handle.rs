@@ -79,6 +79,10 @@ pub(crate) enum Msg {
     RequestQuit {
         reply: Reply<bool>,
     },
+    ShortcutsReport {
+        shortcuts: Vec<ringside_core::ShortcutView>,
+        reply: Reply,
+    },
     AnswerQuit {
         quit: bool,
         reply: Reply,
@@ -227,6 +231,16 @@ impl Handle {
     /// shown what would be lost, and `false`.
     pub async fn request_quit(&self) -> Result<bool, IpcError> {
         self.ask(|reply| Msg::RequestQuit { reply }).await
+    }
+
+    /// What became of the system-wide shortcuts (the shell registers them): Settings lists
+    /// them, and one that could not be registered is said once.
+    pub async fn report_shortcuts(
+        &self,
+        shortcuts: Vec<ringside_core::ShortcutView>,
+    ) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::ShortcutsReport { shortcuts, reply })
+            .await
     }
 
     /// The agent's answer to the quit prompt; the caller quits when `quit`.

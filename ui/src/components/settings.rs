@@ -223,6 +223,29 @@ pub fn settings(p: &SettingsProps) -> Html {
                 } else {
                     <ul>{ for s.audio_devices.iter().map(|d| html! { <li>{ d.clone() }</li> }) }</ul>
                 }
+                if !s.global_shortcuts.is_empty() {
+                    <h3>{ t.global_shortcuts }</h3>
+                    <p class="muted small">{ t.global_shortcuts_hint }</p>
+                    <table class="shortcuts" id="global-shortcuts">
+                        { for s.global_shortcuts.iter().map(|g| {
+                            let what = match g.action.as_str() {
+                                "answer" => t.global_actions[0],
+                                "hang_up" => t.global_actions[1],
+                                "mute" => t.global_actions[2],
+                                _ => t.global_actions[3],
+                            };
+                            html! {
+                                <tr data-action={g.action.clone()} data-active={g.active.to_string()}>
+                                    <td><kbd>{ g.keys.clone() }</kbd></td>
+                                    <td>{ what }</td>
+                                    <td class={if g.active { "small" } else { "small form-error" }}>
+                                        { g.problem.clone().unwrap_or_else(|| t.shortcut_active.to_string()) }
+                                    </td>
+                                </tr>
+                            }
+                        }) }
+                    </table>
+                }
                 <h3>{ t.diagnostics }</h3>
                 <p class="muted small">{ t.diagnostics_hint }</p>
                 <button id="save-diagnostics" onclick={save_diagnostics} disabled={*saving}>{ t.save_diagnostics }</button>

@@ -55,6 +55,8 @@ async fn main() {
         link_action: Default::default(),
         raise_on_ring: false,
         close_to_tray: true,
+        global_shortcuts: false,
+        shortcuts: vec![],
         ringtone: Default::default(),
         locked: vec![],
         warnings: vec![],

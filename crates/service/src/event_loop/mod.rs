@@ -278,6 +278,30 @@ impl Core {
                 info!(at_risk = self.quit_prompt.is_some(), "quit asked");
                 let _ = reply.send(Ok(self.quit_prompt.is_none()));
             }
+            Msg::ShortcutsReport { shortcuts, reply } => {
+                let problems: Vec<String> = shortcuts
+                    .iter()
+                    .filter_map(|s| {
+                        s.problem
+                            .as_ref()
+                            .map(|p| format!("{} ({}): {p}", s.keys, s.action))
+                    })
+                    .collect();
+                if !problems.is_empty() {
+                    warn!(problems = ?problems, "global shortcuts not all active");
+                    self.notice.get_or_insert_with(|| {
+                        IpcError::new(
+                            "shortcuts_unavailable",
+                            format!(
+                                "Some system-wide shortcuts are off: {}. Change them in Ringside's settings file, or ask IT.",
+                                problems.join("; ")
+                            ),
+                        )
+                    });
+                }
+                self.settings.global_shortcuts = shortcuts;
+                let _ = reply.send(Ok(()));
+            }
             Msg::AnswerQuit { quit, reply } => {
                 info!(quit, "quit prompt answered");
                 self.quit_prompt = None;

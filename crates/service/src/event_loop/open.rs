@@ -118,6 +118,7 @@ impl Core {
                 Ringtone::On => true,
                 Ringtone::Off => false,
             },
+            global_shortcuts: Vec::new(),
         };
         // Demo mode signs in by itself: nothing to remember.
         let vault = vault.filter(|_| !demo).map(VaultWorker::start);

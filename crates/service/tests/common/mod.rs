@@ -33,6 +33,8 @@ pub fn config(profile: &Path, backend_url: &str) -> Config {
         link_action: Default::default(),
         raise_on_ring: false,
         close_to_tray: true,
+        global_shortcuts: false,
+        shortcuts: vec![],
         ringtone: Default::default(),
         locked: vec![],
         warnings: vec![],
