@@ -43,10 +43,13 @@ pub fn run(args: &[String]) -> i32 {
     let mut temp_profile = false;
     let mut profile: Option<String> = None;
     let mut link: Option<String> = None;
+    let mut minimized = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--temp-profile" => temp_profile = true,
+            // How the login entry starts it: in the taskbar, not in the agent's face.
+            "--minimized" => minimized = true,
             "--profile" => profile = it.next().cloned(),
             "-V" | "--version" => {
                 println!("{}", version());
@@ -92,6 +95,11 @@ pub fn run(args: &[String]) -> i32 {
     let run_config = commands::RunConfig(config.clone());
     let close_to_tray = config.close_to_tray;
     let (shortcuts_on, shortcut_keys) = (config.global_shortcuts, config.shortcuts.clone());
+    let start_at_login = config.start_at_login;
+    let window_state_file = format!(
+        ".window-state-{}.json",
+        ringside_desktop::instance::profile_key(&config.profile_dir)
+    );
     // A tray icon only where the desktop shows one: a hidden window with no tray to bring it
     // back is the lost call an agent reported.
     let tray_host = tauri::async_runtime::block_on(async {
@@ -121,6 +129,21 @@ pub fn run(args: &[String]) -> i32 {
             webphone::serve(&protocol_source, ctx.webview_label(), &request)
         })
         .plugin(shortcuts::plugin())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--minimized"]),
+        ))
+        // The window's size and place, per profile, restored at the next start.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_filename(window_state_file)
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::SIZE
+                        | tauri_plugin_window_state::StateFlags::POSITION
+                        | tauri_plugin_window_state::StateFlags::MAXIMIZED,
+                )
+                .build(),
+        )
         .manage(shortcuts::Latest::default())
         .invoke_handler(commands::ipc_commands!(handlers))
         .on_window_event(|window, event| {
@@ -159,6 +182,7 @@ pub fn run(args: &[String]) -> i32 {
                 Ok(handle) => {
                     desktop::watch(app.handle(), &handle, raise_on_ring);
                     shortcuts::register(app.handle(), &handle, shortcuts_on, &shortcut_keys);
+                    desktop::apply_start_at_login(app.handle(), &handle, start_at_login);
                     app.manage(handle.clone());
                     if let Some(l) = desktop::listen(app.handle(), &profile_dir) {
                         app.manage(l);
@@ -178,7 +202,7 @@ pub fn run(args: &[String]) -> i32 {
                     app.manage(commands::StartupFailure(e.to_ipc()));
                 }
             }
-            WebviewWindowBuilder::new(
+            let window = WebviewWindowBuilder::new(
                 app,
                 webphone::HOST_WEBVIEW,
                 WebviewUrl::App("index.html".into()),
@@ -187,6 +211,9 @@ pub fn run(args: &[String]) -> i32 {
             .inner_size(1120.0, 760.0)
             .min_inner_size(720.0, 520.0)
             .build()?;
+            if minimized {
+                let _ = window.minimize();
+            }
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -40,7 +40,8 @@ macro_rules! ipc_commands {
             dismiss_notice,
             dial_offer,
             save_diagnostics,
-            quit
+            quit,
+            set_start_at_login
         ]
     };
 }
@@ -200,6 +201,33 @@ pub async fn quit(app: AppHandle, confirmed: bool) -> Result<(), IpcError> {
         app.exit(0);
     }
     answered
+}
+
+/// Settings' "Start Ringside when I sign in": refused when IT decides it.
+#[tauri::command]
+#[instrument(skip(app), err(Debug))]
+pub async fn set_start_at_login(app: AppHandle, enabled: bool) -> Result<(), IpcError> {
+    use tauri_plugin_autostart::ManagerExt;
+    let handle = core(&app)?;
+    let locked = app.try_state::<RunConfig>().is_some_and(|c| {
+        c.0.start_at_login.is_some() && c.0.locked.iter().any(|k| k == "start_at_login")
+    });
+    if locked {
+        return Err(IpcError::new(
+            "locked",
+            "Your IT department decides whether Ringside starts at sign-in.",
+        ));
+    }
+    let launcher = app.autolaunch();
+    let result = if enabled {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    };
+    result.map_err(|e| IpcError::new("start_at_login_failed", e.to_string()))?;
+    handle
+        .report_start_at_login(launcher.is_enabled().ok())
+        .await
 }
 
 /// The settings the app runs with, for the diagnostics archive.

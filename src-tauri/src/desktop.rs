@@ -67,6 +67,30 @@ pub fn listen(app: &AppHandle, profile: &Path) -> Option<Listener> {
     }
 }
 
+/// Start at login: IT's setting applied at every start, then what the system says reported
+/// to Settings. The entry starts Ringside minimised (`--minimized`).
+pub fn apply_start_at_login(app: &AppHandle, handle: &Handle, policy: Option<bool>) {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    if let Some(on) = policy {
+        if launcher.is_enabled().ok() != Some(on) {
+            let result = if on {
+                launcher.enable()
+            } else {
+                launcher.disable()
+            };
+            if let Err(e) = result {
+                warn!(error = %e, on, "start at login not applied");
+            }
+        }
+    }
+    let now = launcher.is_enabled().ok();
+    let handle = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = handle.report_start_at_login(now).await;
+    });
+}
+
 /// Watches the core's desktop state: notifications, the urgency hint, the raised window.
 pub fn watch(app: &AppHandle, handle: &Handle, raise_on_ring: bool) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DesktopState>();

@@ -609,6 +609,35 @@ async fn a_long_history_is_shown_a_page_at_a_time() {
     })
     .await;
     assert!(!app.exists("#history-more").await);
+
+    // "Calls ringing unseen": scrolled to the bottom of the day's history, a call rings and
+    // its card is in view, pinned under the header, with its buttons reachable.
+    js(
+        &app,
+        "window.scrollTo(0, document.body.scrollHeight); return null;",
+    )
+    .await;
+    js(
+        &app,
+        "window.__TAURI_INTERNALS__.invoke('simulate_incoming', { number: '+33612345678' }); return null;",
+    )
+    .await;
+    app.wait(".call-card[data-status=ringing]").await;
+    let place = js(
+        &app,
+        "const r = document.querySelector('.call-card[data-status=ringing]').getBoundingClientRect();
+         return [window.scrollY, r.top, r.bottom, window.innerHeight];",
+    )
+    .await;
+    let [scrolled, top, bottom, height] = [0, 1, 2, 3].map(|i| place[i].as_f64().unwrap());
+    assert!(scrolled > 200.0, "the page is scrolled: {place}");
+    assert!(
+        top >= 86.0 && bottom <= height,
+        "the ringing card is in view: {place}"
+    );
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.wait(".call-card[data-status=talking]").await;
     app.close().await;
 }
 

@@ -570,3 +570,79 @@ async fn global_shortcuts_work_from_outside_and_a_taken_one_is_said() {
     other.close().await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_at_login_and_the_window_s_place_are_kept() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("autostart");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let home_s = home.to_string_lossy().into_owned();
+    let env = [("HOME", home_s.as_str()), ("XDG_CONFIG_HOME", "")];
+    let backend = Backend::start(&dir).await;
+    let profile = dir.join("profile");
+    let app = App::launch_env(&backend, profile.clone(), Mode::Demo, &env).await;
+    ready(&app).await;
+    app.click("#settings-open").await;
+    eventually(10, "the box shows false", || async {
+        let v = js(
+            &app,
+            "const b = document.getElementById('start-at-login'); return b ? b.checked : null;",
+        )
+        .await;
+        (v == json!(false)).then_some(())
+    })
+    .await;
+    app.click("#start-at-login").await;
+    let entry = home.join(".config/autostart/Ringside.desktop");
+    let text = eventually(10, "the login entry written", || async {
+        std::fs::read_to_string(&entry).ok()
+    })
+    .await;
+    assert!(text.contains("--minimized"), "{text}");
+    app.click("#settings-close").await;
+
+    // The agent moves and sizes the window, then quits.
+    app.client.set_window_rect(40, 30, 1000, 700).await.unwrap();
+    let before = app.client.get_window_size().await.unwrap();
+    assert_ne!(
+        before,
+        (1120, 760),
+        "the window was resized from its default"
+    );
+    let socket = ringside_desktop::instance::socket_path(&profile).unwrap();
+    js(
+        &app,
+        "window.__TAURI_INTERNALS__.invoke('quit', { confirmed: true }); return null;",
+    )
+    .await;
+    eventually(20, "Ringside quit", || async {
+        std::os::unix::net::UnixStream::connect(&socket)
+            .is_err()
+            .then_some(())
+    })
+    .await;
+    drop(app);
+
+    let app = App::launch_env(&backend, profile.clone(), Mode::Demo, &env).await;
+    ready(&app).await;
+    let after = app.client.get_window_size().await.unwrap();
+    assert_eq!(after, before, "the window's size is kept");
+    // Turned off again: the entry goes.
+    app.click("#settings-open").await;
+    eventually(10, "the box shows true", || async {
+        let v = js(
+            &app,
+            "const b = document.getElementById('start-at-login'); return b ? b.checked : null;",
+        )
+        .await;
+        (v == json!(true)).then_some(())
+    })
+    .await;
+    app.click("#start-at-login").await;
+    eventually(10, "the login entry removed", || async {
+        (!entry.exists()).then_some(())
+    })
+    .await;
+    app.close().await;
+}

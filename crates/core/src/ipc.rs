@@ -239,6 +239,12 @@ pub struct SettingsView {
     /// The system-wide shortcuts (answer, hang up, mute, hold) and whether each works.
     #[serde(default)]
     pub global_shortcuts: Vec<ShortcutView>,
+    /// Ringside starts when the agent signs in to the computer (`None`: not known here).
+    #[serde(default)]
+    pub start_at_login: Option<bool>,
+    /// IT decides it (`start_at_login` in the machine's settings).
+    #[serde(default)]
+    pub start_at_login_locked: bool,
 }
 
 /// One system-wide shortcut as Settings shows it.
@@ -576,6 +582,7 @@ pub mod cmd {
     pub const DIAL_OFFER: &str = "dial_offer";
     pub const SAVE_DIAGNOSTICS: &str = "save_diagnostics";
     pub const QUIT: &str = "quit";
+    pub const SET_START_AT_LOGIN: &str = "set_start_at_login";
 }
 
 /// Every IPC command. Only the agent's window has IPC: the webphone library runs in a
@@ -599,6 +606,7 @@ pub const COMMANDS: &[&str] = &[
     cmd::DIAL_OFFER,
     cmd::SAVE_DIAGNOSTICS,
     cmd::QUIT,
+    cmd::SET_START_AT_LOGIN,
 ];
 
 #[cfg(test)]

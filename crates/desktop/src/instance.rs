@@ -72,6 +72,13 @@ pub fn socket_path(profile: &Path) -> Result<PathBuf, InstanceError> {
     }
 }
 
+/// A short, stable name for `profile`, for per-profile files outside it (the window's saved
+/// size and place live in the app's config folder).
+pub fn profile_key(profile: &Path) -> String {
+    let canonical = std::fs::canonicalize(profile).unwrap_or_else(|_| profile.to_path_buf());
+    format!("{:016x}", fnv1a(canonical.as_os_str().as_encoded_bytes()))
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)

@@ -119,6 +119,7 @@ struct FileConfig {
     close_to_tray: Option<bool>,
     ringtone: Option<String>,
     global_shortcuts: Option<bool>,
+    start_at_login: Option<bool>,
     shortcut_answer: Option<String>,
     shortcut_hang_up: Option<String>,
     shortcut_mute: Option<String>,
@@ -178,6 +179,9 @@ pub struct Config {
     pub global_shortcuts: bool,
     /// (action, keys) for answer, hang_up, mute, hold, in that order.
     pub shortcuts: Vec<(String, String)>,
+    /// Ringside starts (minimised) when the agent signs in to the computer. `None`: the
+    /// agent's choice in Settings; set by IT, applied at every start.
+    pub start_at_login: Option<bool>,
     pub locked: Vec<String>,
     /// Problems met while reading the files; shown to the agent, never fatal.
     pub warnings: Vec<String>,
@@ -422,6 +426,12 @@ impl Config {
                 .unwrap_or_else(|| "Ctrl+Alt+O".into()),
             ),
         ];
+        let start_at_login = layer!(
+            "start_at_login",
+            start_at_login,
+            "RINGSIDE_START_AT_LOGIN",
+            |e: String| flag("start_at_login", &e, &mut bad_flag)
+        );
         let raise_on_ring = flag_layer!("raise_on_ring", raise_on_ring, "RINGSIDE_RAISE_ON_RING");
         if let Some(e) = bad_flag {
             return Err(e);
@@ -474,6 +484,7 @@ impl Config {
             ringtone,
             global_shortcuts,
             shortcuts,
+            start_at_login,
             locked,
             warnings,
         })

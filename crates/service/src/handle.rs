@@ -83,6 +83,10 @@ pub(crate) enum Msg {
         shortcuts: Vec<ringside_core::ShortcutView>,
         reply: Reply,
     },
+    StartAtLogin {
+        enabled: Option<bool>,
+        reply: Reply,
+    },
     AnswerQuit {
         quit: bool,
         reply: Reply,
@@ -241,6 +245,11 @@ impl Handle {
     ) -> Result<(), IpcError> {
         self.ask(|reply| Msg::ShortcutsReport { shortcuts, reply })
             .await
+    }
+
+    /// Whether Ringside starts at login, as the shell found it (for Settings).
+    pub async fn report_start_at_login(&self, enabled: Option<bool>) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::StartAtLogin { enabled, reply }).await
     }
 
     /// The agent's answer to the quit prompt; the caller quits when `quit`.

@@ -68,6 +68,19 @@ pub fn settings(p: &SettingsProps) -> Html {
             });
         })
     };
+    let on_start_at_login = {
+        let on_error = p.on_error.clone();
+        Callback::from(move |e: Event| {
+            let enabled = e
+                .target_unchecked_into::<web_sys::HtmlInputElement>()
+                .checked();
+            run(
+                cmd::SET_START_AT_LOGIN,
+                json!({ "enabled": enabled }),
+                on_error.clone(),
+            )
+        })
+    };
     let saved_to = use_state(|| None::<String>);
     let saving = use_state(|| false);
     let save_diagnostics = {
@@ -209,6 +222,15 @@ pub fn settings(p: &SettingsProps) -> Html {
                 <label for="ring-volume">{ format!("{} ({}%)", t.ring_volume, prefs.ring_volume) }</label>
                 <input id="ring-volume" type="range" min="0" max="100" step="10" value={prefs.ring_volume.to_string()}
                     disabled={!s.ringtone} onchange={on_volume} />
+                if let Some(on) = s.start_at_login {
+                    <label class="radio" for="start-at-login">
+                        <input type="checkbox" id="start-at-login" checked={on} disabled={s.start_at_login_locked} onchange={on_start_at_login} />
+                        { t.start_at_login }
+                    </label>
+                    if s.start_at_login_locked {
+                        <p class="muted small">{ t.locked_by_it }</p>
+                    }
+                }
                 <label for="webphone-location">{ t.webphone_location }</label>
                 <div class="row">
                     <input id="webphone-location" value={(*location).clone()} disabled={s.webphone_locked}

@@ -57,6 +57,7 @@ async fn main() {
         close_to_tray: true,
         global_shortcuts: false,
         shortcuts: vec![],
+        start_at_login: None,
         ringtone: Default::default(),
         locked: vec![],
         warnings: vec![],

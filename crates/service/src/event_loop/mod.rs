@@ -302,6 +302,10 @@ impl Core {
                 self.settings.global_shortcuts = shortcuts;
                 let _ = reply.send(Ok(()));
             }
+            Msg::StartAtLogin { enabled, reply } => {
+                self.settings.start_at_login = enabled;
+                let _ = reply.send(Ok(()));
+            }
             Msg::AnswerQuit { quit, reply } => {
                 info!(quit, "quit prompt answered");
                 self.quit_prompt = None;

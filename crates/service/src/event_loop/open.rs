@@ -119,6 +119,9 @@ impl Core {
                 Ringtone::Off => false,
             },
             global_shortcuts: Vec::new(),
+            start_at_login: None,
+            start_at_login_locked: config.start_at_login.is_some()
+                && config.locked.iter().any(|k| k == "start_at_login"),
         };
         // Demo mode signs in by itself: nothing to remember.
         let vault = vault.filter(|_| !demo).map(VaultWorker::start);

@@ -35,6 +35,7 @@ pub fn config(profile: &Path, backend_url: &str) -> Config {
         close_to_tray: true,
         global_shortcuts: false,
         shortcuts: vec![],
+        start_at_login: None,
         ringtone: Default::default(),
         locked: vec![],
         warnings: vec![],
