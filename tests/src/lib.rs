@@ -660,6 +660,41 @@ fn set_env(cmd: &mut Command, vars: &[(String, Option<String>)]) {
     }
 }
 
+/// What a desktop service received from the app (a notification server, a tray host),
+/// drawn as that service would show it, for the docs: the same text, not a mock-up. Written
+/// under `RINGSIDE_UPDATE_SCREENSHOTS` only (ImageMagick's `convert`).
+pub fn render_view(name: &str, text: &str) {
+    if std::env::var_os("RINGSIDE_UPDATE_SCREENSHOTS").is_none() {
+        return;
+    }
+    let out = repo_path(&format!("docs/screenshots/{name}.png"));
+    let status = Command::new("convert")
+        .args([
+            "-background",
+            "#2d2f33",
+            "-fill",
+            "#f2f2f2",
+            "-font",
+            "DejaVu-Sans",
+            "-pointsize",
+            "16",
+            "-interline-spacing",
+            "6",
+            &format!("label:{text}"),
+            "-bordercolor",
+            "#2d2f33",
+            "-border",
+            "18",
+        ])
+        .arg(&out)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "convert wrote {}",
+        out.display()
+    );
+}
+
 /// Polls `f` until it returns `Some`, for up to `secs` seconds.
 pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
 where

@@ -140,6 +140,22 @@ async fn an_incoming_call_is_notified_and_answered_from_the_notification() {
         shown.actions,
         ["default", "", "answer", "Answer", "decline", "Decline"]
     );
+    let buttons: Vec<&str> = shown
+        .actions
+        .chunks(2)
+        .filter_map(|p| p.get(1).map(String::as_str))
+        .filter(|l| !l.is_empty())
+        .collect();
+    ringside_e2e::render_view(
+        "32-notification",
+        &format!(
+            "{}  ·  {}\n\n{}\n\n[ {} ]",
+            shown.app_name,
+            shown.summary,
+            shown.body,
+            buttons.join(" ]   [ ")
+        ),
+    );
     // The ringtone plays: the simulator does not ring by itself.
     let playing = eventually(10, "the ringtone sounding", || async {
         let v = js(
@@ -442,6 +458,26 @@ async fn the_tray_menu_changes_status_and_quitting_during_a_call_asks_first() {
             "Hang up",
             "Quit Ringside"
         ]
+    );
+    ringside_e2e::render_view(
+        "33-tray-menu",
+        &menu
+            .iter()
+            .map(|e| {
+                if e.separator {
+                    "────────────────────".to_string()
+                } else {
+                    let mark = match e.checked {
+                        Some(1) => "✓ ",
+                        Some(0) => "   ",
+                        _ => "",
+                    };
+                    let dim = if e.enabled { "" } else { "  (greyed out)" };
+                    format!("{mark}{}{dim}", e.label)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
     );
     let entry = |m: &[ringside_desktop::testing::TrayEntry], l: &str| {
         m.iter().find(|e| e.label == l).cloned().unwrap()
