@@ -185,3 +185,30 @@ fn react(app: &AppHandle, core: &Handle, reaction: Reaction) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// A clicked `tel:` link reaches Ringside only if the packages declare the schemes and the
+    /// desktop entry passes the URL (`%u`): Tauri's own template has no `%u`.
+    #[test]
+    fn the_packages_declare_the_link_schemes_and_pass_the_link() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let conf: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("tauri.conf.json")).unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            conf["plugins"]["deep-link"]["desktop"]["schemes"],
+            serde_json::json!(["tel", "sip", "sips", "callto"])
+        );
+        for pkg in ["deb", "rpm"] {
+            let template = conf["bundle"]["linux"][pkg]["desktopTemplate"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(!template.is_empty(), "{pkg} has no desktop template");
+            let text = std::fs::read_to_string(dir.join(template)).unwrap_or_default();
+            assert!(text.contains("Exec={{exec}} %u"), "{pkg}: {text}");
+            assert!(text.contains("MimeType={{mime_type}}"), "{pkg}: {text}");
+        }
+    }
+}

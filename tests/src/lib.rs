@@ -639,16 +639,23 @@ impl App {
     /// answering (the kernel closes it, and the profile's lock, at exit). For a restart on the
     /// same profile.
     pub async fn close_and_wait(self) {
-        let socket = ringside_desktop::instance::socket_path(&self.profile).unwrap();
+        let profile = self.profile.clone();
         let _ = self.client.close().await;
         drop(self._driver);
-        eventually(20, "the app exited", || async {
-            std::os::unix::net::UnixStream::connect(&socket)
-                .is_err()
-                .then_some(())
-        })
-        .await;
+        exited(&profile).await;
     }
+}
+
+/// Waits (20 s at most) until the Ringside on `profile` is gone: its instance socket stops
+/// answering, as the kernel closes it (and the profile's lock) when the process ends.
+pub async fn exited(profile: &std::path::Path) {
+    let socket = ringside_desktop::instance::socket_path(profile).unwrap();
+    eventually(20, "Ringside exited", || async {
+        std::os::unix::net::UnixStream::connect(&socket)
+            .is_err()
+            .then_some(())
+    })
+    .await;
 }
 
 fn set_env(cmd: &mut Command, vars: &[(String, Option<String>)]) {

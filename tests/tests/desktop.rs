@@ -529,14 +529,8 @@ async fn the_tray_menu_changes_status_and_quitting_during_a_call_asks_first() {
     tray.click("Quit Ringside").await;
     app.wait_text("#quit-warning", |t| t.contains("after-call form"))
         .await;
-    let socket = ringside_desktop::instance::socket_path(&app.profile).unwrap();
     app.click("#quit-anyway").await;
-    eventually(20, "Ringside quit", || async {
-        std::os::unix::net::UnixStream::connect(&socket)
-            .is_err()
-            .then_some(())
-    })
-    .await;
+    ringside_e2e::exited(&app.profile).await;
 }
 
 /// Keys pressed on the X display, as from another application's window.
@@ -607,6 +601,19 @@ async fn global_shortcuts_work_from_outside_and_a_taken_one_is_said() {
     app.close().await;
 }
 
+/// Waits until Settings' "start at login" box shows `on`.
+async fn start_at_login_shows(app: &App, on: bool) {
+    eventually(10, "the start-at-login box", || async {
+        let v = js(
+            app,
+            "const b = document.getElementById('start-at-login'); return b ? b.checked : null;",
+        )
+        .await;
+        (v == json!(on)).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_at_login_and_the_window_s_place_are_kept() {
     let _serial = SERIAL.lock().await;
@@ -620,15 +627,7 @@ async fn start_at_login_and_the_window_s_place_are_kept() {
     let app = App::launch_env(&backend, profile.clone(), Mode::Demo, &env).await;
     ready(&app).await;
     app.click("#settings-open").await;
-    eventually(10, "the box shows false", || async {
-        let v = js(
-            &app,
-            "const b = document.getElementById('start-at-login'); return b ? b.checked : null;",
-        )
-        .await;
-        (v == json!(false)).then_some(())
-    })
-    .await;
+    start_at_login_shows(&app, false).await;
     app.click("#start-at-login").await;
     let entry = home.join(".config/autostart/Ringside.desktop");
     let text = eventually(10, "the login entry written", || async {
@@ -646,18 +645,12 @@ async fn start_at_login_and_the_window_s_place_are_kept() {
         (1120, 760),
         "the window was resized from its default"
     );
-    let socket = ringside_desktop::instance::socket_path(&profile).unwrap();
     js(
         &app,
         "window.__TAURI_INTERNALS__.invoke('quit', { confirmed: true }); return null;",
     )
     .await;
-    eventually(20, "Ringside quit", || async {
-        std::os::unix::net::UnixStream::connect(&socket)
-            .is_err()
-            .then_some(())
-    })
-    .await;
+    ringside_e2e::exited(&profile).await;
     drop(app);
 
     let app = App::launch_env(&backend, profile.clone(), Mode::Demo, &env).await;
@@ -666,18 +659,38 @@ async fn start_at_login_and_the_window_s_place_are_kept() {
     assert_eq!(after, before, "the window's size is kept");
     // Turned off again: the entry goes.
     app.click("#settings-open").await;
-    eventually(10, "the box shows true", || async {
-        let v = js(
-            &app,
-            "const b = document.getElementById('start-at-login'); return b ? b.checked : null;",
-        )
-        .await;
-        (v == json!(true)).then_some(())
-    })
-    .await;
+    start_at_login_shows(&app, true).await;
     app.click("#start-at-login").await;
     eventually(10, "the login entry removed", || async {
         (!entry.exists()).then_some(())
+    })
+    .await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_dial_policy_a_link_calls_at_once() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("tel-dial");
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[("RINGSIDE_LINK_ACTION", "dial")],
+    )
+    .await;
+    ready(&app).await;
+    let out = app.launch_again(&["callto://+1-555-0100"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    app.wait(".call-card").await;
+    assert!(!app.exists("#dial-offer").await, "dialled, not offered");
+    app.wait_text(".call-card .contact-name, .call-card .peer", |t| {
+        t.contains("+15550100")
     })
     .await;
     app.close().await;

@@ -237,6 +237,34 @@ fn read_file(path: &Path, warnings: &mut Vec<String>) -> FileConfig {
 }
 
 impl Config {
+    /// Demo mode with the simulator against `backend_url`, every other setting at its default
+    /// (global shortcuts off: a headless core registers none): what headless runs use, the
+    /// crash test's child process and the service's tests.
+    pub fn headless_demo(backend_url: &str, profile_dir: PathBuf) -> Self {
+        Self {
+            mode: Mode::Demo,
+            backend_url: Some(backend_url.to_string()),
+            webphone: WebphoneSource::Simulator,
+            username: None,
+            profile_dir,
+            transfer_route: TransferRoute::Auto,
+            registration_timeout_s: 20,
+            default_region: None,
+            consult_after_call_work: false,
+            journal_dtmf_digits: false,
+            allow_insecure_transport: false,
+            link_action: LinkAction::Confirm,
+            raise_on_ring: false,
+            close_to_tray: true,
+            global_shortcuts: false,
+            shortcuts: Vec::new(),
+            start_at_login: None,
+            ringtone: Ringtone::Auto,
+            locked: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// Loads from the standard places and the process environment.
     pub fn load() -> Result<Self, ConfigError> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());

@@ -126,27 +126,12 @@ impl Workers {
         let client = self.client.clone();
         let done = self.done.clone();
         self.spawn(async move {
-            let mut attempt = 0u32;
-            loop {
-                match client.login(&user, &password).await {
-                    Err(e) if e.is_transient() => {
-                        let _ = done.send(Done::SignInRetrying(e.to_string()));
-                        attempt = attempt.saturating_add(1);
-                        let wait = ringside_sync::outbox::backoff_ms(attempt.min(5), 0);
-                        tokio::time::sleep(Duration::from_millis(
-                            u64::try_from(wait).unwrap_or(1000),
-                        ))
-                        .await;
-                    }
-                    result => {
-                        return Some(Done::SignedIn {
-                            result,
-                            password,
-                            reply: None,
-                        })
-                    }
-                }
-            }
+            let result = until_answered(&done, || client.login(&user, &password)).await;
+            Some(Done::SignedIn {
+                result,
+                password,
+                reply: None,
+            })
         });
     }
 
@@ -156,21 +141,8 @@ impl Workers {
         let client = self.client.clone();
         let done = self.done.clone();
         self.spawn(async move {
-            let mut attempt = 0u32;
-            loop {
-                match client.refresh().await {
-                    Err(e) if e.is_transient() => {
-                        let _ = done.send(Done::SignInRetrying(e.to_string()));
-                        attempt = attempt.saturating_add(1);
-                        let wait = ringside_sync::outbox::backoff_ms(attempt.min(5), 0);
-                        tokio::time::sleep(Duration::from_millis(
-                            u64::try_from(wait).unwrap_or(1000),
-                        ))
-                        .await;
-                    }
-                    result => return Some(Done::Resumed(result)),
-                }
-            }
+            let result = until_answered(&done, || client.refresh()).await;
+            Some(Done::Resumed(result))
         });
     }
 
@@ -397,5 +369,30 @@ impl Workers {
                 reply,
             })
         });
+    }
+}
+
+/// Runs `attempt` until the backend answers (anything but a transient failure), saying each
+/// retry to the loop (the header shows the backend as unreachable meanwhile).
+async fn until_answered<T, F, Fut>(
+    done: &mpsc::UnboundedSender<Done>,
+    mut attempt: F,
+) -> Result<T, SyncError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SyncError>>,
+{
+    let mut tries = 0u32;
+    loop {
+        match attempt().await {
+            Err(e) if e.is_transient() => {
+                let _ = done.send(Done::SignInRetrying(e.to_string()));
+                tries = tries.saturating_add(1);
+                let wait = ringside_sync::outbox::backoff_ms(tries.min(5), 0);
+                tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(1000)))
+                    .await;
+            }
+            result => return result,
+        }
     }
 }

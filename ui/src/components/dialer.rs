@@ -6,7 +6,7 @@ use serde_json::json;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use super::{field_value, input_value, run, Tx, KEYPAD};
+use super::{field_value, input_value, run, use_focus, Tx, KEYPAD};
 use crate::{tauri, view};
 
 #[derive(Properties, PartialEq)]
@@ -102,15 +102,7 @@ pub struct OfferProps {
 pub fn offer_panel(p: &OfferProps) -> Html {
     let t = p.t;
     let call_ref = use_node_ref();
-    {
-        let call_ref = call_ref.clone();
-        use_effect_with((p.offer.clone(), p.busy), move |_| {
-            if let Some(b) = call_ref.cast::<web_sys::HtmlElement>() {
-                let _ = b.focus();
-            }
-            || ()
-        });
-    }
+    use_focus(call_ref.clone(), (p.offer.clone(), p.busy));
     let act = |action: OfferAction| {
         let on_error = p.on_error.clone();
         Callback::from(move |_: MouseEvent| {

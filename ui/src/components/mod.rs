@@ -38,6 +38,18 @@ pub type Tx = &'static Texts;
 /// The keys of a phone keypad, in the order they are laid out.
 pub const KEYPAD: [&str; 12] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 
+/// Gives `node` the focus when it appears and whenever `deps` change: where a dialog's safe
+/// or main answer is, so that the keyboard reaches it without a hunt.
+#[hook]
+pub fn use_focus<D: PartialEq + 'static>(node: NodeRef, deps: D) {
+    use_effect_with(deps, move |_| {
+        if let Some(el) = node.cast::<web_sys::HtmlElement>() {
+            let _ = el.focus();
+        }
+        || ()
+    });
+}
+
 /// Runs a command; a failure lands in the app's error banner.
 pub fn run(cmd: &'static str, args: serde_json::Value, on_error: Callback<IpcError>) {
     spawn_local(async move {

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
-use super::{input_value, run, select_value, Tx};
+use super::{input_value, run, select_value, use_focus, Tx};
 use crate::view;
 
 #[derive(Properties, PartialEq)]
@@ -311,15 +311,7 @@ pub struct QuitProps {
 pub fn quit_prompt(p: &QuitProps) -> Html {
     let t = p.t;
     let stay_ref = use_node_ref();
-    {
-        let stay_ref = stay_ref.clone();
-        use_effect_with((), move |_| {
-            if let Some(b) = stay_ref.cast::<HtmlElement>() {
-                let _ = b.focus();
-            }
-            || ()
-        });
-    }
+    use_focus(stay_ref.clone(), ());
     let answer = |confirmed: bool| {
         let on_error = p.on_error.clone();
         Callback::from(move |_: MouseEvent| {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ringside_core::{CallDraft, Direction, RawPhoneEvent};
-use ringside_service::{Config, Mode, WebphoneSource};
+use ringside_service::Config;
 use serde_json::json;
 
 fn say(line: String) {
@@ -40,28 +40,7 @@ async fn main() {
         eprintln!("usage: ringside-workload --backend URL --profile DIR [--from N] [--drain-only]");
         std::process::exit(2);
     };
-    let config = Config {
-        mode: Mode::Demo,
-        backend_url: Some(backend),
-        webphone: WebphoneSource::Simulator,
-        username: None,
-        profile_dir: profile,
-        transfer_route: Default::default(),
-        registration_timeout_s: 20,
-        default_region: None,
-        consult_after_call_work: false,
-        journal_dtmf_digits: false,
-        allow_insecure_transport: false,
-        link_action: Default::default(),
-        raise_on_ring: false,
-        close_to_tray: true,
-        global_shortcuts: false,
-        shortcuts: vec![],
-        start_at_login: None,
-        ringtone: Default::default(),
-        locked: vec![],
-        warnings: vec![],
-    };
+    let config = Config::headless_demo(&backend, profile);
     let svc = match ringside_service::start(config).await {
         Ok(s) => s,
         Err(e) => {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ringside_core::{PhoneCommand, Snapshot, SnapshotDelta};
-use ringside_service::{Config, Handle, Mode, WebphoneSource};
+use ringside_service::{Config, Handle};
 
 pub async fn backend(dir: &Path) -> ringside_backend::Embedded {
     ringside_backend::spawn_embedded(&dir.join("backend.db"))
@@ -18,28 +18,7 @@ pub async fn backend(dir: &Path) -> ringside_backend::Embedded {
 
 /// Demo credentials and the simulator, against the given backend.
 pub fn config(profile: &Path, backend_url: &str) -> Config {
-    Config {
-        mode: Mode::Demo,
-        backend_url: Some(backend_url.to_string()),
-        webphone: WebphoneSource::Simulator,
-        username: None,
-        profile_dir: profile.to_path_buf(),
-        transfer_route: Default::default(),
-        registration_timeout_s: 20,
-        default_region: None,
-        consult_after_call_work: false,
-        journal_dtmf_digits: false,
-        allow_insecure_transport: false,
-        link_action: Default::default(),
-        raise_on_ring: false,
-        close_to_tray: true,
-        global_shortcuts: false,
-        shortcuts: vec![],
-        start_at_login: None,
-        ringtone: Default::default(),
-        locked: vec![],
-        warnings: vec![],
-    }
+    Config::headless_demo(backend_url, profile.to_path_buf())
 }
 
 /// What the core sent out: webphone commands and the UI's deltas, rebuilt into the snapshot
