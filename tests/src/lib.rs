@@ -69,18 +69,52 @@ struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
+        // Taken first: once tauri-driver is gone its children belong to init and cannot be
+        // found. The app may outlive it on purpose (a window close that asks "quit anyway?"
+        // during a call), and one left running would hold the next test's keys and sockets.
+        let tree = descendants(self.0.id());
         // SIGTERM first: tauri-driver stops its WebKitWebDriver and the app on it.
         let _ = Command::new("kill").arg(self.0.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(5);
+        let mut exited = false;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.0.try_wait() {
-                return;
+                exited = true;
+                break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if !exited {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+        for pid in tree {
+            let _ = Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
+}
+
+/// Every process below `pid`, children before grandchildren.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut all = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        let out = Command::new("ps")
+            .args(["-o", "pid=", "--ppid", &p.to_string()])
+            .output();
+        let Ok(out) = out else { continue };
+        for child in String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .filter_map(|c| c.parse::<u32>().ok())
+        {
+            all.push(child);
+            todo.push(child);
+        }
+    }
+    all
 }
 
 /// The reference backend as a child process on a loopback port.
