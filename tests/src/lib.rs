@@ -657,6 +657,14 @@ impl App {
             .expect("the app binary runs")
     }
 
+    /// Waits (10 s at most) until nothing matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        eventually(10, &format!("{css} gone"), || async {
+            (!self.exists(css).await).then_some(())
+        })
+        .await;
+    }
+
     /// Whether an element matching `css` exists now.
     pub async fn exists(&self, css: &str) -> bool {
         self.client

@@ -74,10 +74,7 @@ async fn a_tel_link_from_a_second_launch_is_offered_in_the_running_ringside() {
     app.wait_text("#offer-call", |t| t == "Call").await;
     assert!(!app.exists(".call-card").await);
     app.click("#offer-dismiss").await;
-    eventually(5, "the offer gone", || async {
-        (!app.exists("#dial-offer").await).then_some(())
-    })
-    .await;
+    app.wait_gone("#dial-offer").await;
 
     // A link with no number: the second launch says why and fails; the agent is told too.
     let out = app.launch_again(&["sip:alice@pbx.example.com"]).await;
@@ -364,10 +361,7 @@ async fn saved_diagnostics_hold_logs_and_sync_state_but_no_note_or_secret() {
         app.type_into(".wrap-up .draft-notes", note).await;
         if submit {
             app.click(".wrap-up [data-action=submit-draft]").await;
-            eventually(10, "submitted", || async {
-                (!app.exists(".wrap-up .draft-notes").await).then_some(())
-            })
-            .await;
+            app.wait_gone(".wrap-up .draft-notes").await;
         }
     }
     // Saved from Settings, where the agent is told where the file is.
@@ -517,10 +511,7 @@ async fn the_tray_menu_changes_status_and_quitting_during_a_call_asks_first() {
     );
     app.screenshot("30-quit-during-a-call").await;
     app.click("#quit-stay").await;
-    eventually(5, "the prompt gone", || async {
-        (!app.exists("#quit-prompt").await).then_some(())
-    })
-    .await;
+    app.wait_gone("#quit-prompt").await;
     app.wait(".call-card[data-status=talking]").await;
 
     // Hang up from the tray; the unfinished after-call form is what quitting would lose now.
@@ -529,7 +520,15 @@ async fn the_tray_menu_changes_status_and_quitting_during_a_call_asks_first() {
     tray.click("Quit Ringside").await;
     app.wait_text("#quit-warning", |t| t.contains("after-call form"))
         .await;
-    app.click("#quit-anyway").await;
+    // Clicked from a script: the app exits under WebDriver, which would otherwise wait on a
+    // page that is gone and retry the click.
+    let _ = app
+        .client
+        .execute(
+            "setTimeout(() => document.getElementById('quit-anyway').click(), 0); return null;",
+            vec![],
+        )
+        .await;
     ringside_e2e::exited(&app.profile).await;
 }
 
