@@ -43,7 +43,8 @@ pub fn plugin() -> tauri::plugin::TauriPlugin<tauri::Wry> {
         .build()
 }
 
-fn act(app: &AppHandle, action: GlobalAction) {
+/// Carries out `action` on the calls as last heard (a shortcut, or the tray's Hang up).
+pub fn act(app: &AppHandle, action: GlobalAction) {
     let state = app
         .try_state::<Latest>()
         .and_then(|l| l.0.lock().ok().map(|s| s.clone()))

@@ -5,8 +5,8 @@
 
 use std::sync::Mutex;
 
-use ringside_core::desktop::DesktopState;
-use ringside_core::{AgentState, AgentStatus, Intent, Language};
+use ringside_core::desktop::{DesktopState, GlobalAction};
+use ringside_core::{AgentState, AgentStatus, Language};
 use ringside_service::Handle;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
@@ -229,15 +229,10 @@ fn on_menu(app: &AppHandle, id: &str) {
                 quit(&app, &handle).await;
                 Ok(())
             }
+            // The same rule as the hang-up shortcut, on the same latest state.
             "hangup" => {
-                let call = app
-                    .try_state::<Tray>()
-                    .and_then(|t| t.shown.lock().ok().and_then(|m| m.clone()))
-                    .and_then(|m| m.current_call);
-                match call {
-                    Some(call_id) => handle.intent(Intent::Hangup { call_id }).await,
-                    None => Ok(()),
-                }
+                crate::shortcuts::act(&app, GlobalAction::HangUp);
+                Ok(())
             }
             s => match s.strip_prefix("status:") {
                 Some("available") => {

@@ -21,6 +21,20 @@ async fn focused(app: &App) -> Value {
     .await
 }
 
+/// A backend, and the app in demo mode on `bus` as its session bus, ready for calls.
+async fn on_bus(dir: &std::path::Path, bus: &PrivateBus) -> (Backend, App) {
+    let backend = Backend::start(dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
+    )
+    .await;
+    ready(&app).await;
+    (backend, app)
+}
+
 async fn ready(app: &App) {
     app.wait_text("#registration", |t| t == "Phone ready").await;
     app.wait_text("#agent-name", |t| t.contains("1002")).await;
@@ -113,15 +127,7 @@ async fn an_incoming_call_is_notified_and_answered_from_the_notification() {
     let dir = work_dir("notification");
     let bus = PrivateBus::start(&dir);
     let server = NotificationServer::start(&bus.address, true).await;
-    let backend = Backend::start(&dir).await;
-    let app = App::launch_env(
-        &backend,
-        dir.join("profile"),
-        Mode::Demo,
-        &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
-    )
-    .await;
-    ready(&app).await;
+    let (backend, app) = on_bus(&dir, &bus).await;
 
     // The agent is in another application: the window is minimised.
     app.client.minimize_window().await.unwrap();
@@ -421,15 +427,7 @@ async fn the_tray_menu_changes_status_and_quitting_during_a_call_asks_first() {
     let dir = work_dir("tray");
     let bus = PrivateBus::start(&dir);
     let tray = ringside_desktop::testing::TrayHost::start(&bus.address).await;
-    let backend = Backend::start(&dir).await;
-    let app = App::launch_env(
-        &backend,
-        dir.join("profile"),
-        Mode::Demo,
-        &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
-    )
-    .await;
-    ready(&app).await;
+    let (_backend, app) = on_bus(&dir, &bus).await;
     let menu = eventually(20, "the tray's menu with the pause reasons", || async {
         let m = tray.menu().await;
         m.iter().any(|e| e.label.contains("Lunch")).then_some(m)
