@@ -16,6 +16,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+
+pub mod x11;
 use serde_json::{json, Value};
 
 /// `target/debug`, found from the test executable (`target/debug/deps/<test>`).
@@ -426,6 +428,15 @@ impl App {
     /// processes.
     pub fn driver_pid(&self) -> u32 {
         self._driver.0.id()
+    }
+
+    /// The agent's window on the X display (waits up to 10 s for it).
+    pub async fn window(&self) -> x11::AppWindow {
+        let pid = self.driver_pid();
+        eventually(10, "the app's X window", || async move {
+            x11::AppWindow::find(&descendants(pid), "Ringside")
+        })
+        .await
     }
 
     /// Runs `script` in the webphone's iframe (its value is returned), then comes back to the

@@ -228,6 +228,35 @@ async fn an_incoming_call_is_notified_and_answered_from_the_notification() {
             .then_some(())
     })
     .await;
+    app.click(".call-card[data-status=talking] [data-action=hangup]")
+        .await;
+
+    // The agent tries the ringtone from Settings before the next call: one ring, then quiet.
+    let ringtone = || async {
+        js(
+            &app,
+            "return document.getElementById('ringtone').getAttribute('data-playing');",
+        )
+        .await
+    };
+    app.click("#settings-open").await;
+    app.click("#ring-test").await;
+    eventually(5, "the test ring sounding", || async {
+        (ringtone().await == json!("true")).then_some(())
+    })
+    .await;
+    eventually(8, "the test ring over", || async {
+        (ringtone().await == json!("false")).then_some(())
+    })
+    .await;
+    // At volume 0 there is nothing to hear, and nothing to test.
+    js(
+        &app,
+        "const r = document.getElementById('ring-volume'); r.value = '0'; \
+         r.dispatchEvent(new Event('change', { bubbles: true })); return null;",
+    )
+    .await;
+    app.wait("#ring-test[disabled]").await;
     app.close().await;
 }
 
@@ -669,12 +698,17 @@ async fn start_at_login_and_the_window_s_place_are_kept() {
 async fn with_the_dial_policy_a_link_calls_at_once() {
     let _serial = SERIAL.lock().await;
     let dir = work_dir("tel-dial");
+    // A desktop with no tray (a bus with no StatusNotifierWatcher), as on a bare GNOME.
+    let bus = PrivateBus::start(&dir);
     let backend = Backend::start(&dir).await;
     let app = App::launch_env(
         &backend,
         dir.join("profile"),
         Mode::Demo,
-        &[("RINGSIDE_LINK_ACTION", "dial")],
+        &[
+            ("RINGSIDE_LINK_ACTION", "dial"),
+            ("DBUS_SESSION_BUS_ADDRESS", &bus.address),
+        ],
     )
     .await;
     ready(&app).await;
@@ -690,5 +724,121 @@ async fn with_the_dial_policy_a_link_calls_at_once() {
         t.contains("+15550100")
     })
     .await;
+
+    // No tray to come back from: the close button quits, and during a call asks first.
+    let window = app.window().await;
+    window.close_button();
+    app.wait_text("#quit-warning", |t| t.contains("cut off"))
+        .await;
+    assert!(window.shown(), "never hidden with no tray to bring it back");
+    app.click("#quit-stay").await;
+    app.wait_gone("#quit-prompt").await;
+    app.close().await;
+}
+
+/// The window's close button (a window manager's `WM_DELETE_WINDOW`, not WebDriver's close,
+/// which destroys the window without asking) keeps Ringside in the tray, even during a call;
+/// a ringing call flags the window urgent until it is answered, and by default does not pull a
+/// hidden window forward.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_close_button_hides_to_the_tray_and_a_ring_flags_the_window() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("close-to-tray");
+    let bus = PrivateBus::start(&dir);
+    let tray = ringside_desktop::testing::TrayHost::start(&bus.address).await;
+    let (backend, app) = on_bus(&dir, &bus).await;
+    let window = app.window().await;
+    assert!(window.shown());
+    assert!(!window.urgent(), "nothing rings yet");
+
+    ring(&app, "+33612345678").await;
+    app.wait(".call-card[data-status=ringing]").await;
+    eventually(10, "the urgency hint while ringing", || async {
+        window.urgent().then_some(())
+    })
+    .await;
+    app.click(".call-card[data-status=ringing] [data-action=accept]")
+        .await;
+    app.wait(".call-card[data-status=talking]").await;
+    eventually(10, "the urgency hint gone once answered", || async {
+        (!window.urgent()).then_some(())
+    })
+    .await;
+
+    // The close button during a call: hidden, not quit, and the call goes on.
+    window.close_button();
+    eventually(10, "the window hidden to the tray", || async {
+        (!window.shown()).then_some(())
+    })
+    .await;
+    eventually(10, "the tray still answering", || async {
+        tray.menu()
+            .await
+            .iter()
+            .any(|e| e.label == "Hang up" && e.enabled)
+            .then_some(())
+    })
+    .await;
+    tray.click("Show Ringside").await;
+    eventually(10, "the window back from the tray", || async {
+        window.shown().then_some(())
+    })
+    .await;
+    app.wait(".call-card[data-status=talking]").await;
+    tray.click("Hang up").await;
+    app.wait(".wrap-up").await;
+
+    // Hidden again, a new call rings: notified (see the notification test) and flagged, but
+    // the window is not pulled over the agent's work unless IT sets `raise_on_ring`.
+    window.close_button();
+    eventually(10, "hidden again", || async {
+        (!window.shown()).then_some(())
+    })
+    .await;
+    ring(&app, "+33611111111").await;
+    eventually(20, "the second call ringing at the backend", || async {
+        let logs = backend.get("/api/call-logs").await;
+        logs.as_array()?
+            .iter()
+            .any(|l| l["from"] == json!("+33611111111"))
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(!window.shown(), "raise_on_ring is off by default");
+    app.close().await;
+}
+
+/// With `raise_on_ring`, a call brings the hidden window forward by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_raise_on_ring_a_call_brings_the_hidden_window_forward() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("raise-on-ring");
+    let bus = PrivateBus::start(&dir);
+    let _tray = ringside_desktop::testing::TrayHost::start(&bus.address).await;
+    let backend = Backend::start(&dir).await;
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[
+            ("DBUS_SESSION_BUS_ADDRESS", &bus.address),
+            ("RINGSIDE_RAISE_ON_RING", "true"),
+        ],
+    )
+    .await;
+    ready(&app).await;
+    let window = app.window().await;
+    window.close_button();
+    eventually(10, "the window hidden to the tray", || async {
+        (!window.shown()).then_some(())
+    })
+    .await;
+    ring(&app, "+33612345678").await;
+    eventually(10, "the window raised by the ring", || async {
+        window.shown().then_some(())
+    })
+    .await;
+    app.wait(".call-card[data-status=ringing]").await;
     app.close().await;
 }

@@ -26,6 +26,23 @@ use crate::view::{self, Shortcut};
 const LAG_SAMPLES: u32 = 5000;
 /// How long a submit's confirmation stays on screen.
 const CONFIRMATION_MS: u32 = 5000;
+/// One ring of the shipped cadence (0.4 s on, 0.2 s off, 0.4 s on, 2 s off) and a little.
+const RING_TEST_MS: u32 = 3200;
+
+/// `state` is `on` for `ms`, then `off`; a second call starts the wait again.
+fn for_a_while<V: 'static>(
+    state: &UseStateSetter<V>,
+    timer: &Rc<RefCell<Option<gloo_timers::callback::Timeout>>>,
+    ms: u32,
+    on: V,
+    off: V,
+) {
+    state.set(on);
+    let state = state.clone();
+    *timer.borrow_mut() = Some(gloo_timers::callback::Timeout::new(ms, move || {
+        state.set(off)
+    }));
+}
 
 #[function_component(App)]
 pub fn app() -> Html {
@@ -50,14 +67,22 @@ pub fn app() -> Html {
     let on_submitted = {
         let confirm_timer = confirm_timer.clone();
         use_callback(confirmation.setter(), move |who: String, confirmation| {
-            confirmation.set(Some(who));
-            let confirmation = confirmation.clone();
-            *confirm_timer.borrow_mut() = Some(gloo_timers::callback::Timeout::new(
+            for_a_while(
+                confirmation,
+                &confirm_timer,
                 CONFIRMATION_MS,
-                move || confirmation.set(None),
-            ));
+                Some(who),
+                None,
+            );
         })
     };
+    // Settings' "Test": the ringtone sounds for one ring at the chosen volume, so an agent
+    // can set it before the first call rather than during it.
+    let ring_test = use_state(|| false);
+    let ring_test_timer: Rc<RefCell<Option<gloo_timers::callback::Timeout>>> = use_mut_ref(|| None);
+    let on_ring_test = use_callback(ring_test.setter(), move |_: MouseEvent, ring_test| {
+        for_a_while(ring_test, &ring_test_timer, RING_TEST_MS, true, false);
+    });
     let open_settings = use_callback(settings_open.setter(), |_: MouseEvent, open| open.set(true));
     let close_settings = use_callback(settings_open.setter(), |_: MouseEvent, open| {
         open.set(false)
@@ -239,7 +264,7 @@ pub fn app() -> Html {
 
     html! {
         <div class="shell">
-            <Ringtone ringing={ringing && s.settings.ringtone} volume={s.preferences.ring_volume} />
+            <Ringtone ringing={(ringing || *ring_test) && s.settings.ringtone} volume={s.preferences.ring_volume} />
             <Header t={t} engine={engine.clone()} sync={s.sync.clone()} pause_reasons={s.pause_reasons.clone()} language={s.preferences.language}
                 demo={s.demo} insecure={s.session.insecure} webrtc_missing={s.webrtc_missing} on_error={on_error.clone()} on_settings={open_settings} />
             <div class="banners" aria-live="polite">
@@ -306,7 +331,7 @@ pub fn app() -> Html {
                 <QuitPrompt t={t} warning={warning.clone()} on_error={on_error.clone()} />
             }
             if *settings_open {
-                <Settings t={t} preferences={s.preferences} settings={s.settings.clone()} on_close={close_settings} on_error={on_error.clone()} />
+                <Settings t={t} preferences={s.preferences} settings={s.settings.clone()} on_close={close_settings} on_error={on_error.clone()} on_ring_test={on_ring_test} ring_testing={*ring_test} />
             }
         </div>
     }

@@ -168,6 +168,7 @@ pub struct Texts {
     /// "{n}" the number, waiting for the call in progress to end.
     pub offer_next: &'static str,
     pub ring_volume: &'static str,
+    pub ring_test: &'static str,
     pub link_refused: &'static str,
     pub link_no_number: &'static str,
     pub session_ended: &'static str,
@@ -349,6 +350,7 @@ pub const EN: Texts = Texts {
     offer_after: "Call after this one",
     offer_next: "Next: {n}, once this call ends",
     ring_volume: "Ringtone volume",
+    ring_test: "Test",
     link_refused: "Ringside cannot call that link:",
     link_no_number: "it holds no phone number.",
     session_ended: "Your saved session has ended. Sign in again.",
@@ -527,6 +529,7 @@ pub const FR: Texts = Texts {
     offer_after: "Appeler après cet appel",
     offer_next: "Ensuite : {n}, à la fin de cet appel",
     ring_volume: "Volume de la sonnerie",
+    ring_test: "Écouter",
     link_refused: "Ringside ne peut pas appeler ce lien :",
     link_no_number: "il ne contient pas de numéro de téléphone.",
     session_ended: "Votre session enregistrée a expiré. Reconnectez-vous.",

@@ -20,6 +20,9 @@ pub struct SettingsProps {
     pub settings: Rc<SettingsView>,
     pub on_close: Callback<MouseEvent>,
     pub on_error: Callback<IpcError>,
+    /// Plays one ring at the chosen volume.
+    pub on_ring_test: Callback<MouseEvent>,
+    pub ring_testing: bool,
 }
 
 #[function_component(Settings)]
@@ -220,8 +223,12 @@ pub fn settings(p: &SettingsProps) -> Html {
                     <option value={Language::Fr.as_str()} selected={prefs.language == Language::Fr}>{ "Français" }</option>
                 </select>
                 <label for="ring-volume">{ format!("{} ({}%)", t.ring_volume, prefs.ring_volume) }</label>
-                <input id="ring-volume" type="range" min="0" max="100" step="10" value={prefs.ring_volume.to_string()}
-                    disabled={!s.ringtone} onchange={on_volume} />
+                <div class="row">
+                    <input id="ring-volume" type="range" min="0" max="100" step="10" value={prefs.ring_volume.to_string()}
+                        disabled={!s.ringtone} onchange={on_volume} />
+                    <button id="ring-test" onclick={p.on_ring_test.clone()} disabled={!s.ringtone || prefs.ring_volume == 0}
+                        aria-pressed={p.ring_testing.to_string()}>{ t.ring_test }</button>
+                </div>
                 if let Some(on) = s.start_at_login {
                     <label class="radio" for="start-at-login">
                         <input type="checkbox" id="start-at-login" checked={on} disabled={s.start_at_login_locked} onchange={on_start_at_login} />
