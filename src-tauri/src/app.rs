@@ -3,6 +3,7 @@
 //! through the channels it hands over (`subscribe`, and `phone_attach` for the webphone's
 //! iframe, whose commands the window relays), never as app events.
 
+use ringside_core::IpcError;
 use ringside_service::{Config, Handle, WebphoneSource};
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use crate::{commands, desktop, logs, probe, shortcuts, tray, webphone};
 
 fn usage() -> i32 {
     eprintln!(
-        "usage: ringside [--temp-profile] [--profile DIR] [tel:NUMBER | sip:NUMBER@HOST | callto:NUMBER]\n       ringside [--profile DIR] dial NUMBER\n       ringside replay FILE [--extension EXT]\n       ringside --version\n\nA link or a number goes to the Ringside already running on the profile, if one is."
+        "usage: ringside [--temp-profile] [--profile DIR] [tel:NUMBER | sip:NUMBER@HOST | callto:NUMBER]\n       ringside [--profile DIR] dial NUMBER\n       ringside replay FILE [--extension EXT]\n       ringside policy\n       ringside --version\n\nA link or a number goes to the Ringside already running on the profile, if one is."
     );
     2
 }
@@ -65,19 +66,20 @@ pub fn run(args: &[String]) -> i32 {
     }
     let mut config = match Config::load() {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("ringside: {e}");
-            return 1;
-        }
+        Err(e) => return cannot_start(&e),
     };
     let _temp_dir_guard;
     if temp_profile {
         let dir = std::env::temp_dir().join(format!("ringside-profile-{}", std::process::id()));
-        config.profile_dir = dir.clone();
+        if let Err(e) = config.profile_from_command_line(dir.clone(), "--temp-profile") {
+            return cannot_start(&e);
+        }
         _temp_dir_guard = TempDir(dir);
     }
     if let Some(p) = profile {
-        config.profile_dir = p.into();
+        if let Err(e) = config.profile_from_command_line(p.into(), "--profile") {
+            return cannot_start(&e);
+        }
     }
     let request = desktop::request(link.as_deref());
     if let Some(code) = hand_over(&config.profile_dir, &request, Duration::ZERO) {
@@ -288,6 +290,36 @@ fn hand_over(profile: &std::path::Path, request: &[String], wait: Duration) -> O
             }
         }
     }
+}
+
+/// Ringside cannot start with these settings (IT's policy file broken, a value that is not
+/// one, a locked setting forced): said on the terminal and in a window, since an agent who
+/// started it from a menu has no terminal. The window is the app's own page, which shows a
+/// start-up failure in place of everything else.
+fn cannot_start(e: &ringside_service::config::ConfigError) -> i32 {
+    error!(error = %e, "Ringside cannot start with these settings");
+    eprintln!("ringside: {e}");
+    let failure = IpcError::new(e.code(), e.to_string());
+    let built = tauri::Builder::default()
+        .manage(commands::StartupFailure(failure))
+        .invoke_handler(commands::ipc_commands!(handlers))
+        .setup(|app| {
+            WebviewWindowBuilder::new(
+                app,
+                webphone::HOST_WEBVIEW,
+                WebviewUrl::App("index.html".into()),
+            )
+            .title("Ringside")
+            .inner_size(720.0, 420.0)
+            .build()?;
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    match built {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => eprintln!("ringside: {e}"),
+    }
+    1
 }
 
 /// Managed when closing the window hides it in the tray.

@@ -15,6 +15,7 @@
 //! - [`probe`]: the main-thread stall probe that measurement runs turn on.
 //! - [`replay`]: `ringside replay FILE`, which needs no display and no network.
 //! - [`diagnostics`]: `ringside diagnostics`, the support archive (Settings saves it too).
+//! - `ringside policy`: the effective settings, their origin and IT's locks.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -34,7 +35,26 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("replay") => std::process::exit(replay::run(&args[1..])),
         Some("diagnostics") => std::process::exit(diagnostics::run(&args[1..])),
+        Some("policy") => std::process::exit(policy()),
         _ => {}
     }
     std::process::exit(app::run(&args));
+}
+
+/// `ringside policy`: the effective settings, where each came from and which IT locked; what
+/// a help desk asks for first. Exits 1, saying why, when the settings stop Ringside.
+fn policy() -> i32 {
+    use ringside_service::config;
+    let (policy, user) = (config::policy_path(), config::user_config_path());
+    match ringside_service::Config::load() {
+        Ok(c) => {
+            println!("{}", app::version());
+            print!("{}", c.report(&policy, user.as_deref()));
+            0
+        }
+        Err(e) => {
+            eprintln!("ringside: {e}");
+            1
+        }
+    }
 }

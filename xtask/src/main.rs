@@ -392,6 +392,18 @@ fn test(args: &[String]) -> Result {
     cmd.env("RINGSIDE_BACKEND_BIN", exe(&exes, "ringside-backend")?);
     status(&mut with_display(cmd))?;
     done("tests", t);
+    if args.is_empty() {
+        // What only a release may do: read IT's policy from its fixed place whatever the
+        // environment says. Built without debug assertions, as a release is (their own
+        // artifacts; about a minute the first time, cached after).
+        let t = step("policy tests as a release build");
+        status(
+            Command::new(cargo())
+                .args(["test", "-p", "ringside-service", "--lib", "config::tests"])
+                .env("CARGO_PROFILE_TEST_DEBUG_ASSERTIONS", "false"),
+        )?;
+        done("policy tests as a release build", t);
+    }
     Ok(())
 }
 

@@ -42,11 +42,13 @@ pub enum InstanceError {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(not(unix), allow(dead_code))]
 struct HandOver {
     args: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(not(unix), allow(dead_code))]
 struct Answer {
     ok: bool,
     #[serde(default)]

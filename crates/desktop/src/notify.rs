@@ -7,13 +7,17 @@
 //! Windows (toast) and macOS (UserNotifications) are not built yet: there the ringtone, the
 //! urgency hint and the raised window are what the agent gets.
 
+#[cfg(target_os = "linux")]
 use std::collections::BTreeMap;
 
 use ringside_core::desktop::DesktopState;
 use tokio::sync::mpsc;
+#[cfg(target_os = "linux")]
 use tracing::{debug, info, warn};
 
-use crate::ring::{Reaction, RingNotifications, Step};
+use crate::ring::Reaction;
+#[cfg(target_os = "linux")]
+use crate::ring::{RingNotifications, Step};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {

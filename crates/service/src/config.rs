@@ -14,7 +14,15 @@
 //! | `consult_after_call_work` | `true`: the consultation leg of an attended transfer opens its own after-call form (default `false`: the notes go on the customer's call) | `RINGSIDE_CONSULT_AFTER_CALL_WORK` |
 //! | `journal_dtmf_digits` | `true`: the journal keeps the tones sent during calls (default `false`: how many, never which; callers key in card numbers and PINs) | `RINGSIDE_JOURNAL_DTMF_DIGITS` |
 //! | `allow_insecure_transport` | `true` (a lab): `http://` and `ws://` beyond this computer; otherwise refused | `RINGSIDE_ALLOW_INSECURE_TRANSPORT` |
-//! | `locked` | keys users cannot change (system file only) | |
+//! | `locked` | keys users cannot change (IT's policy file only) | |
+//!
+//! IT's policy file is at a fixed place per OS ([`policy_path`]): no variable, flag or file a
+//! user controls can move or hide it (debug builds, which the tests run, honour
+//! `RINGSIDE_SYSTEM_CONFIG`). A policy that cannot be read or parsed, that names a setting
+//! that does not exist or locks one that does not exist stops Ringside with the file and the
+//! line: running unlocked because IT made a typo would be the policy silently gone. A lock
+//! holds against every other source: the user's file, the environment, the command line
+//! (`--profile`) and Settings.
 
 use std::path::{Path, PathBuf};
 
@@ -128,6 +136,53 @@ struct FileConfig {
     locked: Vec<String>,
 }
 
+/// Every setting's name, as written in the files (and in `locked`).
+pub const KEYS: &[&str] = &[
+    "mode",
+    "backend_url",
+    "webphone",
+    "username",
+    "profile_dir",
+    "transfer_route",
+    "registration_timeout_s",
+    "default_region",
+    "consult_after_call_work",
+    "journal_dtmf_digits",
+    "allow_insecure_transport",
+    "link_action",
+    "raise_on_ring",
+    "close_to_tray",
+    "ringtone",
+    "global_shortcuts",
+    "start_at_login",
+    "shortcut_answer",
+    "shortcut_hang_up",
+    "shortcut_mute",
+    "shortcut_hold",
+];
+
+/// Where a setting's value came from: what IT's help desk asks first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    Policy,
+    UserFile,
+    Environment,
+    CommandLine,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Policy => "IT policy",
+            Self::UserFile => "user file",
+            Self::Environment => "environment",
+            Self::CommandLine => "command line",
+        }
+    }
+}
+
 /// Click-to-dial's policy: `confirm` pre-fills the dial pad with the number and one key calls
 /// it (the default: a stray link never calls a customer by itself); `dial` calls at once.
 /// Either way a link during a call is offered, never dialled over it.
@@ -183,7 +238,10 @@ pub struct Config {
     /// agent's choice in Settings; set by IT, applied at every start.
     pub start_at_login: Option<bool>,
     pub locked: Vec<String>,
-    /// Problems met while reading the files; shown to the agent, never fatal.
+    /// Where each setting that is not at its default came from.
+    pub origins: Vec<(&'static str, Origin)>,
+    /// Problems met while reading the user's file and the environment; shown to the agent,
+    /// never fatal (IT's file is another matter: see [`ConfigError::Policy`]).
     pub warnings: Vec<String>,
 }
 
@@ -199,6 +257,24 @@ pub enum ConfigError {
         value: String,
         expected: &'static str,
     },
+    #[error("Ringside will not start: your IT department's policy file {} cannot be used. {why} Ask your IT department to correct it.", path.display())]
+    Policy { path: PathBuf, why: String },
+    #[error("`{key}` is locked by your IT department: {source_name} cannot change it")]
+    Locked {
+        key: &'static str,
+        source_name: &'static str,
+    },
+}
+
+impl ConfigError {
+    /// The `{code}` the window and the exit message carry.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Policy { .. } => "policy",
+            Self::Locked { .. } => "locked",
+            _ => "config",
+        }
+    }
 }
 
 pub fn default_profile_dir() -> Option<PathBuf> {
@@ -214,10 +290,80 @@ pub fn user_config_path() -> Option<PathBuf> {
         .map(|d| d.config_dir().join("config.toml"))
 }
 
-pub fn system_config_path() -> PathBuf {
-    std::env::var_os("RINGSIDE_SYSTEM_CONFIG")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/etc/ringside/config.toml"))
+/// IT's policy file: a fixed place per OS, where only an administrator can write.
+pub fn fixed_policy_path() -> PathBuf {
+    if cfg!(windows) {
+        let data = std::env::var_os("ProgramData")
+            .filter(|d| Path::new(d).is_absolute())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(r"C:\ProgramData"));
+        data.join("Ringside").join("config.toml")
+    } else if cfg!(target_os = "macos") {
+        PathBuf::from("/Library/Application Support/Ringside/config.toml")
+    } else {
+        PathBuf::from("/etc/ringside/config.toml")
+    }
+}
+
+/// The policy file this build reads. Only a debug build (what the tests run) may be pointed
+/// elsewhere, by `RINGSIDE_SYSTEM_CONFIG`: in a release, a variable the user sets could
+/// otherwise replace IT's file with an empty one.
+pub fn policy_path() -> PathBuf {
+    policy_path_from(&|k| std::env::var_os(k))
+}
+
+fn policy_path_from(env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> PathBuf {
+    if cfg!(debug_assertions) {
+        if let Some(p) = env("RINGSIDE_SYSTEM_CONFIG") {
+            return PathBuf::from(p);
+        }
+    }
+    fixed_policy_path()
+}
+
+/// IT's file, strictly: absent is no policy; anything else that is not a valid policy stops
+/// Ringside (fail closed).
+fn read_policy(path: &Path) -> Result<FileConfig, ConfigError> {
+    let fail = |why: String| ConfigError::Policy {
+        path: path.to_path_buf(),
+        why,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) => return Err(fail(format!("It cannot be read: {e}."))),
+    };
+    let file: FileConfig = toml::from_str(&text).map_err(|e| fail(toml_problem(&text, &e)))?;
+    if let Some(bad) = file.locked.iter().find(|k| !KEYS.contains(&k.as_str())) {
+        // The name quoted, at or after the `locked` line (the list may span lines).
+        let quoted = format!("\"{bad}\"");
+        let from = text
+            .lines()
+            .position(|l| l.trim_start().starts_with("locked"))
+            .unwrap_or(0);
+        let line = text
+            .lines()
+            .enumerate()
+            .skip(from)
+            .find(|(_, l)| l.contains(&quoted))
+            .map(|(i, _)| format!("Line {}: ", i + 1))
+            .unwrap_or_default();
+        return Err(fail(format!(
+            "{line}`locked` names \"{bad}\", which is not a setting (settings: {}).",
+            KEYS.join(", ")
+        )));
+    }
+    Ok(file)
+}
+
+/// A TOML error in one line: where, and what.
+fn toml_problem(text: &str, e: &toml::de::Error) -> String {
+    let at = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+        .map(|l| format!("Line {l}: "))
+        .unwrap_or_default();
+    format!("{at}{}.", e.message().trim_end_matches('.'))
 }
 
 fn read_file(path: &Path, warnings: &mut Vec<String>) -> FileConfig {
@@ -261,6 +407,7 @@ impl Config {
             start_at_login: None,
             ringtone: Ringtone::Auto,
             locked: Vec::new(),
+            origins: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -268,7 +415,7 @@ impl Config {
     /// Loads from the standard places and the process environment.
     pub fn load() -> Result<Self, ConfigError> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        Self::resolve(&system_config_path(), user_config_path().as_deref(), &env)
+        Self::resolve(&policy_path(), user_config_path().as_deref(), &env)
     }
 
     /// The layering itself, with the environment passed in so tests need not mutate it.
@@ -279,24 +426,31 @@ impl Config {
     ) -> Result<Self, ConfigError> {
         let mut warnings = Vec::new();
         let mut bad_flag: Option<ConfigError> = None;
-        let sys = read_file(system, &mut warnings);
+        let sys = read_policy(system)?;
         let usr = user
             .map(|p| read_file(p, &mut warnings))
             .unwrap_or_default();
         let locked = sys.locked.clone();
         let is_locked = |k: &str| locked.iter().any(|l| l == k);
+        let mut origins: Vec<(&'static str, Origin)> = Vec::new();
         macro_rules! layer {
             ($key:literal, $field:ident, $env:literal, $conv:expr) => {{
                 let mut v = sys.$field.clone();
+                let mut origin = v.as_ref().map(|_| Origin::Policy);
                 if !is_locked($key) {
                     if let Some(u) = usr.$field.clone() {
                         v = Some(u);
+                        origin = Some(Origin::UserFile);
                     }
                     if let Some(e) = env($env) {
                         v = Some($conv(e));
+                        origin = Some(Origin::Environment);
                     }
                 } else if env($env).is_some() || usr.$field.is_some() {
                     warnings.push(format!("`{}` is locked by your IT department", $key));
+                }
+                if let Some(o) = origin {
+                    origins.push(($key, o));
                 }
                 v
             }};
@@ -326,11 +480,11 @@ impl Config {
             None => TransferRoute::Auto,
             Some(Some(r)) => r,
             Some(None) => {
-                warnings.push(format!(
-                    "transfer_route `{}` is not one of auto, pbx, webphone; using auto",
-                    route.unwrap_or_default()
-                ));
-                TransferRoute::Auto
+                return Err(ConfigError::BadValue {
+                    key: "transfer_route",
+                    value: route.unwrap_or_default(),
+                    expected: "auto, pbx or webphone",
+                })
             }
         };
         let registration_timeout_s = layer!(
@@ -514,8 +668,129 @@ impl Config {
             shortcuts,
             start_at_login,
             locked,
+            origins,
             warnings,
         })
+    }
+
+    pub fn is_locked(&self, key: &str) -> bool {
+        self.locked.iter().any(|k| k == key)
+    }
+
+    /// A profile named on the command line (`--profile DIR`, `--temp-profile`): refused when
+    /// IT locked `profile_dir`.
+    pub fn profile_from_command_line(
+        &mut self,
+        dir: PathBuf,
+        flag: &'static str,
+    ) -> Result<(), ConfigError> {
+        if self.is_locked("profile_dir") {
+            return Err(ConfigError::Locked {
+                key: "profile_dir",
+                source_name: flag,
+            });
+        }
+        self.profile_dir = dir;
+        self.origins.retain(|(k, _)| *k != "profile_dir");
+        self.origins.push(("profile_dir", Origin::CommandLine));
+        Ok(())
+    }
+
+    pub fn origin(&self, key: &str) -> Origin {
+        self.origins
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map_or(Origin::Default, |(_, o)| *o)
+    }
+
+    /// The effective value of `key` (one of [`KEYS`]), as a policy file would spell it.
+    pub fn value_of(&self, key: &str) -> String {
+        let yes_no = |b: bool| b.to_string();
+        let shortcut = |action: &str| {
+            self.shortcuts
+                .iter()
+                .find(|(a, _)| a == action)
+                .map(|(_, k)| k.clone())
+                .unwrap_or_default()
+        };
+        match key {
+            "mode" => match self.mode {
+                Mode::Demo => "demo".into(),
+                Mode::Live => "live".into(),
+            },
+            "backend_url" => self
+                .backend_url
+                .clone()
+                .unwrap_or_else(|| "(in-process demo backend)".into()),
+            "webphone" => match &self.webphone {
+                WebphoneSource::Simulator => "simulator".into(),
+                WebphoneSource::Folder(p) => p.display().to_string(),
+                WebphoneSource::Url(u) => u.clone(),
+            },
+            "username" => self.username.clone().unwrap_or_default(),
+            "profile_dir" => self.profile_dir.display().to_string(),
+            "transfer_route" => match self.transfer_route {
+                TransferRoute::Auto => "auto".into(),
+                TransferRoute::Pbx => "pbx".into(),
+                TransferRoute::Webphone => "webphone".into(),
+            },
+            "registration_timeout_s" => self.registration_timeout_s.to_string(),
+            "default_region" => self.default_region.clone().unwrap_or_default(),
+            "consult_after_call_work" => yes_no(self.consult_after_call_work),
+            "journal_dtmf_digits" => yes_no(self.journal_dtmf_digits),
+            "allow_insecure_transport" => yes_no(self.allow_insecure_transport),
+            "link_action" => match self.link_action {
+                LinkAction::Confirm => "confirm".into(),
+                LinkAction::Dial => "dial".into(),
+            },
+            "raise_on_ring" => yes_no(self.raise_on_ring),
+            "close_to_tray" => yes_no(self.close_to_tray),
+            "ringtone" => match self.ringtone {
+                Ringtone::Auto => "auto".into(),
+                Ringtone::On => "on".into(),
+                Ringtone::Off => "off".into(),
+            },
+            "global_shortcuts" => yes_no(self.global_shortcuts),
+            "start_at_login" => self
+                .start_at_login
+                .map_or_else(|| "(the agent's choice)".into(), yes_no),
+            "shortcut_answer" => shortcut("answer"),
+            "shortcut_hang_up" => shortcut("hang_up"),
+            "shortcut_mute" => shortcut("mute"),
+            "shortcut_hold" => shortcut("hold"),
+            _ => String::new(),
+        }
+    }
+
+    /// What `ringside policy` prints: every setting, its value, where it came from and
+    /// whether IT locked it, then the warnings.
+    pub fn report(&self, policy: &Path, user: Option<&Path>) -> String {
+        let present = |p: &Path| if p.exists() { "" } else { " (not present)" };
+        let mut out = format!("IT policy file: {}{}\n", policy.display(), present(policy));
+        match user {
+            Some(u) => out.push_str(&format!("user file:      {}{}\n", u.display(), present(u))),
+            None => out.push_str("user file:      (none on this system)\n"),
+        }
+        let width = KEYS.iter().map(|k| k.len()).max().unwrap_or(0);
+        out.push('\n');
+        for key in KEYS {
+            let lock = if self.is_locked(key) { ", locked" } else { "" };
+            let value = Some(self.value_of(key))
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "(not set)".into());
+            out.push_str(&format!(
+                "{key:<width$}  {value}  [{}{lock}]\n",
+                self.origin(key).as_str()
+            ));
+        }
+        for w in &self.warnings {
+            out.push_str(&format!("\nwarning: {w}"));
+        }
+        if !self.warnings.is_empty() {
+            out.push('\n');
+        }
+        out
     }
 }
 
@@ -536,8 +811,12 @@ fn flag(key: &'static str, value: &str, bad: &mut Option<ConfigError>) -> bool {
     }
 }
 
-/// Sets one key in the user's config file, keeping everything else in it.
-pub fn save_user_value(key: &str, value: &str) -> Result<(), String> {
+/// Sets one key in the user's config file, keeping everything else in it; refused for a key
+/// IT locked (Settings greys it out, and this holds whatever asks).
+pub fn save_user_value(locked: &[String], key: &str, value: &str) -> Result<(), String> {
+    if locked.iter().any(|k| k == key) {
+        return Err(format!("`{key}` is locked by your IT department"));
+    }
     let path = user_config_path().ok_or("no config directory on this system")?;
     let mut table: toml::Table = match std::fs::read_to_string(&path) {
         Ok(text) => text
@@ -605,6 +884,165 @@ mod tests {
         let c = Config::resolve(&dir.path().join("none"), Some(&usr), &env).unwrap();
         assert_eq!(c.mode, Mode::Demo);
         assert_eq!(c.warnings.len(), 1);
+    }
+
+    /// IT's file is read strictly: whatever is wrong with it stops Ringside, naming the file
+    /// and the line, and never runs with the locks gone.
+    #[test]
+    fn a_policy_that_cannot_be_used_stops_ringside_with_the_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("policy.toml");
+        let env = |k: &str| (k == "RINGSIDE_PROFILE_DIR").then(|| "/tmp/p".to_string());
+        let cases = [
+            ("mode = \"live\"\nbackend_url = [[[\n", "Line 2"),
+            (
+                "mode = \"live\"\nbackend_ur = \"https://crm.example\"\n",
+                "Line 2",
+            ),
+            (
+                "backend_url = \"https://crm.example\"\nlocked = [\"backend_ur\"]\n",
+                "Line 2: `locked` names \"backend_ur\", which is not a setting",
+            ),
+        ];
+        for (text, said) in cases {
+            std::fs::write(&sys, text).unwrap();
+            let e = Config::resolve(&sys, None, &env).unwrap_err();
+            assert_eq!(e.code(), "policy", "{text}");
+            let msg = e.to_string();
+            assert!(msg.contains(&sys.display().to_string()), "{msg}");
+            assert!(msg.contains(said), "{text}: {msg}");
+        }
+        let misspelt = {
+            std::fs::write(&sys, "backend_ur = \"x\"\n").unwrap();
+            Config::resolve(&sys, None, &env).unwrap_err().to_string()
+        };
+        assert!(misspelt.contains("backend_ur"), "{misspelt}");
+        // Unreadable (here a directory where the file should be) is not "absent".
+        let e = Config::resolve(dir.path(), None, &env).unwrap_err();
+        assert_eq!(e.code(), "policy");
+        // Absent is no policy at all.
+        assert!(Config::resolve(&dir.path().join("none"), None, &env).is_ok());
+    }
+
+    #[test]
+    fn every_setting_can_be_written_in_the_policy_and_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("policy.toml");
+        let mut text = String::new();
+        for key in KEYS {
+            let value = match *key {
+                "mode" => "\"live\"",
+                "backend_url" => "\"https://crm.example\"",
+                "webphone" | "profile_dir" => "\"/opt/wp\"",
+                "transfer_route" | "ringtone" => "\"auto\"",
+                "link_action" => "\"confirm\"",
+                "default_region" => "\"FR\"",
+                "registration_timeout_s" => "30",
+                k if k.starts_with("shortcut_") => "\"Ctrl+Alt+F9\"",
+                "username" => "\"agent\"",
+                _ => "true",
+            };
+            text.push_str(&format!("{key} = {value}\n"));
+        }
+        let all: Vec<String> = KEYS.iter().map(|k| format!("\"{k}\"")).collect();
+        text.push_str(&format!("locked = [{}]\n", all.join(", ")));
+        std::fs::write(&sys, text).unwrap();
+        let c = Config::resolve(&sys, None, &|_: &str| None).unwrap();
+        for key in KEYS {
+            assert!(c.is_locked(key));
+            assert_eq!(c.origin(key), Origin::Policy, "{key}");
+            assert!(!c.value_of(key).is_empty(), "{key}");
+        }
+        assert_eq!(c.value_of("shortcut_mute"), "Ctrl+Alt+F9");
+        assert_eq!(c.value_of("registration_timeout_s"), "30");
+    }
+
+    /// Every escape a user had: the environment, the user's file, the command line and
+    /// Settings all meet the lock.
+    #[test]
+    fn a_lock_holds_against_every_other_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("policy.toml");
+        let usr = dir.path().join("user.toml");
+        std::fs::write(
+            &sys,
+            "profile_dir = \"/srv/ringside\"\nwebphone = \"/opt/wp\"\nlocked = [\"profile_dir\", \"webphone\"]\n",
+        )
+        .unwrap();
+        std::fs::write(&usr, "webphone = \"/home/me/wp\"\n").unwrap();
+        let env = |k: &str| (k == "RINGSIDE_PROFILE_DIR").then(|| "/tmp/mine".to_string());
+        let mut c = Config::resolve(&sys, Some(&usr), &env).unwrap();
+        assert_eq!(c.profile_dir, PathBuf::from("/srv/ringside"));
+        assert_eq!(c.webphone, WebphoneSource::Folder("/opt/wp".into()));
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        let e = c
+            .profile_from_command_line("/tmp/other".into(), "--profile")
+            .unwrap_err();
+        assert_eq!(e.code(), "locked");
+        assert!(e.to_string().contains("--profile"), "{e}");
+        assert_eq!(c.profile_dir, PathBuf::from("/srv/ringside"));
+        let saved = save_user_value(&c.locked, "webphone", "/tmp/x");
+        assert!(saved.unwrap_err().contains("locked"));
+        let report = c.report(&sys, Some(&usr));
+        assert!(
+            report.contains("profile_dir") && report.contains("/srv/ringside  [IT policy, locked]"),
+            "{report}"
+        );
+        assert!(report.contains("warning: `webphone` is locked"), "{report}");
+    }
+
+    #[test]
+    fn the_report_says_where_each_value_came_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("policy.toml");
+        let usr = dir.path().join("user.toml");
+        std::fs::write(
+            &sys,
+            "mode = \"live\"\nbackend_url = \"https://crm.example\"\n",
+        )
+        .unwrap();
+        std::fs::write(&usr, "ringtone = \"off\"\n").unwrap();
+        let env = |k: &str| match k {
+            "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
+            "RINGSIDE_LINK_ACTION" => Some("dial".to_string()),
+            _ => None,
+        };
+        let mut c = Config::resolve(&sys, Some(&usr), &env).unwrap();
+        assert_eq!(c.origin("mode"), Origin::Policy);
+        assert_eq!(c.origin("ringtone"), Origin::UserFile);
+        assert_eq!(c.origin("link_action"), Origin::Environment);
+        assert_eq!(c.origin("raise_on_ring"), Origin::Default);
+        c.profile_from_command_line("/tmp/q".into(), "--profile")
+            .unwrap();
+        assert_eq!(c.origin("profile_dir"), Origin::CommandLine);
+        let report = c.report(&sys, None);
+        for line in [
+            "mode                      live  [IT policy]",
+            "ringtone                  off  [user file]",
+            "link_action               dial  [environment]",
+            "profile_dir               /tmp/q  [command line]",
+            "raise_on_ring             false  [default]",
+        ] {
+            assert!(report.contains(line), "{line}\n{report}");
+        }
+    }
+
+    /// Only a debug build may read another policy file than the fixed one.
+    #[test]
+    fn the_policy_file_is_at_a_fixed_place_in_a_release() {
+        let env = |k: &str| (k == "RINGSIDE_SYSTEM_CONFIG").then(|| "/dev/null".into());
+        let expected = if cfg!(debug_assertions) {
+            PathBuf::from("/dev/null")
+        } else {
+            fixed_policy_path()
+        };
+        assert_eq!(policy_path_from(&env), expected);
+        if cfg!(target_os = "linux") {
+            assert_eq!(
+                fixed_policy_path(),
+                PathBuf::from("/etc/ringside/config.toml")
+            );
+        }
     }
 
     #[test]

@@ -158,16 +158,12 @@ fn versions_text(versions: &str) -> String {
     )
 }
 
+/// What `ringside policy` prints: each setting, where it came from, and IT's locks.
 fn settings_text(config: &Config) -> String {
-    let mut s = format!("{config:#?}\n");
-    s.push_str("\nlocked by IT: ");
-    s.push_str(&if config.locked.is_empty() {
-        "nothing".to_string()
-    } else {
-        config.locked.join(", ")
-    });
-    s.push('\n');
-    s
+    config.report(
+        &crate::config::policy_path(),
+        crate::config::user_config_path().as_deref(),
+    )
 }
 
 fn readme_text(w: &Written) -> String {

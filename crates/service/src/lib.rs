@@ -94,7 +94,7 @@ pub enum ServiceError {
 impl ServiceError {
     pub fn to_ipc(&self) -> IpcError {
         let code = match self {
-            Self::Config(_) => "config",
+            Self::Config(e) => e.code(),
             Self::Store(e) => e.code(),
             Self::Sync(e) => e.code(),
             Self::ProfileLock(ringside_store::profile::LockError::InUse(_)) => "profile_in_use",

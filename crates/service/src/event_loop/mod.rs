@@ -540,7 +540,8 @@ impl Core {
             WebphoneSource::check_url(value, self.config.allow_insecure_transport)
                 .map_err(|why| IpcError::new("invalid_webphone_location", why))?;
         }
-        config::save_user_value("webphone", value).map_err(|e| IpcError::new("config", e))?;
+        config::save_user_value(&self.config.locked, "webphone", value)
+            .map_err(|e| IpcError::new("config", e))?;
         self.notice = Some(IpcError::new(
             "restart_needed",
             "The webphone location is saved. Restart Ringside to use it.",
