@@ -3,18 +3,21 @@
 //! - `setup`: installs what a fresh Debian 12 machine needs, skipping what is present.
 //! - `ui`: builds the Yew front end into `ui/dist` (wasm32 + wasm-bindgen, no trunk).
 //! - `run [ARGS]`: setup, ui, build, then start Ringside (demo mode unless configured).
-//! - `test`: setup, the conformance tests (node), ui, build, fmt and clippy checks, then
-//!   every cargo test, under Xvfb.
+//! - `test`: setup, the conformance tests (node), ui, build, fmt and clippy checks, `bundle`
+//!   (for the packaging tests), then every cargo test, under Xvfb.
 //! - `bench [-- ARGS]`: release builds, the engine and store benchmarks, then the whole app
 //!   against a bare Tauri app (footprint, launch, a 1,000-call soak, bursts of webphone
 //!   callbacks); writes `docs/performance.md`. ARGS go to `app-bench` (e.g. `soak --calls 200`).
-//! - `bundle`: release .deb and .rpm (installs tauri-cli on first use).
+//! - `bundle`: release .deb and .rpm (installs tauri-cli on first use), then `dist/`: a signed
+//!   apt repository, a signed rpm, the public keys and a signed SHA256SUMS (see `dist.rs`).
 
 #![allow(clippy::print_stdout)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
+
+mod dist;
 
 const APT_PACKAGES: &[&str] = &[
     "build-essential",
@@ -38,6 +41,11 @@ const APT_PACKAGES: &[&str] = &[
     "libsecret-tools",
     // Key presses from outside the window, for the global shortcuts test.
     "xdotool",
+    // dist/: the signed apt repository and rpm (cargo xtask bundle), and their tests.
+    "gnupg",
+    "apt-utils",
+    "dpkg-dev",
+    "rpm",
 ];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TAURI_DRIVER_REQ: &str = "^2";
@@ -382,8 +390,15 @@ fn test(args: &[String]) -> Result {
         "warnings",
     ]))?;
     done("fmt + clippy", t);
+    // The signed packages the packaging tests check (tests/tests/packages.rs): built whenever
+    // those tests run, so that they check this checkout's packages, never an old dist/.
+    let packages = args.is_empty() || args.iter().any(|a| a.contains("packages"));
+    if packages {
+        bundle()?;
+    }
     let t = step("tests (end-to-end ones under Xvfb)");
     let mut cmd = Command::new(cargo());
+    cmd.env("RINGSIDE_DIST", dist_dir());
     // With the features the app was built with, so that the binary the end-to-end tests start
     // is not rebuilt (and replaced) without demo mode's backend.
     cmd.args(["test", "--workspace", "--features", "ringside/demo"])
@@ -500,9 +515,38 @@ fn bundle() -> Result {
             "--locked",
         ]))?;
     }
+    let t = step("bundle: release build, .deb and .rpm");
     status(
         Command::new(cargo())
             .args(["tauri", "build", "--bundles", "deb,rpm"])
             .current_dir(root().join("src-tauri")),
-    )
+    )?;
+    done("bundle", t);
+    let t = step("dist: signed apt repository and rpm");
+    let signer = dist::make(&target_dir().join("release/bundle"), &dist_dir())?;
+    done("dist", t);
+    println!(
+        "dist: {} signed by {}",
+        dist_dir().display(),
+        signer.fingerprint
+    );
+    if signer.throwaway {
+        println!(
+            "dist: THROW-AWAY KEY (RINGSIDE_SIGNING_KEYS not set): for tests only, never for seats"
+        );
+    }
+    Ok(())
+}
+
+/// Where cargo puts what it builds for this checkout.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root().join(p) })
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// What `bundle` hands to IT (never committed: `.gitignore`).
+fn dist_dir() -> PathBuf {
+    root().join("dist")
 }
