@@ -15,6 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use std::collections::HashMap;
@@ -146,8 +147,16 @@ fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentRow, ApiError> {
         .ok_or_else(ApiError::unauthorized)
 }
 
-fn idem_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    headers
+/// A write's Idempotency-Key, bound to what it was sent with: the route (method, path with
+/// its ids) and the body's bytes. The same key for another request is a client bug (or a
+/// replay of someone's key), never a reason to answer with another request's result.
+struct IdemKey {
+    key: String,
+    fingerprint: String,
+}
+
+fn idem_key(headers: &HeaderMap, route: &str, body: &[u8]) -> Result<IdemKey, ApiError> {
+    let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty() && k.len() <= 200)
@@ -158,14 +167,26 @@ fn idem_key(headers: &HeaderMap) -> Result<String, ApiError> {
                 "idempotency_key_required",
                 "writes need an Idempotency-Key header",
             )
-        })
+        })?;
+    let mut h = Sha256::new();
+    h.update(route.as_bytes());
+    h.update([0]);
+    h.update(body);
+    let fingerprint = h
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    Ok(IdemKey { key, fingerprint })
 }
 
-/// Runs a write once per (agent, key): a repeated key returns the first result unchanged.
+/// Runs a write once per (agent, key): the same key with the same request returns the first
+/// result unchanged; with another request it is refused (422). The write and its key commit
+/// together or not at all.
 fn idempotent(
     state: &AppState,
     agent_id: &str,
-    key: &str,
+    idem: &IdemKey,
     write: impl FnOnce(&Connection) -> Result<(StatusCode, Value), ApiError>,
 ) -> ApiResult {
     let conn = state
@@ -176,32 +197,54 @@ fn idempotent(
         warn!(error = %e, "database error");
         ApiError::internal("database error")
     };
-    if let Some((status, body)) = conn
+    if let Some((status, body, fingerprint)) = conn
         .query_row(
-            "SELECT status, body FROM idempotency WHERE agent_id = ?1 AND key = ?2",
-            params![agent_id, key],
-            |r| Ok((r.get::<_, u16>(0)?, r.get::<_, String>(1)?)),
+            "SELECT status, body, fingerprint FROM idempotency WHERE agent_id = ?1 AND key = ?2",
+            params![agent_id, idem.key],
+            |r| {
+                Ok((
+                    r.get::<_, u16>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
         )
         .optional()
         .map_err(db_err)?
     {
+        // Rows written before keys were bound have no fingerprint: replayed as they were.
+        if !fingerprint.is_empty() && fingerprint != idem.fingerprint {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used for another request",
+            ));
+        }
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
         let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         return Ok((status, [("idempotent-replay", "true")], Json(body)).into_response());
     }
     conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
-    let result = write(&conn);
-    match result {
-        Ok((status, body)) => {
-            conn.execute(
-                "INSERT INTO idempotency (key, agent_id, status, body) VALUES (?1, ?2, ?3, ?4)",
-                params![key, agent_id, status.as_u16(), body.to_string()],
-            )
-            .map_err(db_err)?;
-            conn.execute_batch("COMMIT").map_err(db_err)?;
-            Ok((status, Json(body)).into_response())
-        }
+    let committed = write(&conn).and_then(|(status, body)| {
+        conn.execute(
+            "INSERT INTO idempotency (key, agent_id, status, body, fingerprint)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                idem.key,
+                agent_id,
+                status.as_u16(),
+                body.to_string(),
+                idem.fingerprint
+            ],
+        )
+        .map_err(db_err)?;
+        conn.execute_batch("COMMIT").map_err(db_err)?;
+        Ok((status, body))
+    });
+    match committed {
+        Ok((status, body)) => Ok((status, Json(body)).into_response()),
         Err(e) => {
+            // Whatever failed (the write, its key, the commit), nothing of it stays.
             let _ = conn.execute_batch("ROLLBACK");
             Err(e)
         }
@@ -368,7 +411,7 @@ struct StatusChange {
 
 async fn put_status(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let a = agent(&state, &headers)?;
-    let key = idem_key(&headers)?;
+    let key = idem_key(&headers, "PUT /api/agent/status", &body)?;
     let req: StatusChange = parse(&body)?;
     if !["available", "paused", "logged_out"].contains(&req.state.as_str()) {
         return Err(ApiError::invalid(format!("unknown state `{}`", req.state)));
@@ -457,7 +500,11 @@ async fn transfer(
     body: Bytes,
 ) -> ApiResult {
     let a = agent(&state, &headers)?;
-    let key = idem_key(&headers)?;
+    let key = idem_key(
+        &headers,
+        &format!("POST /api/calls/{yeastar_call_id}/transfer"),
+        &body,
+    )?;
     // The request as the log shows it; `null` when the body is not JSON.
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let result = run_transfer(&state, &a.id, &key, &yeastar_call_id, &body, &request);
@@ -483,7 +530,7 @@ async fn transfer(
 fn run_transfer(
     state: &AppState,
     agent_id: &str,
-    key: &str,
+    key: &IdemKey,
     yeastar_call_id: &str,
     body: &Bytes,
     request: &Value,
@@ -739,7 +786,7 @@ async fn create_call_log(
     body: Bytes,
 ) -> ApiResult {
     let a = agent(&state, &headers)?;
-    let key = idem_key(&headers)?;
+    let key = idem_key(&headers, "POST /api/call-logs", &body)?;
     let (log, value) = validate_log(&body)?;
     idempotent(&state, &a.id, &key, |c| {
         let now = now_ms();
@@ -775,7 +822,7 @@ async fn update_call_log(
     body: Bytes,
 ) -> ApiResult {
     let a = agent(&state, &headers)?;
-    let key = idem_key(&headers)?;
+    let key = idem_key(&headers, &format!("PATCH /api/call-logs/{id}"), &body)?;
     let (log, value) = validate_log(&body)?;
     if log.id != id {
         return Err(ApiError::invalid("body id differs from the URL"));
@@ -820,7 +867,11 @@ async fn put_draft(
     body: Bytes,
 ) -> ApiResult {
     let a = agent(&state, &headers)?;
-    let key = idem_key(&headers)?;
+    let key = idem_key(
+        &headers,
+        &format!("PUT /api/call-drafts/{call_log_id}"),
+        &body,
+    )?;
     let draft: DraftBody = parse(&body)?;
     let value: Value = parse(&body)?;
     if draft.call_log_id != call_log_id {

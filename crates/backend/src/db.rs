@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS call_drafts (
 );
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT NOT NULL, agent_id TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+    fingerprint TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (agent_id, key)
 );
 ";
@@ -59,6 +60,16 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     )?;
     if !has_sip_username {
         conn.execute_batch("ALTER TABLE agents ADD COLUMN sip_username TEXT")?;
+    }
+    let has_fingerprint: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM pragma_table_info('idempotency') WHERE name = 'fingerprint')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_fingerprint {
+        conn.execute_batch(
+            "ALTER TABLE idempotency ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''",
+        )?;
     }
     Ok(())
 }
@@ -355,7 +366,8 @@ mod tests {
     }
 
     #[test]
-    fn an_old_database_gains_sip_username_and_keeps_its_agents() -> rusqlite::Result<()> {
+    fn an_old_database_gains_the_new_columns_and_keeps_its_agents_and_keys() -> rusqlite::Result<()>
+    {
         let dir =
             tempfile::tempdir().map_err(|e| rusqlite::Error::InvalidPath(e.to_string().into()))?;
         let path = dir.path().join("old.db");
@@ -367,10 +379,21 @@ mod tests {
                     name TEXT NOT NULL, extension_id TEXT NOT NULL, extension_number TEXT NOT NULL,
                     sip_password TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'logged_out', reason TEXT);
                  INSERT INTO agents VALUES ('agt-1002', 'demo', 'demo', 'Dana Demo', '12', '1002',
-                    'demo-sip-secret', 'paused', 'Lunch');",
+                    'demo-sip-secret', 'paused', 'Lunch');
+                 CREATE TABLE idempotency (
+                    key TEXT NOT NULL, agent_id TEXT NOT NULL, status INTEGER NOT NULL,
+                    body TEXT NOT NULL, PRIMARY KEY (agent_id, key));
+                 INSERT INTO idempotency VALUES ('k-old', 'agt-1002', 201, '{}');",
             )?;
         }
         let conn = open(&path, &[seed_agent("ann", "1005")])?;
+        // Keys stored before they were bound keep an empty fingerprint (replayed as before).
+        let fingerprint: String = conn.query_row(
+            "SELECT fingerprint FROM idempotency WHERE key = 'k-old'",
+            [],
+            |r| r.get(0),
+        )?;
+        assert_eq!(fingerprint, "");
         let demo = agent_by_login(&conn, "demo", "demo")?;
         let demo = demo.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         assert_eq!(demo.sip_username, "1002");

@@ -125,6 +125,65 @@ async fn call_log_create_is_one_record_per_id_and_a_replay_per_key() {
     assert_eq!(logs.as_array().unwrap().len(), 1);
 }
 
+/// A key is bound to the request it first came with: the same key with another body or on
+/// another route is refused, never answered with the first request's result (which would make
+/// a client believe a write landed that never did).
+#[tokio::test]
+async fn an_idempotency_key_is_bound_to_its_route_and_body() {
+    let s = common::signed_in().await;
+    let log = call_log();
+    let r = s
+        .post("/api/call-logs")
+        .header("Idempotency-Key", "bound-1")
+        .json(&log)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let mut changed = log.clone();
+    changed["status"] = json!("missed");
+    let id = log["id"].as_str().unwrap().to_string();
+    // Same key, same route, another body.
+    let r = s
+        .post("/api/call-logs")
+        .header("Idempotency-Key", "bound-1")
+        .json(&changed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["code"], "idempotency_key_reused");
+    // Same key on another route (the update of that log), same body.
+    let r = s
+        .request(reqwest::Method::PATCH, &format!("/api/call-logs/{id}"))
+        .header("Idempotency-Key", "bound-1")
+        .json(&log)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    // Nothing changed, and the first request still replays.
+    let logs: Value = s
+        .get("/api/call-logs")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(logs[0]["status"], log["status"], "{logs}");
+    let r = s
+        .post("/api/call-logs")
+        .header("Idempotency-Key", "bound-1")
+        .json(&log)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["idempotent-replay"], "true");
+}
+
 #[tokio::test]
 async fn call_log_writes_need_a_key_and_a_valid_body() {
     // As in the app: the record exists already, and a bad write of it is rejected for what

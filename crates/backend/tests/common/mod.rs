@@ -104,11 +104,16 @@ impl SignedIn {
         &self.server.url
     }
 
+    /// `METHOD {path}` with the session's bearer token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.url()))
+            .bearer_auth(&self.token)
+    }
+
     /// `GET {path}` with the session's bearer token.
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .get(format!("{}{path}", self.url()))
-            .bearer_auth(&self.token)
+        self.request(reqwest::Method::GET, path)
     }
 
     /// `GET {path}` with the session's bearer token; the body as JSON.
@@ -118,16 +123,12 @@ impl SignedIn {
 
     /// `POST {path}` with the session's bearer token.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .post(format!("{}{path}", self.url()))
-            .bearer_auth(&self.token)
+        self.request(reqwest::Method::POST, path)
     }
 
     /// `PUT {path}` with the session's bearer token.
     pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .put(format!("{}{path}", self.url()))
-            .bearer_auth(&self.token)
+        self.request(reqwest::Method::PUT, path)
     }
 }
 
