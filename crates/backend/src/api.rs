@@ -40,14 +40,17 @@ pub struct AppState {
     pub pbx: Pbx,
     /// Handed out in the login response's `sip` object.
     sip: Arc<SipSettings>,
+    /// The login response's `ws_url`, fixed at start (see [`Options::public_url`]).
+    ws_url: Arc<String>,
 }
 
 impl AppState {
-    pub fn open(path: &Path) -> anyhow::Result<Self> {
-        Self::open_with(path, &Options::default())
-    }
-
-    pub fn open_with(path: &Path, options: &Options) -> anyhow::Result<Self> {
+    /// The state of a server listening on `listening`.
+    pub fn open_with(
+        path: &Path,
+        options: &Options,
+        listening: std::net::SocketAddr,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             db: Arc::new(Mutex::new(db::open(path, &options.agents)?)),
             faults: Faults::default(),
@@ -55,6 +58,7 @@ impl AppState {
             counter: Arc::new(AtomicU64::new(0x23)),
             pbx: Pbx::default(),
             sip: Arc::new(options.sip.clone()),
+            ws_url: Arc::new(options.ws_url(listening)),
         })
     }
 
@@ -345,7 +349,7 @@ struct Login {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+async fn login(State(state): State<AppState>, body: Bytes) -> ApiResult {
     let req: Login = parse(&body)?;
     let agent = state
         .with_db(|c| db::agent_by_login(c, &req.username, &req.password))?
@@ -357,11 +361,11 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
             )
         })?;
     info!(agent = %agent.id, "login");
-    session_response(&state, &headers, agent)
+    session_response(&state, agent)
 }
 
 /// A new access token (and a new refresh token) for `agent`, in the login response shape.
-fn session_response(state: &AppState, headers: &HeaderMap, agent: AgentRow) -> ApiResult {
+fn session_response(state: &AppState, agent: AgentRow) -> ApiResult {
     let token = uuid::Uuid::new_v4().simple().to_string();
     let refresh = uuid::Uuid::new_v4().simple().to_string();
     let expires = now_ms() + TOKEN_TTL_MS;
@@ -375,11 +379,6 @@ fn session_response(state: &AppState, headers: &HeaderMap, agent: AgentRow) -> A
             params![refresh, agent.id],
         )
     })?;
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1")
-        .to_string();
     Ok(Json(json!({
         "token": token,
         "refresh_token": refresh,
@@ -392,7 +391,7 @@ fn session_response(state: &AppState, headers: &HeaderMap, agent: AgentRow) -> A
             "password": agent.sip_password,
             "domain": state.sip.domain,
         },
-        "ws_url": format!("ws://{host}/ws/agent"),
+        "ws_url": state.ws_url.as_str(),
     }))
     .into_response())
 }
@@ -461,7 +460,7 @@ struct Refresh {
     refresh_token: String,
 }
 
-async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+async fn refresh(State(state): State<AppState>, body: Bytes) -> ApiResult {
     let req: Refresh = parse(&body)?;
     let agent_id: Option<String> = state.with_db(|c| {
         let id = c
@@ -487,7 +486,7 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
                 "refresh token unknown or used",
             )
         })?;
-    session_response(&state, &headers, agent)
+    session_response(&state, agent)
 }
 
 /// Models Yeastar's `call/transfer` (blind, or attended with a follow-up `operate`) against

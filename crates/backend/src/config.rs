@@ -79,6 +79,30 @@ pub struct Options {
     /// Upserted after the demo seed: an entry replaces any agent with the same username or
     /// extension (the demo agent included).
     pub agents: Vec<AgentSeed>,
+    /// The address clients reach this backend at (`https://crm.example.com` behind a TLS
+    /// proxy): the login response's `ws_url` is made from it. Unset, from the address the
+    /// server listens on. Never from a request's `Host` header, which the client chooses.
+    pub public_url: Option<String>,
+}
+
+impl Options {
+    /// The agent socket's address, for a server listening on `listening`.
+    pub fn ws_url(&self, listening: std::net::SocketAddr) -> String {
+        match &self.public_url {
+            Some(base) => {
+                let base = base.trim_end_matches('/');
+                let ws = if let Some(rest) = base.strip_prefix("https://") {
+                    format!("wss://{rest}")
+                } else if let Some(rest) = base.strip_prefix("http://") {
+                    format!("ws://{rest}")
+                } else {
+                    base.to_string()
+                };
+                format!("{ws}/ws/agent")
+            }
+            None => format!("ws://{listening}/ws/agent"),
+        }
+    }
 }
 
 /// Reads an `--agents` file: JSON (a list of agents, or `{"agents": [...]}`) or TOML

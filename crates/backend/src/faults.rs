@@ -15,7 +15,8 @@ struct Inner {
     latency_ms: AtomicU64,
     error_per_mille: AtomicU32,
     down: AtomicBool,
-    refuse: AtomicBool,
+    /// Until when (ms since the epoch) new connections are refused; 0: not refusing.
+    refuse_until_ms: AtomicU64,
     rate_limit_every: AtomicU64,
     garbage_every: AtomicU64,
     slow_body_ms: AtomicU64,
@@ -39,9 +40,14 @@ pub struct FaultSettings {
     /// Every API request answered with 503 (an outage that still accepts connections).
     #[serde(default)]
     pub down: bool,
-    /// New TCP connections are closed at once (the server looks unreachable).
+    /// New TCP connections are closed at once (the server looks unreachable), for
+    /// `refuse_for_ms`: the switch turns itself off, since no request (the admin reset
+    /// included) can reach a server that refuses every connection.
     #[serde(default)]
     pub refuse: bool,
+    /// How long `refuse` lasts: 60 s when unset, 10 minutes at most.
+    #[serde(default)]
+    pub refuse_for_ms: u64,
     /// Every N-th API request gets 429 with `Retry-After: 1`.
     #[serde(default)]
     pub rate_limit_every: u64,
@@ -63,6 +69,13 @@ pub struct FaultSettings {
     pub notes_max_bytes: u64,
 }
 
+const DEFAULT_REFUSE_MS: u64 = 60_000;
+const MAX_REFUSE_MS: u64 = 600_000;
+
+fn now_ms() -> u64 {
+    u64::try_from(crate::api::now_ms()).unwrap_or(0)
+}
+
 fn every(counter: &AtomicU64, n: u64) -> bool {
     n > 0 && (counter.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(n)
 }
@@ -74,7 +87,16 @@ impl Faults {
         i.error_per_mille
             .store(s.error_per_mille.min(1000), Ordering::Relaxed);
         i.down.store(s.down, Ordering::Relaxed);
-        i.refuse.store(s.refuse, Ordering::Relaxed);
+        let until = if s.refuse {
+            let span = match s.refuse_for_ms {
+                0 => DEFAULT_REFUSE_MS,
+                n => n.min(MAX_REFUSE_MS),
+            };
+            now_ms().saturating_add(span)
+        } else {
+            0
+        };
+        i.refuse_until_ms.store(until, Ordering::Relaxed);
         i.rate_limit_every
             .store(s.rate_limit_every, Ordering::Relaxed);
         i.garbage_every.store(s.garbage_every, Ordering::Relaxed);
@@ -93,7 +115,11 @@ impl Faults {
             latency_ms: i.latency_ms.load(Ordering::Relaxed),
             error_per_mille: i.error_per_mille.load(Ordering::Relaxed),
             down: i.down.load(Ordering::Relaxed),
-            refuse: i.refuse.load(Ordering::Relaxed),
+            refuse: self.refusing(),
+            refuse_for_ms: i
+                .refuse_until_ms
+                .load(Ordering::Relaxed)
+                .saturating_sub(now_ms()),
             rate_limit_every: i.rate_limit_every.load(Ordering::Relaxed),
             garbage_every: i.garbage_every.load(Ordering::Relaxed),
             slow_body_ms: i.slow_body_ms.load(Ordering::Relaxed),
@@ -116,7 +142,7 @@ impl Faults {
     }
 
     pub(crate) fn refusing(&self) -> bool {
-        self.0.refuse.load(Ordering::Relaxed)
+        now_ms() < self.0.refuse_until_ms.load(Ordering::Relaxed)
     }
 
     pub(crate) fn slow_body(&self) -> u64 {

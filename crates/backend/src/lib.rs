@@ -126,7 +126,7 @@ pub async fn serve_with(
     db_path: &Path,
     options: &Options,
 ) -> anyhow::Result<()> {
-    let state = api::AppState::open_with(db_path, options)?;
+    let state = api::AppState::open_with(db_path, options, listener.local_addr()?)?;
     let gate = Gate {
         inner: listener,
         faults: state.faults.clone(),
@@ -157,10 +157,10 @@ impl Embedded {
 
 /// Starts the backend on an ephemeral loopback port on the current tokio runtime.
 pub async fn spawn_embedded(db_path: &Path) -> anyhow::Result<Embedded> {
-    let state = api::AppState::open(db_path)?;
-    let faults = state.faults.clone();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
+    let state = api::AppState::open_with(db_path, &Options::default(), addr)?;
+    let faults = state.faults.clone();
     let gate = Gate {
         inner: listener,
         faults: faults.clone(),

@@ -11,7 +11,7 @@ ringside-backend: the Ringside reference CRM backend (docs/backend-api.md)
 
 usage: ringside-backend --listen HOST:PORT [--db PATH]
                         [--sip-server HOST] [--sip-websocket-url URL] [--sip-domain DOMAIN]
-                        [--agents FILE]
+                        [--agents FILE] [--public-url URL]
 
   --listen HOST:PORT       address to serve on; port 0 picks a free port. The first line on
                            stdout is `listening on http://HOST:PORT`.
@@ -25,6 +25,9 @@ usage: ringside-backend --listen HOST:PORT [--db PATH]
                            (demo/demo, extension 1002); an entry with the username or the
                            extension of an existing agent replaces it. sip_username defaults
                            to the extension, sip_password to password.
+  --public-url URL         the address clients reach this server at (https://crm.example.com
+                           behind a TLS proxy); the login's ws_url is made from it. Default:
+                           the address it listens on. Never taken from a request's Host.
   -h, --help               this text.
 ";
 
@@ -47,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
     let mut sip_ws: Option<String> = None;
     let mut sip_domain: Option<String> = None;
     let mut agents: Option<PathBuf> = None;
+    let mut public_url: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || {
@@ -67,6 +71,13 @@ async fn main() -> anyhow::Result<()> {
             "--sip-websocket-url" => sip_ws = Some(value()),
             "--sip-domain" => sip_domain = Some(value()),
             "--agents" => agents = Some(PathBuf::from(value())),
+            "--public-url" => {
+                let v = value();
+                if !(v.starts_with("https://") || v.starts_with("http://")) {
+                    usage(&format!("--public-url: `{v}` is not an http(s) address"));
+                }
+                public_url = Some(v);
+            }
             "-h" | "--help" => {
                 print!("{HELP}");
                 return Ok(());
@@ -90,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
             Some(path) => config::load_agents(&path)?,
             None => Vec::new(),
         },
+        public_url,
     };
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;

@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 /// A call log as the app sends it on `POST /api/call-logs`.
@@ -340,4 +342,76 @@ async fn an_unknown_route_answers_in_the_error_model() {
         .unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "not_found");
+}
+
+/// The agent socket's address comes from the server's configuration, never from the `Host`
+/// header a client sends (which would let anyone send an agent's token elsewhere).
+#[tokio::test]
+async fn ws_url_is_the_configured_one_whatever_the_host_header_says() {
+    let server = common::start(&["--public-url", "https://crm.example.com/"]);
+    let r: Value = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", server.url))
+        .header("Host", "evil.example")
+        .json(&json!({"username": "demo", "password": "demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["ws_url"], "wss://crm.example.com/ws/agent", "{r}");
+    let plain = common::start(&[]);
+    let r: Value = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", plain.url))
+        .header("Host", "evil.example")
+        .json(&json!({"username": "demo", "password": "demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expected = format!("{}/ws/agent", plain.url.replacen("http", "ws", 1));
+    assert_eq!(r["ws_url"], json!(expected), "{r}");
+}
+
+/// The socket's token goes in the `Authorization` header only: a token in the URL would be
+/// written to every proxy's access log.
+#[tokio::test]
+async fn the_agent_socket_takes_its_token_from_the_header_only() {
+    let s = common::signed_in().await;
+    assert!(common::Ws::open(s.url(), &s.token, false).await.is_ok());
+    let in_url = common::Ws::open(s.url(), &s.token, true).await;
+    assert!(in_url.unwrap_err().contains("401"));
+}
+
+/// `refuse` cannot leave the server unreachable for good: no request, the admin reset
+/// included, gets through while it is on, so it ends by itself.
+#[tokio::test]
+async fn refusing_connections_ends_by_itself() {
+    let s = common::signed_in().await;
+    // Its own answer is cut too: the connection it came on is refused at once.
+    let _ = reqwest::Client::new()
+        .put(format!("{}/admin/faults", s.url()))
+        .json(&json!({"refuse": true, "refuse_for_ms": 700}))
+        .send()
+        .await;
+    let fresh = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    assert!(fresh()
+        .get(format!("{}/api/health", s.url()))
+        .send()
+        .await
+        .is_err());
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let r = fresh()
+        .get(format!("{}/api/health", s.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }

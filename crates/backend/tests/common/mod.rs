@@ -132,7 +132,7 @@ impl SignedIn {
     }
 }
 
-type Stream =
+pub type Stream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A real agent socket.
@@ -142,12 +142,31 @@ impl Ws {
     /// Opens `/ws/agent` and waits for the first `agent_status`, so pushes sent after this
     /// returns reach the socket.
     pub async fn connect(url: &str, token: &str) -> Ws {
-        let ws_url = format!("{}/ws/agent?token={token}", url.replacen("http", "ws", 1));
-        let (stream, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+        let stream = Self::open(url, token, false).await.unwrap();
         let mut ws = Ws(stream);
         let first = ws.raw(Duration::from_secs(5)).await.expect("first frame");
         assert_eq!(first["type"], "agent_status");
         ws
+    }
+
+    /// The upgrade itself, the token in the `Authorization` header or (`in_url`) in the query.
+    pub async fn open(url: &str, token: &str, in_url: bool) -> Result<Stream, String> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let base = format!("{}/ws/agent", url.replacen("http", "ws", 1));
+        let target = if in_url {
+            format!("{base}?token={token}")
+        } else {
+            base
+        };
+        let mut request = target.into_client_request().map_err(|e| e.to_string())?;
+        if !in_url {
+            let value = format!("Bearer {token}").parse().map_err(|_| "bad token")?;
+            request.headers_mut().insert("authorization", value);
+        }
+        tokio_tungstenite::connect_async(request)
+            .await
+            .map(|(s, _)| s)
+            .map_err(|e| e.to_string())
     }
 
     /// The next frame of any type, or `None` after `wait`.
