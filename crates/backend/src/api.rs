@@ -2,10 +2,10 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
-use axum::extract::{Path as UrlPath, Request, State};
+use axum::extract::{ConnectInfo, Path as UrlPath, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::config::{Options, SipSettings};
 use crate::db::{self, AgentRow};
 use crate::faults::{FaultSettings, Faults};
+use crate::login_guard::LoginGuard;
 use crate::pbx::{Pbx, PbxSettings, TransferBody};
 use crate::ws::{self, Hub};
 
@@ -42,6 +43,7 @@ pub struct AppState {
     sip: Arc<SipSettings>,
     /// The login response's `ws_url`, fixed at start (see [`Options::public_url`]).
     ws_url: Arc<String>,
+    logins: Arc<Mutex<LoginGuard>>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             pbx: Pbx::default(),
             sip: Arc::new(options.sip.clone()),
             ws_url: Arc::new(options.ws_url(listening)),
+            logins: Arc::default(),
         })
     }
 
@@ -349,17 +352,50 @@ struct Login {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, body: Bytes) -> ApiResult {
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(crate::PeerAddr(peer)): ConnectInfo<crate::PeerAddr>,
+    body: Bytes,
+) -> ApiResult {
     let req: Login = parse(&body)?;
-    let agent = state
-        .with_db(|c| db::agent_by_login(c, &req.username, &req.password))?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "wrong username or password",
-            )
+    let guard = |f: &mut dyn FnMut(&mut LoginGuard) -> Option<Duration>| {
+        state
+            .logins
+            .lock()
+            .map(|mut g| f(&mut g))
+            .map_err(|_| ApiError::internal("login guard poisoned"))
+    };
+    let now = Instant::now();
+    if let Some(wait) = guard(&mut |g| g.wait(&req.username, peer.ip(), now))? {
+        warn!(address = %peer.ip(), "sign-in refused: too many failed attempts");
+        let secs = wait.as_secs().max(1);
+        let mut r = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many failed sign-ins; try again in {secs} s"),
+        )
+        .into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert("retry-after", v);
+        }
+        return Ok(r);
+    }
+    let found = state.with_db(|c| db::agent_by_login(c, &req.username, &req.password))?;
+    let Some(agent) = found else {
+        guard(&mut |g| {
+            g.failed(&req.username, peer.ip(), now);
+            None
         })?;
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "wrong username or password",
+        ));
+    };
+    guard(&mut |g| {
+        g.succeeded(&req.username);
+        None
+    })?;
     info!(agent = %agent.id, "login");
     session_response(&state, agent)
 }
@@ -372,11 +408,11 @@ fn session_response(state: &AppState, agent: AgentRow) -> ApiResult {
     state.with_db(|c| {
         c.execute(
             "INSERT INTO tokens (token, agent_id, expires_at_ms) VALUES (?1, ?2, ?3)",
-            params![token, agent.id, expires],
+            params![db::token_hash(&token), agent.id, expires],
         )?;
         c.execute(
             "INSERT INTO refresh_tokens (token, agent_id) VALUES (?1, ?2)",
-            params![refresh, agent.id],
+            params![db::token_hash(&refresh), agent.id],
         )
     })?;
     Ok(Json(json!({
@@ -466,14 +502,14 @@ async fn refresh(State(state): State<AppState>, body: Bytes) -> ApiResult {
         let id = c
             .query_row(
                 "SELECT agent_id FROM refresh_tokens WHERE token = ?1",
-                [&req.refresh_token],
+                [db::token_hash(&req.refresh_token)],
                 |r| r.get(0),
             )
             .optional()?;
         // Refresh tokens are single-use: a stolen one stops working once used.
         c.execute(
             "DELETE FROM refresh_tokens WHERE token = ?1",
-            [&req.refresh_token],
+            [db::token_hash(&req.refresh_token)],
         )?;
         Ok(id)
     })?;

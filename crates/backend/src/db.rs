@@ -48,7 +48,71 @@ pub fn open(path: &Path, agents: &[AgentSeed]) -> rusqlite::Result<Connection> {
     migrate(&conn)?;
     seed(&conn)?;
     seed_agents(&conn, agents)?;
+    hash_stored_secrets(&conn)?;
     Ok(conn)
+}
+
+/// Passwords are kept as argon2 hashes, tokens as SHA-256: a copy of the database gives
+/// neither a password nor a session. Seeds (and databases from older builds) write plain
+/// values; this replaces each by its hash, once.
+fn hash_stored_secrets(conn: &Connection) -> rusqlite::Result<()> {
+    let plain: Vec<(String, String)> = conn
+        .prepare("SELECT id, password FROM agents WHERE password NOT LIKE '$argon2%'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, password) in plain {
+        conn.execute(
+            "UPDATE agents SET password = ?1 WHERE id = ?2",
+            params![hash_password(&password), id],
+        )?;
+    }
+    for table in ["tokens", "refresh_tokens"] {
+        let raw: Vec<String> = conn
+            .prepare(&format!(
+                "SELECT token FROM {table} WHERE length(token) <> 64"
+            ))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for t in raw {
+            conn.execute(
+                &format!("UPDATE {table} SET token = ?1 WHERE token = ?2"),
+                params![token_hash(&t), t],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// An argon2id hash (PHC string) with a random salt.
+pub fn hash_password(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    // 16 bytes from the OS's random source (what a v4 UUID is made of).
+    let Ok(salt) = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes()) else {
+        return String::new();
+    };
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        // Only an impossible parameter set fails; an unusable hash then refuses every login.
+        .unwrap_or_default()
+}
+
+fn password_matches(stored: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(stored).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// What the database keeps of a token: its SHA-256, in hex (64 characters).
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Brings a database created by an older build up to [`SCHEMA`].
@@ -95,7 +159,7 @@ pub fn seed_agents(conn: &Connection, agents: &[AgentSeed]) -> rusqlite::Result<
             params![
                 id,
                 a.username,
-                a.password,
+                hash_password(&a.password),
                 a.name,
                 a.extension_id.as_deref().unwrap_or(&a.extension),
                 a.extension,
@@ -185,12 +249,22 @@ pub fn agent_by_login(
     user: &str,
     pass: &str,
 ) -> rusqlite::Result<Option<AgentRow>> {
-    agent_where(
-        conn,
-        "agents a",
-        "a.username = ?1 AND a.password = ?2",
-        params![user, pass],
-    )
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT password FROM agents WHERE username = ?1",
+            [user],
+            |r| r.get(0),
+        )
+        .optional()?;
+    // An unknown user costs the same hash as a known one: the answer's timing does not say
+    // which usernames exist.
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let decoy = DECOY.get_or_init(|| hash_password("decoy"));
+    let matches = password_matches(stored.as_deref().unwrap_or(decoy), pass);
+    if !(matches && stored.is_some()) {
+        return Ok(None);
+    }
+    agent_where(conn, "agents a", "a.username = ?1", params![user])
 }
 
 pub fn agent_by_token(
@@ -202,7 +276,7 @@ pub fn agent_by_token(
         conn,
         "tokens t JOIN agents a ON a.id = t.agent_id",
         "t.token = ?1 AND t.expires_at_ms > ?2",
-        params![token, now_ms],
+        params![token_hash(token), now_ms],
     )
 }
 

@@ -8,6 +8,7 @@
 //! - [`config`]: start-up options (SIP settings handed out at login, an agents seed file).
 //! - [`api`]: the REST routes, the error model and the idempotency rule.
 //! - [`pbx`]: the modelled PBX behind transfers (queue calls, target behaviour, outcomes).
+//! - [`login_guard`]: failed sign-ins counted per username and per address (429 past the limit).
 //! - [`faults`]: switches that make the server misbehave on purpose (latency, errors, refusal).
 //! - [`ws`]: `/ws/agent`, the push channel for agent status and queue info.
 
@@ -15,6 +16,7 @@ pub mod api;
 pub mod config;
 pub mod db;
 pub mod faults;
+pub mod login_guard;
 pub mod pbx;
 pub mod ws;
 
@@ -115,6 +117,17 @@ impl axum::serve::Listener for Gate {
     }
 }
 
+/// The client's address, as the handlers see it (`ConnectInfo<PeerAddr>`): a type of ours,
+/// since the gated listener is.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Gate>> for PeerAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, Gate>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
 /// Serves the API on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, db_path: &Path) -> anyhow::Result<()> {
     serve_with(listener, db_path, &Options::default()).await
@@ -131,7 +144,11 @@ pub async fn serve_with(
         inner: listener,
         faults: state.faults.clone(),
     };
-    axum::serve(gate, api::router(state)).await?;
+    axum::serve(
+        gate,
+        api::router(state).into_make_service_with_connect_info::<PeerAddr>(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -167,7 +184,11 @@ pub async fn spawn_embedded(db_path: &Path) -> anyhow::Result<Embedded> {
     };
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        let serve = axum::serve(gate, api::router(state)).with_graceful_shutdown(async move {
+        let serve = axum::serve(
+            gate,
+            api::router(state).into_make_service_with_connect_info::<PeerAddr>(),
+        )
+        .with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|s| *s).await;
         });
         if let Err(e) = serve.await {

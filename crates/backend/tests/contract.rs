@@ -415,3 +415,61 @@ async fn refusing_connections_ends_by_itself() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// Guessing is slowed: five failed sign-ins for one username hold it (whatever the password,
+/// the right one included) with `429 too_many_attempts` and a `Retry-After`.
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_held_back() {
+    let server = common::start(&[]);
+    for _ in 0..5 {
+        let (status, body) = common::login(&server.url, "demo", "guess").await;
+        assert_eq!(status, 401, "{body}");
+    }
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", server.url))
+        .json(&json!({"username": "demo", "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&wait), "{wait}");
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["code"], "too_many_attempts");
+}
+
+/// A copy of the database gives no password and no session: passwords are argon2 hashes,
+/// tokens SHA-256 digests.
+#[tokio::test]
+async fn passwords_and_tokens_are_stored_hashed() {
+    let s = common::signed_in().await;
+    let db = rusqlite::Connection::open(s.server.db_path()).unwrap();
+    let password: String = db
+        .query_row(
+            "SELECT password FROM agents WHERE username = 'demo'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(password.starts_with("$argon2id$"), "{password}");
+    let tokens: Vec<String> = db
+        .prepare("SELECT token FROM tokens UNION ALL SELECT token FROM refresh_tokens")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert!(
+        !tokens.contains(&s.token),
+        "the bearer token itself is not stored"
+    );
+    assert!(tokens.iter().all(|t| t.len() == 64), "{tokens:?}");
+    // And the token still works.
+    let r = s.get("/api/agent/status").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}

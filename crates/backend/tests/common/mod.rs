@@ -19,6 +19,13 @@ pub struct Server {
     _dir: tempfile::TempDir,
 }
 
+impl Server {
+    /// The server's SQLite file.
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("b.db")
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
