@@ -119,6 +119,13 @@ fn descendants(pid: u32) -> Vec<u32> {
     all
 }
 
+fn now_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
 /// The reference backend as a child process on a loopback port.
 pub struct Backend {
     child: Option<Killed>,
@@ -126,6 +133,9 @@ pub struct Backend {
     db: PathBuf,
     http: reqwest::Client,
     token: String,
+    /// The token of its `/admin` routes (the simulated PBX, faults), which the tests and a
+    /// demo-mode app use.
+    pub admin_token: String,
 }
 
 /// Both TLS stacks in this test binary link rustls with different crypto providers; pick
@@ -137,8 +147,13 @@ fn init_crypto() {
     });
 }
 
-/// Starts the backend binary on `listen` with the database `db`; returns it and its URL.
-fn spawn_backend(listen: &str, db: &std::path::Path) -> (Killed, String) {
+/// Starts the backend binary on `listen` with the database `db` and the admin token in
+/// `admin_token_file`; returns it and its URL.
+fn spawn_backend(
+    listen: &str,
+    db: &std::path::Path,
+    admin_token_file: &std::path::Path,
+) -> (Killed, String) {
     let bin = std::env::var_os("RINGSIDE_BACKEND_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| bin_dir().join("ringside-backend"));
@@ -150,6 +165,8 @@ fn spawn_backend(listen: &str, db: &std::path::Path) -> (Killed, String) {
     let mut child = Command::new(&bin)
         .args(["--listen", listen, "--db"])
         .arg(db)
+        .arg("--admin-token-file")
+        .arg(admin_token_file)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -169,7 +186,9 @@ impl Backend {
     pub async fn start(dir: &std::path::Path) -> Backend {
         init_crypto();
         let db = dir.join("backend.db");
-        let (child, url) = spawn_backend("127.0.0.1:0", &db);
+        let admin_token = format!("e2e-admin-{}-{}", std::process::id(), now_nanos());
+        std::fs::write(dir.join("admin-token"), format!("{admin_token}\n")).unwrap();
+        let (child, url) = spawn_backend("127.0.0.1:0", &db, &dir.join("admin-token"));
         let http = reqwest::Client::new();
         let login: Value = http
             .post(format!("{url}/api/auth/login"))
@@ -187,6 +206,17 @@ impl Backend {
             db,
             http,
             token,
+            admin_token,
+        }
+    }
+
+    /// The bearer a request to `path` needs: the admin token for `/admin/...`, the signed-in
+    /// agent's otherwise.
+    fn bearer(&self, path: &str) -> &str {
+        if path.starts_with("/admin/") {
+            &self.admin_token
+        } else {
+            &self.token
         }
     }
 
@@ -210,7 +240,8 @@ impl Backend {
     pub async fn restart(mut self) -> Backend {
         self.child = None;
         let listen = self.url.trim_start_matches("http://").to_string();
-        let (child, url) = spawn_backend(&listen, &self.db);
+        let token_file = self.db.with_file_name("admin-token");
+        let (child, url) = spawn_backend(&listen, &self.db, &token_file);
         assert_eq!(url, self.url, "the backend came back on another address");
         self.child = Some(child);
         self
@@ -219,7 +250,7 @@ impl Backend {
     pub async fn get(&self, path: &str) -> Value {
         self.http
             .get(format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
+            .bearer_auth(self.bearer(path))
             .send()
             .await
             .unwrap()
@@ -232,6 +263,7 @@ impl Backend {
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         self.http
             .request(method, format!("{}{path}", self.url))
+            .bearer_auth(self.bearer(path))
             .json(&body)
             .send()
             .await
@@ -244,6 +276,7 @@ impl Backend {
     pub async fn set_faults(&self, faults: Value) {
         self.http
             .put(format!("{}/admin/faults", self.url))
+            .bearer_auth(&self.admin_token)
             .json(&faults)
             .send()
             .await
@@ -370,7 +403,7 @@ impl App {
         mode: Mode,
         env: &[(&str, &str)],
     ) -> App {
-        Self::start(Some(&backend.url), profile, mode, env).await
+        Self::start(Some(backend), profile, mode, env).await
     }
 
     /// Demo mode as `cargo xtask run` starts it: no backend URL, so the app runs its own
@@ -380,7 +413,7 @@ impl App {
     }
 
     async fn start(
-        backend_url: Option<&str>,
+        backend: Option<&Backend>,
         profile: PathBuf,
         mode: Mode,
         env: &[(&str, &str)],
@@ -389,7 +422,12 @@ impl App {
         let mut vars: Vec<(String, Option<String>)> = vec![
             (
                 "RINGSIDE_BACKEND_URL".into(),
-                backend_url.map(str::to_string),
+                backend.map(|b| b.url.clone()),
+            ),
+            // Demo mode's "Simulate incoming call" goes through the backend's admin routes.
+            (
+                "RINGSIDE_DEMO_ADMIN_TOKEN".into(),
+                backend.map(|b| b.admin_token.clone()),
             ),
             ("RINGSIDE_PROFILE_DIR".into(), path(profile.clone())),
             (

@@ -83,6 +83,10 @@ pub struct Options {
     /// proxy): the login response's `ws_url` is made from it. Unset, from the address the
     /// server listens on. Never from a request's `Host` header, which the client chooses.
     pub public_url: Option<String>,
+    /// The `/admin` routes (faults, simulated PBX calls, token expiry) exist only with a token,
+    /// and answer only requests that carry it (`Authorization: Bearer …`). `None`: they are
+    /// absent (404), as on any server reachable from a network.
+    pub admin_token: Option<String>,
 }
 
 impl Options {

@@ -157,6 +157,8 @@ pub async fn serve_with(
 pub struct Embedded {
     pub addr: SocketAddr,
     pub faults: Faults,
+    /// The token its `/admin` routes answer to (made for this run).
+    pub admin_token: String,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
@@ -176,7 +178,16 @@ impl Embedded {
 pub async fn spawn_embedded(db_path: &Path) -> anyhow::Result<Embedded> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
-    let state = api::AppState::open_with(db_path, &Options::default(), addr)?;
+    let admin_token = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let options = Options {
+        admin_token: Some(admin_token.clone()),
+        ..Options::default()
+    };
+    let state = api::AppState::open_with(db_path, &options, addr)?;
     let faults = state.faults.clone();
     let gate = Gate {
         inner: listener,
@@ -195,5 +206,10 @@ pub async fn spawn_embedded(db_path: &Path) -> anyhow::Result<Embedded> {
             tracing::error!(error = %e, "embedded backend stopped");
         }
     });
-    Ok(Embedded { addr, faults, stop })
+    Ok(Embedded {
+        addr,
+        faults,
+        admin_token,
+        stop,
+    })
 }

@@ -11,7 +11,7 @@ ringside-backend: the Ringside reference CRM backend (docs/backend-api.md)
 
 usage: ringside-backend --listen HOST:PORT [--db PATH]
                         [--sip-server HOST] [--sip-websocket-url URL] [--sip-domain DOMAIN]
-                        [--agents FILE] [--public-url URL]
+                        [--agents FILE] [--public-url URL] [--admin-token-file FILE]
 
   --listen HOST:PORT       address to serve on; port 0 picks a free port. The first line on
                            stdout is `listening on http://HOST:PORT`.
@@ -28,6 +28,9 @@ usage: ringside-backend --listen HOST:PORT [--db PATH]
   --public-url URL         the address clients reach this server at (https://crm.example.com
                            behind a TLS proxy); the login's ws_url is made from it. Default:
                            the address it listens on. Never taken from a request's Host.
+  --admin-token-file FILE  turns on the /admin routes (faults, simulated PBX calls), which
+                           then need `Authorization: Bearer <the file's first line>` (16
+                           characters at least). Without it they do not exist (404).
   -h, --help               this text.
 ";
 
@@ -51,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
     let mut sip_domain: Option<String> = None;
     let mut agents: Option<PathBuf> = None;
     let mut public_url: Option<String> = None;
+    let mut admin_token: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || {
@@ -71,6 +75,16 @@ async fn main() -> anyhow::Result<()> {
             "--sip-websocket-url" => sip_ws = Some(value()),
             "--sip-domain" => sip_domain = Some(value()),
             "--agents" => agents = Some(PathBuf::from(value())),
+            "--admin-token-file" => {
+                let path = value();
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| usage(&format!("--admin-token-file {path}: {e}")));
+                let token = text.lines().next().unwrap_or("").trim().to_string();
+                if token.len() < 16 {
+                    usage("--admin-token-file: the token must be 16 characters at least");
+                }
+                admin_token = Some(token);
+            }
             "--public-url" => {
                 let v = value();
                 if !(v.starts_with("https://") || v.starts_with("http://")) {
@@ -102,10 +116,11 @@ async fn main() -> anyhow::Result<()> {
             None => Vec::new(),
         },
         public_url,
+        admin_token,
     };
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    if let Some(warning) = exposure_warning(addr) {
+    if let Some(warning) = exposure_warning(addr, options.admin_token.is_some()) {
         eprintln!("{warning}");
     }
     // Tests read this line to learn the port when they ask for port 0.
@@ -114,13 +129,18 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// What an operator must read when this backend listens beyond this computer: it speaks plain
-/// HTTP, and its admin and fault routes have no authentication of their own.
-fn exposure_warning(addr: std::net::SocketAddr) -> Option<String> {
+/// HTTP, and (with an admin token) its fault routes can break it for everyone.
+fn exposure_warning(addr: std::net::SocketAddr, admin: bool) -> Option<String> {
     (!addr.ip().is_loopback()).then(|| {
+        let admin = if admin {
+            " The /admin routes (faults, simulated calls) are on: anyone with the admin token \
+             can make this server fail."
+        } else {
+            ""
+        };
         format!(
             "warning: serving plain HTTP on {addr}, beyond this computer. Passwords, tokens and \
-             call data travel unencrypted, and the /admin routes (faults, simulated calls) are \
-             open to anyone who can reach this port. Use it in a lab only, behind a TLS proxy."
+             call data travel unencrypted. Use it in a lab only, behind a TLS proxy.{admin}"
         )
     })
 }
@@ -131,10 +151,14 @@ mod tests {
 
     #[test]
     fn listening_beyond_loopback_is_warned_about() {
-        assert_eq!(exposure_warning("127.0.0.1:8080".parse().unwrap()), None);
-        assert_eq!(exposure_warning("[::1]:8080".parse().unwrap()), None);
-        let w = exposure_warning("0.0.0.0:8080".parse().unwrap()).unwrap();
+        assert_eq!(
+            exposure_warning("127.0.0.1:8080".parse().unwrap(), true),
+            None
+        );
+        assert_eq!(exposure_warning("[::1]:8080".parse().unwrap(), true), None);
+        let w = exposure_warning("0.0.0.0:8080".parse().unwrap(), true).unwrap();
         assert!(w.contains("plain HTTP") && w.contains("/admin"), "{w}");
-        assert!(exposure_warning("192.0.2.10:8080".parse().unwrap()).is_some());
+        let w = exposure_warning("192.0.2.10:8080".parse().unwrap(), false).unwrap();
+        assert!(!w.contains("/admin"), "{w}");
     }
 }

@@ -254,6 +254,7 @@ async fn queue_calls_are_offered_to_available_agents_only() {
     let http = reqwest::Client::new();
     let offer = || {
         http.post(format!("{}/admin/queue-call", s.url()))
+            .bearer_auth(common::ADMIN_TOKEN)
             .json(&json!({"caller": "94424722"}))
             .send()
     };
@@ -299,6 +300,7 @@ async fn a_stricter_backend_refuses_long_notes_with_its_reason() {
     assert_eq!(body["message"], "notes are limited to 64 KiB");
     reqwest::Client::new()
         .put(format!("{}/admin/faults", s.url()))
+        .bearer_auth(common::ADMIN_TOKEN)
         .json(&json!({"notes_max_bytes": 10}))
         .send()
         .await
@@ -393,6 +395,7 @@ async fn refusing_connections_ends_by_itself() {
     // Its own answer is cut too: the connection it came on is refused at once.
     let _ = reqwest::Client::new()
         .put(format!("{}/admin/faults", s.url()))
+        .bearer_auth(common::ADMIN_TOKEN)
         .json(&json!({"refuse": true, "refuse_for_ms": 700}))
         .send()
         .await;
@@ -472,4 +475,39 @@ async fn passwords_and_tokens_are_stored_hashed() {
     // And the token still works.
     let r = s.get("/api/agent/status").send().await.unwrap();
     assert_eq!(r.status(), 200);
+}
+
+/// The admin routes (faults, simulated calls) exist only when the server was given an admin
+/// token, and answer only that token: an agent's token, or none, gets nothing.
+#[tokio::test]
+async fn admin_routes_need_the_admin_token_and_exist_only_with_one() {
+    let s = common::signed_in().await;
+    let faults = |token: Option<&str>| {
+        let mut r = reqwest::Client::new().get(format!("{}/admin/faults", s.url()));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    assert_eq!(
+        faults(Some(common::ADMIN_TOKEN)).await.unwrap().status(),
+        200
+    );
+    let r = faults(None).await.unwrap();
+    assert_eq!(r.status(), 401);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["code"], "admin_unauthorized");
+    assert_eq!(faults(Some(&s.token)).await.unwrap().status(), 401);
+
+    let bare = common::start_bare(&[]);
+    let r = reqwest::Client::new()
+        .get(format!("{}/admin/faults", bare.url))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // The API itself is unaffected.
+    let (status, _) = common::login(&bare.url, "demo", "demo").await;
+    assert_eq!(status, 200);
 }

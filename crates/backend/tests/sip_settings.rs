@@ -68,6 +68,7 @@ async fn login_carries_the_sip_flags_and_json_seed_agents() {
     let mut ws = common::Ws::connect(&server.url, token).await;
     let r = reqwest::Client::new()
         .post(format!("{}/admin/queue-call", server.url))
+        .bearer_auth(common::ADMIN_TOKEN)
         .json(&json!({"caller": "94424722", "agent_extension": "1005"}))
         .send()
         .await

@@ -240,6 +240,9 @@ pub struct Config {
     pub locked: Vec<String>,
     /// Where each setting that is not at its default came from.
     pub origins: Vec<(&'static str, Origin)>,
+    /// Demo mode against an external reference backend (the end-to-end tests): the token of
+    /// its `/admin` routes, from `RINGSIDE_DEMO_ADMIN_TOKEN`. Never a file setting.
+    pub demo_admin_token: Option<ringside_core::Secret>,
     /// Problems met while reading the user's file and the environment; shown to the agent,
     /// never fatal (IT's file is another matter: see [`ConfigError::Policy`]).
     pub warnings: Vec<String>,
@@ -408,6 +411,7 @@ impl Config {
             ringtone: Ringtone::Auto,
             locked: Vec::new(),
             origins: Vec::new(),
+            demo_admin_token: None,
             warnings: Vec::new(),
         }
     }
@@ -669,6 +673,10 @@ impl Config {
             start_at_login,
             locked,
             origins,
+            demo_admin_token: (mode == Mode::Demo)
+                .then(|| env("RINGSIDE_DEMO_ADMIN_TOKEN"))
+                .flatten()
+                .map(ringside_core::Secret),
             warnings,
         })
     }

@@ -22,6 +22,11 @@ impl DemoBackend {
     pub fn base_url(&self) -> String {
         self.0.base_url()
     }
+
+    /// What its `/admin` routes (the simulated PBX) answer to.
+    pub fn admin_token(&self) -> ringside_core::Secret {
+        ringside_core::Secret(self.0.admin_token.clone())
+    }
 }
 
 impl Drop for DemoBackend {

@@ -96,6 +96,8 @@ pub struct Client {
     base: String,
     token: RwLock<Option<Secret>>,
     refresh_token: RwLock<Option<Secret>>,
+    /// Demo mode's token for the reference backend's `/admin` routes (its PBX stand-in).
+    admin_token: RwLock<Option<Secret>>,
     allow_insecure: bool,
 }
 
@@ -181,8 +183,16 @@ impl Client {
             base: base_url.trim().trim_end_matches('/').to_string(),
             token: RwLock::new(None),
             refresh_token: RwLock::new(None),
+            admin_token: RwLock::new(None),
             allow_insecure,
         })
+    }
+
+    /// The token `/admin/...` requests carry (demo mode against the reference backend).
+    pub fn set_admin_token(&self, token: Option<Secret>) {
+        if let Ok(mut t) = self.admin_token.write() {
+            *t = token;
+        }
     }
 
     /// The agent socket's address from sign-in, if it is one the app may use: on the
@@ -266,7 +276,13 @@ impl Client {
         if let Some(t) = timeout {
             req = req.timeout(t);
         }
-        if let Some(token) = self.token.read().ok().and_then(|t| t.clone()) {
+        // The agent's token never goes to an admin route, nor the admin token to the API.
+        let bearer = if path.starts_with("/admin/") {
+            &self.admin_token
+        } else {
+            &self.token
+        };
+        if let Some(token) = bearer.read().ok().and_then(|t| t.clone()) {
             req = req.bearer_auth(token.0);
         }
         if let Some(key) = idempotency_key {

@@ -39,6 +39,7 @@ impl Rig {
     async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         self.http
             .request(method, format!("{}{path}", self.backend.base_url()))
+            .bearer_auth(&self.backend.admin_token)
             .json(&body)
             .send()
             .await

@@ -180,6 +180,7 @@ async fn expired_token_then_refresh() {
     r.calls(3);
     reqwest::Client::new()
         .post(format!("{}/admin/expire-tokens", r.backend.base_url()))
+        .bearer_auth(&r.backend.admin_token)
         .send()
         .await
         .unwrap();

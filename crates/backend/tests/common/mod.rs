@@ -33,9 +33,27 @@ impl Drop for Server {
     }
 }
 
-/// Starts the binary with `args` after `--listen 127.0.0.1:0 --db <fresh file>`.
+/// The admin token the test servers are started with (`--admin-token-file`).
+pub const ADMIN_TOKEN: &str = "test-admin-token-5f1c2a9e";
+
+/// Starts the binary with `args` after `--listen 127.0.0.1:0 --db <fresh file>` and an admin
+/// token ([`ADMIN_TOKEN`]).
 pub fn start(args: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("admin-token");
+    std::fs::write(&token_file, format!("{ADMIN_TOKEN}\n")).unwrap();
+    start_in(
+        dir,
+        &[&["--admin-token-file", &token_file.to_string_lossy()], args].concat(),
+    )
+}
+
+/// As [`start`], with exactly `args` (no admin token unless given).
+pub fn start_bare(args: &[&str]) -> Server {
+    start_in(tempfile::tempdir().unwrap(), args)
+}
+
+fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ringside-backend"))
         .args(["--listen", "127.0.0.1:0", "--db"])
         .arg(dir.path().join("b.db"))
@@ -245,6 +263,7 @@ impl Agent {
         if let Some(settings) = pbx {
             let r = http
                 .put(format!("{}/admin/pbx", server.url))
+                .bearer_auth(ADMIN_TOKEN)
                 .json(&settings)
                 .send()
                 .await
@@ -257,6 +276,7 @@ impl Agent {
         let mut ws = Ws::connect(&server.url, &token).await;
         let frame: Value = http
             .post(format!("{}/admin/queue-call", server.url))
+            .bearer_auth(ADMIN_TOKEN)
             .json(&json!({"caller": "94424722"}))
             .send()
             .await
@@ -333,6 +353,7 @@ impl Agent {
                 self.url(),
                 self.call_id
             ))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await
             .unwrap()
@@ -342,6 +363,7 @@ impl Agent {
     pub async fn admin_get(&self, path: &str) -> Value {
         self.http
             .get(format!("{}{path}", self.url()))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await
             .unwrap()
@@ -359,6 +381,7 @@ impl Agent {
         let r = self
             .http
             .put(format!("{}/admin/pbx", self.url()))
+            .bearer_auth(ADMIN_TOKEN)
             .json(&settings)
             .send()
             .await

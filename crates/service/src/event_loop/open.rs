@@ -102,6 +102,17 @@ impl Core {
             &base_url,
             config.allow_insecure_transport,
         )?);
+        // Demo mode acts as the PBX through the reference backend's admin routes: its own
+        // in-process backend's token, or the one given for an external one (the tests').
+        if demo {
+            #[cfg(feature = "demo")]
+            let own = demo_backend
+                .as_ref()
+                .map(crate::demo::DemoBackend::admin_token);
+            #[cfg(not(feature = "demo"))]
+            let own: Option<ringside_core::Secret> = None;
+            client.set_admin_token(own.or_else(|| config.demo_admin_token.clone()));
+        }
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (stop_workers, stop_rx) = watch::channel(false);
         let settings = SettingsView {
