@@ -46,6 +46,8 @@ const APT_PACKAGES: &[&str] = &[
     "apt-utils",
     "dpkg-dev",
     "rpm",
+    // A private CA and server certificate for the TLS trust tests.
+    "openssl",
 ];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TAURI_DRIVER_REQ: &str = "^2";

@@ -14,6 +14,7 @@
 //! | `consult_after_call_work` | `true`: the consultation leg of an attended transfer opens its own after-call form (default `false`: the notes go on the customer's call) | `RINGSIDE_CONSULT_AFTER_CALL_WORK` |
 //! | `journal_dtmf_digits` | `true`: the journal keeps the tones sent during calls (default `false`: how many, never which; callers key in card numbers and PINs) | `RINGSIDE_JOURNAL_DTMF_DIGITS` |
 //! | `allow_insecure_transport` | `true` (a lab): `http://` and `ws://` beyond this computer; otherwise refused | `RINGSIDE_ALLOW_INSECURE_TRANSPORT` |
+//! | `extra_ca_file` | a PEM file of CA certificates trusted besides the system's store and Mozilla's roots (a backend behind a private CA); unreadable or not certificates stops Ringside | `RINGSIDE_EXTRA_CA_FILE` |
 //! | `locked` | keys users cannot change (IT's policy file only) | |
 //!
 //! IT's policy file is at a fixed place per OS ([`policy_path`]): no variable, flag or file a
@@ -122,6 +123,7 @@ struct FileConfig {
     consult_after_call_work: Option<bool>,
     journal_dtmf_digits: Option<bool>,
     allow_insecure_transport: Option<bool>,
+    extra_ca_file: Option<PathBuf>,
     link_action: Option<String>,
     raise_on_ring: Option<bool>,
     close_to_tray: Option<bool>,
@@ -149,6 +151,7 @@ pub const KEYS: &[&str] = &[
     "consult_after_call_work",
     "journal_dtmf_digits",
     "allow_insecure_transport",
+    "extra_ca_file",
     "link_action",
     "raise_on_ring",
     "close_to_tray",
@@ -221,6 +224,9 @@ pub struct Config {
     pub journal_dtmf_digits: bool,
     /// A lab's policy: `http://` and `ws://` to hosts beyond this computer.
     pub allow_insecure_transport: bool,
+    /// IT's extra CA file, and the certificates read from it (checked at load).
+    pub extra_ca_file: Option<PathBuf>,
+    pub extra_ca: Vec<ringside_sync::tls::CertificateDer<'static>>,
     /// What a `tel:` link or `ringside dial` does when no call is up.
     pub link_action: LinkAction,
     /// An incoming call brings the window to the front (besides the notification and the
@@ -262,6 +268,8 @@ pub enum ConfigError {
     },
     #[error("Ringside will not start: your IT department's policy file {} cannot be used. {why} Ask your IT department to correct it.", path.display())]
     Policy { path: PathBuf, why: String },
+    #[error("`extra_ca_file` cannot be used: {0}")]
+    ExtraCa(String),
     #[error("`{key}` is locked by your IT department: {source_name} cannot change it")]
     Locked {
         key: &'static str,
@@ -402,6 +410,8 @@ impl Config {
             consult_after_call_work: false,
             journal_dtmf_digits: false,
             allow_insecure_transport: false,
+            extra_ca_file: None,
+            extra_ca: Vec::new(),
             link_action: LinkAction::Confirm,
             raise_on_ring: false,
             close_to_tray: true,
@@ -541,6 +551,17 @@ impl Config {
             allow_insecure_transport,
             "RINGSIDE_ALLOW_INSECURE_TRANSPORT"
         );
+        let extra_ca_file = layer!(
+            "extra_ca_file",
+            extra_ca_file,
+            "RINGSIDE_EXTRA_CA_FILE",
+            PathBuf::from
+        );
+        let extra_ca = match &extra_ca_file {
+            Some(path) => ringside_sync::tls::read_ca_file(path)
+                .map_err(|e| ConfigError::ExtraCa(e.to_string()))?,
+            None => Vec::new(),
+        };
         let ringtone = match layer!("ringtone", ringtone, "RINGSIDE_RINGTONE", |e| e)
             .as_deref()
             .map(str::trim)
@@ -664,6 +685,8 @@ impl Config {
             consult_after_call_work,
             journal_dtmf_digits,
             allow_insecure_transport,
+            extra_ca_file,
+            extra_ca,
             link_action,
             raise_on_ring,
             close_to_tray,
@@ -748,6 +771,11 @@ impl Config {
             "consult_after_call_work" => yes_no(self.consult_after_call_work),
             "journal_dtmf_digits" => yes_no(self.journal_dtmf_digits),
             "allow_insecure_transport" => yes_no(self.allow_insecure_transport),
+            "extra_ca_file" => self
+                .extra_ca_file
+                .as_ref()
+                .map(|p| format!("{} ({} certificates)", p.display(), self.extra_ca.len()))
+                .unwrap_or_default(),
             "link_action" => match self.link_action {
                 LinkAction::Confirm => "confirm".into(),
                 LinkAction::Dial => "dial".into(),
@@ -935,6 +963,10 @@ mod tests {
     #[test]
     fn every_setting_can_be_written_in_the_policy_and_locked() {
         let dir = tempfile::tempdir().unwrap();
+        let ca = format!(
+            "{:?}",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/extra-ca.pem")
+        );
         let sys = dir.path().join("policy.toml");
         let mut text = String::new();
         for key in KEYS {
@@ -942,6 +974,7 @@ mod tests {
                 "mode" => "\"live\"",
                 "backend_url" => "\"https://crm.example\"",
                 "webphone" | "profile_dir" => "\"/opt/wp\"",
+                "extra_ca_file" => ca.as_str(),
                 "transfer_route" | "ringtone" => "\"auto\"",
                 "link_action" => "\"confirm\"",
                 "default_region" => "\"FR\"",
@@ -963,6 +996,30 @@ mod tests {
         }
         assert_eq!(c.value_of("shortcut_mute"), "Ctrl+Alt+F9");
         assert_eq!(c.value_of("registration_timeout_s"), "30");
+        assert_eq!(c.extra_ca.len(), 1);
+    }
+
+    /// An extra CA file that is not there, or holds no certificate, stops Ringside: running
+    /// without the CA IT meant would fail every connection later, less plainly.
+    #[test]
+    fn an_unusable_extra_ca_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(
+            &junk,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        for path in [dir.path().join("missing.pem"), junk] {
+            let p = path.display().to_string();
+            let env = |k: &str| match k {
+                "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
+                "RINGSIDE_EXTRA_CA_FILE" => Some(p.clone()),
+                _ => None,
+            };
+            let e = Config::resolve(Path::new("/nonexistent"), None, &env).unwrap_err();
+            assert!(e.to_string().contains(&p), "{e}");
+        }
     }
 
     /// Every escape a user had: the environment, the user's file, the command line and

@@ -198,7 +198,14 @@ async fn connect_and_run(
         .max_frame_size(Some(MAX_FRAME_BYTES));
     let (ws, _) = match tokio::time::timeout(
         CONNECT_TIMEOUT,
-        tokio_tungstenite::connect_async_with_config(request, Some(limits), false),
+        tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            Some(limits),
+            false,
+            Some(tokio_tungstenite::Connector::Rustls(
+                crate::tls::client_config(),
+            )),
+        ),
     )
     .await
     {

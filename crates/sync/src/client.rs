@@ -101,6 +101,23 @@ pub struct Client {
     allow_insecure: bool,
 }
 
+/// An error and what caused it, down to the root ("error sending request: … invalid peer
+/// certificate: UnknownIssuer"): reqwest's own message stops at the first line, which tells a
+/// support engineer nothing.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// The largest body read from the backend. Its answers are small (a page of contacts is the
 /// largest); a body past this is a broken or hostile server, refused before it fills memory.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -169,8 +186,8 @@ impl Client {
                 "{base_url} is not encrypted: the password and the agent's notes would cross the network in clear. Use https://, or ask IT (a lab may allow it by policy)."
             )));
         }
-        crate::install_crypto_provider();
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls((*crate::tls::client_config()).clone())
             .connect_timeout(connect)
             .timeout(request)
             // Never re-send a request (a password, notes) wherever a server points: a backend
@@ -294,7 +311,7 @@ impl Client {
         let resp = req
             .send()
             .await
-            .map_err(|e| SyncError::Offline(e.to_string()))?;
+            .map_err(|e| SyncError::Offline(with_causes(&e)))?;
         let status = resp.status();
         let retry_after = resp
             .headers()

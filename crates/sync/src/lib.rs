@@ -6,12 +6,15 @@
 //! ## Layout
 //! - [`client`]: the REST client (reqwest, rustls), its error classification.
 //! - [`outbox`]: the sender that drains the store's outbox: ordered, idempotent, with backoff.
+//! - [`tls`]: whom the client and the socket trust (the system's store, Mozilla's roots, the
+//!   policy's extra CA).
 //! - [`agent_socket`]: the `/ws/agent` WebSocket: heartbeats, reconnect with backoff and
 //!   jitter, the last `agent_info` re-sent on every reconnect.
 
 pub mod agent_socket;
 pub mod client;
 pub mod outbox;
+pub mod tls;
 
 /// One TLS crypto provider for the process, chosen here rather than left to rustls. Both
 /// `reqwest` (ring) and `tokio-tungstenite` (aws-lc-rs) enable one, and a rustls with two

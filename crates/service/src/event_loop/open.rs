@@ -98,6 +98,12 @@ impl Core {
                 .and_then(|r| ringside_core::number::parse_region(r).ok()),
         );
         engine.set_registration_timeout_ms(config.registration_timeout_s.saturating_mul(1000));
+        if !config.extra_ca.is_empty() {
+            // Before the first connection: the trust store is the process's.
+            if let Err(e) = ringside_sync::tls::trust_extra_ca(config.extra_ca.clone()) {
+                warn!(error = %e, "the extra CA is not trusted");
+            }
+        }
         let client = Arc::new(Client::with_policy(
             &base_url,
             config.allow_insecure_transport,

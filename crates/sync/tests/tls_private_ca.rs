@@ -1,0 +1,53 @@
+//! A backend behind a company's private CA: trusted once IT names the CA in `extra_ca_file`,
+//! for the REST client and the agent socket alike. (The process's trust is set once, so the
+//! refusal without the CA is its own test binary: `tls_untrusted.rs`.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod tls_support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ringside_core::Secret;
+use ringside_sync::{AgentSocket, Client, ServerFrame, SocketEvent};
+
+#[tokio::test]
+async fn with_the_private_ca_trusted_the_client_and_the_socket_connect() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = tls_support::make_pki(dir.path());
+    let certs = ringside_sync::tls::read_ca_file(&pki.ca).unwrap();
+    ringside_sync::tls::trust_extra_ca(certs).unwrap();
+
+    let https = tls_support::https(&pki).await;
+    let client = Client::new(&format!("https://{https}")).unwrap();
+    let status = client.probe().await.unwrap();
+    assert_eq!(status.reason, None);
+
+    let wss = tls_support::wss(&pki).await;
+    let events: Arc<Mutex<Vec<SocketEvent>>> = Arc::default();
+    let sink = events.clone();
+    let _socket = AgentSocket::spawn(
+        &tokio::runtime::Handle::current(),
+        format!("wss://{wss}/ws/agent"),
+        || Some(Secret("t".into())),
+        move |e| sink.lock().unwrap().push(e),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = events.lock().unwrap().iter().any(|e| {
+            matches!(e, SocketEvent::Frame(ServerFrame::AgentStatus(s)) if s.reason.as_deref() == Some("Lunch"))
+        });
+        if got {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no frame over wss: {:?}",
+            events.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Set once: a second CA later is refused rather than silently ignored.
+    assert!(ringside_sync::tls::trust_extra_ca(Vec::new()).is_err());
+}
