@@ -92,6 +92,7 @@ pub fn run(args: &[String]) -> i32 {
     info!(profile = %config.profile_dir.display(), mode = ?config.mode, webphone = ?config.webphone, "starting Ringside");
     let source: WebphoneSource = config.webphone.clone();
     let protocol_source = source.clone();
+    let webphone_connect = config.webphone_connect.clone();
     let profile_dir = config.profile_dir.clone();
     let raise_on_ring = config.raise_on_ring;
     let run_config = commands::RunConfig(config.clone());
@@ -128,7 +129,12 @@ pub fn run(args: &[String]) -> i32 {
 
     let built = tauri::Builder::default()
         .register_uri_scheme_protocol(webphone::SCHEME, move |ctx, request| {
-            webphone::serve(&protocol_source, ctx.webview_label(), &request)
+            webphone::serve_with(
+                &protocol_source,
+                &webphone_connect,
+                ctx.webview_label(),
+                &request,
+            )
         })
         .plugin(shortcuts::plugin())
         .plugin(tauri_plugin_autostart::init(

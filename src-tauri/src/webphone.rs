@@ -35,7 +35,8 @@ fn library_src(source: &WebphoneSource) -> String {
     }
 }
 
-/// The webphone frame's policy, on every HTML page `webphone://` serves.
+/// The webphone frame's policy, on every HTML page `webphone://` serves, with IT's
+/// `webphone_connect` list.
 ///
 /// Scripts come only from here and from the library's own origin, but they may `eval` and run
 /// inline handlers: the real library's SIP timers evaluate strings (without `'unsafe-eval'` it
@@ -46,17 +47,24 @@ fn library_src(source: &WebphoneSource) -> String {
 /// agent's window, which relays them as `phone_event` ingress; so script that runs here, the
 /// vendor's or anything injected through it, can do no more than the vendor script already
 /// can. The agent's window keeps its strict policy (tauri.conf.json: no `'unsafe-eval'`).
-/// Network: secure WebSockets only (the SIP server is known only after sign-in, so it cannot
-/// be named here); no IPC. The NS engine's probe of `ws://127.0.0.1:18320` stays refused:
+/// Network: the servers IT lists in `webphone_connect`; without a list, secure WebSockets to
+/// any host (the SIP server comes from the backend at sign-in, after this page loaded, so it
+/// cannot be named here otherwise); nothing at all for the simulator, which opens no
+/// connection. No IPC. The NS engine's probe of `ws://127.0.0.1:18320` stays refused:
 /// Ringside forces the WebRTC engine. Only the agent's window may frame these pages.
-pub fn csp(source: &WebphoneSource) -> String {
+pub fn csp_with(source: &WebphoneSource, connect: &[String]) -> String {
     let extra = match source {
         WebphoneSource::Url(u) => origin_of(u).unwrap_or_default(),
         _ => String::new(),
     };
+    let servers = match (connect.is_empty(), source) {
+        (false, _) => connect.join(" "),
+        (true, WebphoneSource::Simulator) => String::new(),
+        (true, _) => "wss:".to_string(),
+    };
     format!(
         "default-src 'self'; script-src 'self' 'unsafe-eval' 'unsafe-inline' {extra}; \
-         connect-src 'self' wss: {extra}; \
+         connect-src 'self' {servers} {extra}; \
          media-src 'self' blob: mediastream: data: {extra}; img-src 'self' data: {extra}; \
          style-src 'self' 'unsafe-inline' {extra}; font-src 'self' data: {extra}; \
          object-src 'none'; base-uri 'self'; form-action 'none'; \
@@ -140,8 +148,11 @@ fn respond(
     b.body(body.clone()).unwrap_or_else(|_| Response::new(body))
 }
 
-pub fn serve(
+/// A `webphone://` request from `webview_label`: the host page, the bridge, or a file of the
+/// library; HTML pages carry the frame's policy, naming IT's `webphone_connect` servers.
+pub fn serve_with(
     source: &WebphoneSource,
+    connect: &[String],
     webview_label: &str,
     request: &Request<Vec<u8>>,
 ) -> Response<Cow<'static, [u8]>> {
@@ -162,7 +173,7 @@ pub fn serve(
         );
     }
     let path = request.uri().path();
-    let csp = csp(source);
+    let csp = csp_with(source, connect);
     let page_csp = |path: &str| {
         content_type(path)
             .starts_with("text/html")
@@ -212,6 +223,18 @@ pub fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn serve(
+        source: &WebphoneSource,
+        label: &str,
+        request: &Request<Vec<u8>>,
+    ) -> Response<Cow<'static, [u8]>> {
+        serve_with(source, &[], label, request)
+    }
+
+    fn csp(source: &WebphoneSource) -> String {
+        csp_with(source, &[])
+    }
 
     fn req(path: &str) -> Request<Vec<u8>> {
         Request::builder()
@@ -319,5 +342,24 @@ mod tests {
         let src = WebphoneSource::Url("https://cdn.example.com/wp/".into());
         assert!(csp(&src).contains("'unsafe-inline' https://cdn.example.com;"));
         assert!(host_page(&src).contains("https://cdn.example.com/wp/webphone_api.js"));
+    }
+
+    /// The frame reaches only what it must: IT's list when there is one, nothing beyond
+    /// itself for the simulator, and any `wss:` server only for a library with no list.
+    #[test]
+    fn the_frame_s_connections_are_limited_to_it_s_list() {
+        let folder = WebphoneSource::Folder("/opt/wp".into());
+        let listed = csp_with(&folder, &["wss://pbx.example.com:8089".to_string()]);
+        assert!(
+            listed.contains("connect-src 'self' wss://pbx.example.com:8089 ;"),
+            "{listed}"
+        );
+        assert!(
+            !listed.contains("wss:;") && !listed.contains("wss: "),
+            "{listed}"
+        );
+        let sim = csp_with(&WebphoneSource::Simulator, &[]);
+        assert!(sim.contains("connect-src 'self'  ;"), "{sim}");
+        assert!(csp_with(&folder, &[]).contains("connect-src 'self' wss: ;"));
     }
 }

@@ -128,3 +128,75 @@ async fn an_unencrypted_backend_allowed_by_policy_is_said_before_sign_in() {
     app.screenshot("27-not-secure-sign-in").await;
     app.close().await;
 }
+
+/// IT's `webphone_connect`: the webphone's frame reaches the listed PBX and nothing else, and a
+/// PBX the backend hands out that is not on the list is said at sign-in rather than leaving the
+/// phone "Registering..." forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webphone_reaches_only_the_servers_it_lists() {
+    let _serial = SERIAL.lock().await;
+    let dir = work_dir("webphone_connect");
+    let backend = Backend::start(&dir).await;
+    // The reference backend hands out wss://pbx.demo.invalid:8089/ws.
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile"),
+        Mode::Demo,
+        &[("RINGSIDE_WEBPHONE_CONNECT", "wss://pbx.demo.invalid:8089")],
+    )
+    .await;
+    app.wait_text("#registration", |t| t == "Phone ready").await;
+    app.phone_eval(
+        r#"
+        const r = { violations: [], threw: {} };
+        document.addEventListener('securitypolicyviolation', (e) => r.violations.push(e.blockedURI));
+        const tries = [
+          ['pbx', () => new WebSocket('wss://pbx.demo.invalid:8089/ws')],
+          ['evil_ws', () => new WebSocket('wss://evil.example/ws')],
+          ['evil_fetch', () => { fetch('https://evil.example/x').catch(() => {}); }],
+        ];
+        for (const [name, go] of tries) {
+          try { go(); r.threw[name] = 'no'; } catch (e) { r.threw[name] = e.name; }
+        }
+        window.__connect = null;
+        setTimeout(() => { window.__connect = r; }, 1500);
+        return null;
+        "#,
+    )
+    .await;
+    let r = eventually(10, "the connection attempts settled", || async {
+        let r = app.phone_eval("return window.__connect;").await;
+        (!r.is_null()).then_some(r)
+    })
+    .await;
+    println!("webphone connections: {r}");
+    let violations = r["violations"].to_string();
+    let blocked =
+        |name: &str, host: &str| r["threw"][name] != json!("no") || violations.contains(host);
+    assert!(blocked("evil_ws", "evil.example"), "{r}");
+    assert!(blocked("evil_fetch", "evil.example"), "{r}");
+    assert_eq!(r["threw"]["pbx"], json!("no"), "{r}");
+    assert!(!violations.contains("pbx.demo.invalid"), "{r}");
+    assert!(
+        !app.exists(".notice[data-code=webphone_server_not_allowed]")
+            .await,
+        "the backend's PBX is on the list"
+    );
+    app.close().await;
+
+    // A list without the backend's PBX: the agent is told at sign-in.
+    let app = App::launch_env(
+        &backend,
+        dir.join("profile-other-pbx"),
+        Mode::Demo,
+        &[("RINGSIDE_WEBPHONE_CONNECT", "wss://other-pbx.example")],
+    )
+    .await;
+    let said = app
+        .wait_text(".notice[data-code=webphone_server_not_allowed]", |t| {
+            t.contains("wss://pbx.demo.invalid:8089/ws")
+        })
+        .await;
+    assert!(said.contains("webphone_connect"), "{said}");
+    app.close().await;
+}

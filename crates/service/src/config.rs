@@ -14,6 +14,7 @@
 //! | `consult_after_call_work` | `true`: the consultation leg of an attended transfer opens its own after-call form (default `false`: the notes go on the customer's call) | `RINGSIDE_CONSULT_AFTER_CALL_WORK` |
 //! | `journal_dtmf_digits` | `true`: the journal keeps the tones sent during calls (default `false`: how many, never which; callers key in card numbers and PINs) | `RINGSIDE_JOURNAL_DTMF_DIGITS` |
 //! | `allow_insecure_transport` | `true` (a lab): `http://` and `ws://` beyond this computer; otherwise refused | `RINGSIDE_ALLOW_INSECURE_TRANSPORT` |
+//! | `webphone_connect` | the only servers the webphone's frame may connect to: `wss://host[:port]` origins (the PBX's SIP-over-WebSocket, and any the vendor's library needs). Unset: any secure WebSocket server, and `ringside policy` says so; a server the backend hands out that is not listed is refused at sign-in, said | `RINGSIDE_WEBPHONE_CONNECT` (comma-separated) |
 //! | `extra_ca_file` | a PEM file of CA certificates trusted besides the system's store and Mozilla's roots (a backend behind a private CA); unreadable or not certificates stops Ringside | `RINGSIDE_EXTRA_CA_FILE` |
 //! | `locked` | keys users cannot change (IT's policy file only) | |
 //!
@@ -124,6 +125,7 @@ struct FileConfig {
     journal_dtmf_digits: Option<bool>,
     allow_insecure_transport: Option<bool>,
     extra_ca_file: Option<PathBuf>,
+    webphone_connect: Option<Vec<String>>,
     link_action: Option<String>,
     raise_on_ring: Option<bool>,
     close_to_tray: Option<bool>,
@@ -152,6 +154,7 @@ pub const KEYS: &[&str] = &[
     "journal_dtmf_digits",
     "allow_insecure_transport",
     "extra_ca_file",
+    "webphone_connect",
     "link_action",
     "raise_on_ring",
     "close_to_tray",
@@ -227,6 +230,9 @@ pub struct Config {
     /// IT's extra CA file, and the certificates read from it (checked at load).
     pub extra_ca_file: Option<PathBuf>,
     pub extra_ca: Vec<ringside_sync::tls::CertificateDer<'static>>,
+    /// The origins the webphone's frame may connect to (its CSP `connect-src`); empty: any
+    /// `wss:` server.
+    pub webphone_connect: Vec<String>,
     /// What a `tel:` link or `ringside dial` does when no call is up.
     pub link_action: LinkAction,
     /// An incoming call brings the window to the front (besides the notification and the
@@ -412,6 +418,7 @@ impl Config {
             allow_insecure_transport: false,
             extra_ca_file: None,
             extra_ca: Vec::new(),
+            webphone_connect: Vec::new(),
             link_action: LinkAction::Confirm,
             raise_on_ring: false,
             close_to_tray: true,
@@ -562,6 +569,26 @@ impl Config {
                 .map_err(|e| ConfigError::ExtraCa(e.to_string()))?,
             None => Vec::new(),
         };
+        let webphone_connect = layer!(
+            "webphone_connect",
+            webphone_connect,
+            "RINGSIDE_WEBPHONE_CONNECT",
+            |e: String| e
+                .split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        )
+        .unwrap_or_default()
+        .iter()
+        .map(|o| {
+            connect_origin(o, allow_insecure_transport).ok_or_else(|| ConfigError::BadValue {
+                key: "webphone_connect",
+                value: o.clone(),
+                expected: "a list of wss://host[:port] origins (no path, no wildcard)",
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
         let ringtone = match layer!("ringtone", ringtone, "RINGSIDE_RINGTONE", |e| e)
             .as_deref()
             .map(str::trim)
@@ -687,6 +714,7 @@ impl Config {
             allow_insecure_transport,
             extra_ca_file,
             extra_ca,
+            webphone_connect,
             link_action,
             raise_on_ring,
             close_to_tray,
@@ -771,6 +799,13 @@ impl Config {
             "consult_after_call_work" => yes_no(self.consult_after_call_work),
             "journal_dtmf_digits" => yes_no(self.journal_dtmf_digits),
             "allow_insecure_transport" => yes_no(self.allow_insecure_transport),
+            "webphone_connect" => {
+                if self.webphone_connect.is_empty() {
+                    "(any secure WebSocket server)".into()
+                } else {
+                    self.webphone_connect.join(" ")
+                }
+            }
             "extra_ca_file" => self
                 .extra_ca_file
                 .as_ref()
@@ -828,6 +863,55 @@ impl Config {
         }
         out
     }
+}
+
+/// `value` as a connect-src origin (`wss://host[:port]`, `https://` too; `ws://` and
+/// `http://` only where a lab's policy allows them), or `None`: a path, a wildcard, a user
+/// name or anything a policy directive could be bent with is refused.
+pub fn connect_origin(value: &str, allow_insecure: bool) -> Option<String> {
+    let v = value.trim();
+    if v.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "\"';*<>\\`,".contains(c))
+    {
+        return None;
+    }
+    let url = url::Url::parse(v).ok()?;
+    let secure = matches!(url.scheme(), "wss" | "https");
+    let plain = matches!(url.scheme(), "ws" | "http");
+    if !(secure || plain && allow_insecure) {
+        return None;
+    }
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return None;
+    }
+    let host = url.host_str().filter(|h| !h.is_empty())?;
+    Some(match url.port() {
+        Some(p) => format!("{}://{host}:{p}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+/// Whether the frame's policy lets it reach `url` (a `wss://` address the backend handed out).
+pub fn connect_allowed(allowed: &[String], url: &str) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    let Some(host) = u.host_str() else {
+        return false;
+    };
+    let origin = match u.port() {
+        Some(p) => format!("{}://{host}:{p}", u.scheme()),
+        None => format!("{}://{host}", u.scheme()),
+    };
+    allowed.contains(&origin)
 }
 
 /// A yes/no setting from the environment; a value that is neither is an error, recorded in
@@ -975,6 +1059,7 @@ mod tests {
                 "backend_url" => "\"https://crm.example\"",
                 "webphone" | "profile_dir" => "\"/opt/wp\"",
                 "extra_ca_file" => ca.as_str(),
+                "webphone_connect" => "[\"wss://pbx.example.com:8089\"]",
                 "transfer_route" | "ringtone" => "\"auto\"",
                 "link_action" => "\"confirm\"",
                 "default_region" => "\"FR\"",
@@ -997,6 +1082,48 @@ mod tests {
         assert_eq!(c.value_of("shortcut_mute"), "Ctrl+Alt+F9");
         assert_eq!(c.value_of("registration_timeout_s"), "30");
         assert_eq!(c.extra_ca.len(), 1);
+    }
+
+    #[test]
+    fn the_webphone_connect_list_takes_origins_only() {
+        assert_eq!(
+            connect_origin("wss://PBX.example.com:8089/", false).as_deref(),
+            Some("wss://pbx.example.com:8089")
+        );
+        assert_eq!(
+            connect_origin("https://cdn.example.com", false).as_deref(),
+            Some("https://cdn.example.com")
+        );
+        for bad in [
+            "wss://pbx.example.com/ws",
+            "wss://*.example.com",
+            "wss://pbx.example.com; script-src *",
+            "wss://user:pw@pbx.example.com",
+            "ws://pbx.example.com",
+            "pbx.example.com",
+            "wss://pbx.example.com?x=1",
+        ] {
+            assert_eq!(connect_origin(bad, false), None, "{bad}");
+        }
+        assert!(connect_origin("ws://lab-pbx:8088", true).is_some());
+        let allowed = vec!["wss://pbx.example.com:8089".to_string()];
+        assert!(connect_allowed(&allowed, "wss://pbx.example.com:8089/ws"));
+        assert!(!connect_allowed(&allowed, "wss://pbx.example.com/ws"));
+        assert!(!connect_allowed(&allowed, "wss://evil.example:8089/ws"));
+        assert!(connect_allowed(&[], "wss://anything.example/ws"));
+        let env = |k: &str| match k {
+            "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
+            "RINGSIDE_WEBPHONE_CONNECT" => Some("wss://a.example:1, wss://b.example".to_string()),
+            _ => None,
+        };
+        let c = Config::resolve(Path::new("/nonexistent"), None, &env).unwrap();
+        assert_eq!(c.webphone_connect, ["wss://a.example:1", "wss://b.example"]);
+        let env = |k: &str| match k {
+            "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
+            "RINGSIDE_WEBPHONE_CONNECT" => Some("wss://a.example/;x".to_string()),
+            _ => None,
+        };
+        assert!(Config::resolve(Path::new("/nonexistent"), None, &env).is_err());
     }
 
     /// An extra CA file that is not there, or holds no certificate, stops Ringside: running

@@ -53,6 +53,21 @@ impl Core {
         }
         self.session.state = SessionState::SignedIn;
         self.session.error = None;
+        // The webphone's frame may reach only IT's servers: a PBX the backend names outside
+        // that list would register forever without a word. Said now, plainly.
+        if !crate::config::connect_allowed(
+            &self.config.webphone_connect,
+            &session.sip.websocket_url,
+        ) {
+            warn!(server = %session.sip.websocket_url, "the phone server is not in webphone_connect");
+            self.notice = Some(IpcError::new(
+                "webphone_server_not_allowed",
+                format!(
+                    "The phone server {} is not among the servers your IT department allows the webphone to reach (webphone_connect). Calls cannot work until they add it.",
+                    session.sip.websocket_url
+                ),
+            ));
+        }
         if let Err(e) = self.store.set_setting("username", &self.session.username) {
             warn!(error = %e, "username not remembered");
         }
