@@ -170,32 +170,19 @@ pub fn make(bundle_dir: &Path, dist: &Path) -> Result<Signer> {
     )?;
     let suite = apt.join(format!("dists/{SUITE}"));
     write(&suite.join("Release"), release.as_bytes())?;
-    status(
-        home.gpg()
-            .args([
-                "--digest-algo",
-                "SHA512",
-                "--local-user",
-                &fpr,
-                "--clearsign",
-                "--output",
-            ])
-            .arg(suite.join("InRelease"))
-            .arg(suite.join("Release")),
+    sign(
+        &home,
+        &fpr,
+        "--clearsign",
+        &suite.join("InRelease"),
+        &suite.join("Release"),
     )?;
-    status(
-        home.gpg()
-            .args([
-                "--digest-algo",
-                "SHA512",
-                "--local-user",
-                &fpr,
-                "--armor",
-                "--detach-sign",
-                "--output",
-            ])
-            .arg(suite.join("Release.gpg"))
-            .arg(suite.join("Release")),
+    sign(
+        &home,
+        &fpr,
+        "--detach-sign",
+        &suite.join("Release.gpg"),
+        &suite.join("Release"),
     )?;
 
     // One list of every file and its hash, signed: what Windows-less IT can check by hand.
@@ -204,13 +191,33 @@ pub fn make(bundle_dir: &Path, dist: &Path) -> Result<Signer> {
         Command::new("sh").args(["-c", "find . -type f ! -name 'SHA256SUMS*' -printf '%P\\n' | LC_ALL=C sort | xargs sha256sum"]),
     )?;
     write(&dist.join("SHA256SUMS"), sums.as_bytes())?;
-    status(
-        home.gpg()
-            .args(["--local-user", &fpr, "--armor", "--detach-sign", "--output"])
-            .arg(dist.join("SHA256SUMS.asc"))
-            .arg(dist.join("SHA256SUMS")),
+    sign(
+        &home,
+        &fpr,
+        "--detach-sign",
+        &dist.join("SHA256SUMS.asc"),
+        &dist.join("SHA256SUMS"),
     )?;
     Ok(signer)
+}
+
+/// `input` signed by `fpr` into `out`: `--clearsign` (InRelease) or an armoured
+/// `--detach-sign`, SHA-512 either way.
+fn sign(home: &GnupgHome, fpr: &str, how: &str, out: &Path, input: &Path) -> Result {
+    status(
+        home.gpg()
+            .args([
+                "--digest-algo",
+                "SHA512",
+                "--local-user",
+                fpr,
+                "--armor",
+                how,
+            ])
+            .arg("--output")
+            .arg(out)
+            .arg(input),
+    )
 }
 
 fn import_or_make_key(home: &GnupgHome) -> Result<Signer> {

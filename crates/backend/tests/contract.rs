@@ -350,31 +350,28 @@ async fn an_unknown_route_answers_in_the_error_model() {
 /// header a client sends (which would let anyone send an agent's token elsewhere).
 #[tokio::test]
 async fn ws_url_is_the_configured_one_whatever_the_host_header_says() {
+    // The demo agent's sign-in, with a Host header of the client's choosing.
+    let ws_url = |url: String| async move {
+        let r: Value = reqwest::Client::new()
+            .post(format!("{url}/api/auth/login"))
+            .header("Host", "evil.example")
+            .json(&json!({"username": "demo", "password": "demo"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["ws_url"].clone()
+    };
     let server = common::start(&["--public-url", "https://crm.example.com/"]);
-    let r: Value = reqwest::Client::new()
-        .post(format!("{}/api/auth/login", server.url))
-        .header("Host", "evil.example")
-        .json(&json!({"username": "demo", "password": "demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(r["ws_url"], "wss://crm.example.com/ws/agent", "{r}");
+    assert_eq!(
+        ws_url(server.url.clone()).await,
+        "wss://crm.example.com/ws/agent"
+    );
     let plain = common::start(&[]);
-    let r: Value = reqwest::Client::new()
-        .post(format!("{}/api/auth/login", plain.url))
-        .header("Host", "evil.example")
-        .json(&json!({"username": "demo", "password": "demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     let expected = format!("{}/ws/agent", plain.url.replacen("http", "ws", 1));
-    assert_eq!(r["ws_url"], json!(expected), "{r}");
+    assert_eq!(ws_url(plain.url.clone()).await, json!(expected));
 }
 
 /// The socket's token goes in the `Authorization` header only: a token in the URL would be

@@ -6,11 +6,7 @@
 
 mod tls_support;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use ringside_core::Secret;
-use ringside_sync::{AgentSocket, Client, ServerFrame, SocketEvent};
+use ringside_sync::{Client, ServerFrame, SocketEvent};
 
 #[tokio::test]
 async fn with_the_private_ca_trusted_the_client_and_the_socket_connect() {
@@ -25,29 +21,13 @@ async fn with_the_private_ca_trusted_the_client_and_the_socket_connect() {
     assert_eq!(status.reason, None);
 
     let wss = tls_support::wss(&pki).await;
-    let events: Arc<Mutex<Vec<SocketEvent>>> = Arc::default();
-    let sink = events.clone();
-    let _socket = AgentSocket::spawn(
-        &tokio::runtime::Handle::current(),
-        format!("wss://{wss}/ws/agent"),
-        || Some(Secret("t".into())),
-        move |e| sink.lock().unwrap().push(e),
-    );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let got = events.lock().unwrap().iter().any(|e| {
-            matches!(e, SocketEvent::Frame(ServerFrame::AgentStatus(s)) if s.reason.as_deref() == Some("Lunch"))
-        });
-        if got {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no frame over wss: {:?}",
-            events.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (_socket, events) = tls_support::socket(format!("wss://{wss}/ws/agent"));
+    tls_support::until(
+        &events,
+        |e| matches!(e, SocketEvent::Frame(ServerFrame::AgentStatus(s)) if s.reason.as_deref() == Some("Lunch")),
+        |_| false,
+    )
+    .await;
     // Set once: a second CA later is refused rather than silently ignored.
     assert!(ringside_sync::tls::trust_extra_ca(Vec::new()).is_err());
 }

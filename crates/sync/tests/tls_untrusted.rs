@@ -6,11 +6,7 @@
 
 mod tls_support;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use ringside_core::Secret;
-use ringside_sync::{AgentSocket, Client, SocketEvent, SyncError};
+use ringside_sync::{Client, SocketEvent, SyncError};
 
 #[tokio::test]
 async fn a_server_signed_by_an_unknown_ca_is_refused() {
@@ -25,35 +21,11 @@ async fn a_server_signed_by_an_unknown_ca_is_refused() {
     }
 
     let wss = tls_support::wss(&pki).await;
-    let events: Arc<Mutex<Vec<SocketEvent>>> = Arc::default();
-    let sink = events.clone();
-    let _socket = AgentSocket::spawn(
-        &tokio::runtime::Handle::current(),
-        format!("wss://{wss}/ws/agent"),
-        || Some(Secret("t".into())),
-        move |e| sink.lock().unwrap().push(e),
-    );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let refused = events.lock().unwrap().iter().any(|e| {
-            matches!(e, SocketEvent::Disconnected { reason, .. } if reason.contains("UnknownIssuer"))
-        });
-        if refused {
-            break;
-        }
-        assert!(
-            !events
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|e| matches!(e, SocketEvent::Connected)),
-            "connected to an untrusted server"
-        );
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{:?}",
-            events.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (_socket, events) = tls_support::socket(format!("wss://{wss}/ws/agent"));
+    tls_support::until(
+        &events,
+        |e| matches!(e, SocketEvent::Disconnected { reason, .. } if reason.contains("UnknownIssuer")),
+        |e| matches!(e, SocketEvent::Connected),
+    )
+    .await;
 }

@@ -120,61 +120,101 @@ fn acceptor(pki: &Pki) -> tokio_rustls::TlsAcceptor {
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
-/// An HTTPS server answering every request with the agent's status.
-pub async fn https(pki: &Pki) -> SocketAddr {
+/// A TLS server on a loopback port, signed by `pki`'s CA, each connection given to `handle`.
+async fn serve_tls<F, Fut>(pki: &Pki, handle: F) -> SocketAddr
+where
+    F: Fn(tokio_rustls::server::TlsStream<tokio::net::TcpStream>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let acceptor = acceptor(pki);
+    let handle = Arc::new(handle);
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
+            let (acceptor, handle) = (acceptor.clone(), handle.clone());
             tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let mut buf = vec![0u8; 4096];
-                let mut got = Vec::new();
-                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
+                if let Ok(tls) = acceptor.accept(tcp).await {
+                    handle(tls).await;
                 }
-                let body = r#"{"state":"available","reason":null}"#;
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tls.write_all(reply.as_bytes()).await;
-                let _ = tls.shutdown().await;
             });
         }
     });
     addr
 }
 
+/// An HTTPS server answering every request with the agent's status.
+pub async fn https(pki: &Pki) -> SocketAddr {
+    serve_tls(pki, |mut tls| async move {
+        let mut buf = vec![0u8; 4096];
+        let mut got = Vec::new();
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tls.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let body = r#"{"state":"available","reason":null}"#;
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = tls.write_all(reply.as_bytes()).await;
+        let _ = tls.shutdown().await;
+    })
+    .await
+}
+
 /// A WSS agent socket that sends one `agent_status` frame and stays open.
 pub async fn wss(pki: &Pki) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let acceptor = acceptor(pki);
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else {
-                    return;
-                };
-                let frame = r#"{"type":"agent_status","state":"paused","reason":"Lunch"}"#;
-                let _ = ws
-                    .send(tokio_tungstenite::tungstenite::Message::Text(frame.into()))
-                    .await;
-                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-            });
+    serve_tls(pki, |tls| async move {
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else {
+            return;
+        };
+        let frame = r#"{"type":"agent_status","state":"paused","reason":"Lunch"}"#;
+        let _ = ws
+            .send(tokio_tungstenite::tungstenite::Message::Text(frame.into()))
+            .await;
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    })
+    .await
+}
+
+pub type Events = std::sync::Arc<std::sync::Mutex<Vec<ringside_sync::SocketEvent>>>;
+
+/// An agent socket to `url`, recording what it reports.
+pub fn socket(url: String) -> (ringside_sync::AgentSocket, Events) {
+    let events: Events = Events::default();
+    let sink = events.clone();
+    let socket = ringside_sync::AgentSocket::spawn(
+        &tokio::runtime::Handle::current(),
+        url,
+        || Some(ringside_core::Secret("t".into())),
+        move |e| sink.lock().unwrap().push(e),
+    );
+    (socket, events)
+}
+
+/// Waits (10 s at most) until an event satisfies `f`; fails on one that satisfies `never`.
+pub async fn until(
+    events: &Events,
+    f: impl Fn(&ringside_sync::SocketEvent) -> bool,
+    never: impl Fn(&ringside_sync::SocketEvent) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        {
+            let seen = events.lock().unwrap();
+            assert!(!seen.iter().any(&never), "{seen:?}");
+            if seen.iter().any(&f) {
+                return;
+            }
         }
-    });
-    addr
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            events.lock().unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
