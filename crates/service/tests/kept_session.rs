@@ -157,3 +157,28 @@ async fn without_a_keyring_the_agent_is_told_and_signs_in_as_before() {
     until_state(&h, SessionState::SignedIn).await;
     h.shutdown().await;
 }
+
+/// Guessing is held back by the backend, and the agent is told how long to wait, not "the
+/// backend asks to slow down".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_failed_sign_ins_say_how_long_to_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = common::backend(dir.path()).await;
+    let h = ringside_service::start(live(&dir.path().join("p"), &backend.base_url()))
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let e = h
+            .sign_in("demo".into(), Secret("guess".into()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "bad_credentials", "{e:?}");
+    }
+    let e = h
+        .sign_in("demo".into(), Secret("demo".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "too_many_attempts", "{e:?}");
+    assert!(e.message.contains(" s."), "{}", e.message);
+    h.shutdown().await;
+}

@@ -235,6 +235,21 @@ fn sign_in_error(e: &SyncError, url: &str) -> IpcError {
         SyncError::Unauthorized | SyncError::Rejected { status: 401, .. } => {
             IpcError::new("bad_credentials", "Wrong username or password.")
         }
+        // Reached, but its certificate is not one this computer trusts (a private CA, a
+        // TLS-inspecting proxy): IT's to fix, and nothing like a network outage.
+        SyncError::Offline(why) if why.contains("certificate") => IpcError::new(
+            "backend_certificate_untrusted",
+            format!(
+                "The backend at {url} answered with a certificate this computer does not trust. Ask IT to install its CA, or to name it in Ringside's policy (extra_ca_file)."
+            ),
+        ),
+        SyncError::RateLimited { retry_after_ms } => IpcError::new(
+            "too_many_attempts",
+            format!(
+                "Too many sign-in attempts: the backend will take the next one in {} s.",
+                retry_after_ms.div_ceil(1000).max(1)
+            ),
+        ),
         SyncError::Offline(_) => IpcError::new(
             "backend_unreachable",
             format!(
@@ -276,6 +291,26 @@ mod tests {
             code(SyncError::Offline("refused".into())),
             "backend_unreachable"
         );
+        let untrusted = sign_in_error(
+            &SyncError::Offline(
+                "error sending request: invalid peer certificate: UnknownIssuer".into(),
+            ),
+            url,
+        );
+        assert_eq!(untrusted.code, "backend_certificate_untrusted");
+        assert!(
+            untrusted.message.contains("extra_ca_file"),
+            "{}",
+            untrusted.message
+        );
+        let held = sign_in_error(
+            &SyncError::RateLimited {
+                retry_after_ms: 299_000,
+            },
+            url,
+        );
+        assert_eq!(held.code, "too_many_attempts");
+        assert!(held.message.contains("299 s"), "{}", held.message);
         let not_ours = sign_in_error(
             &SyncError::Rejected {
                 status: 404,
