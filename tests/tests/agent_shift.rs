@@ -885,6 +885,9 @@ async fn demo_mode_runs_on_its_own_backend() {
     app.wait_text("#registration", |t| t == "Phone ready").await;
     app.wait_text("#agent-name", |t| t.contains("1002")).await;
     app.click("#sim-incoming").await;
+    // The queue's details come through the in-process backend's admin routes, with the token
+    // it made for this run: without it the call would ring bare.
+    app.wait(".call-card[data-status=ringing] .queue").await;
     app.click(".call-card[data-status=ringing] [data-action=accept]")
         .await;
     app.click(".call-card[data-status=talking] [data-action=hangup]")
