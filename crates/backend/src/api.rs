@@ -71,6 +71,13 @@ impl AppState {
         })
     }
 
+    /// The failed sign-ins, held only for one step: never across the password hash.
+    fn logins(&self) -> Result<std::sync::MutexGuard<'_, LoginGuard>, ApiError> {
+        self.logins
+            .lock()
+            .map_err(|_| ApiError::internal("login guard poisoned"))
+    }
+
     pub(crate) fn with_db<T>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
@@ -148,15 +155,20 @@ fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_value(value).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
-fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentRow, ApiError> {
-    let token = headers
+/// The request's bearer token: from the `Authorization` header only, never the URL (a token
+/// in the URL ends up in proxies' and servers' access logs).
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(ApiError::unauthorized)?
-        .to_string();
+}
+
+/// The agent whose token the request carries; 401 without a valid one.
+pub(crate) fn agent(state: &AppState, headers: &HeaderMap) -> Result<AgentRow, ApiError> {
+    let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
     state
-        .with_db(|c| db::agent_by_token(c, &token, now_ms()))?
+        .with_db(|c| db::agent_by_token(c, token, now_ms()))?
         .ok_or_else(ApiError::unauthorized)
 }
 
@@ -181,15 +193,7 @@ fn idem_key(headers: &HeaderMap, route: &str, body: &[u8]) -> Result<IdemKey, Ap
                 "writes need an Idempotency-Key header",
             )
         })?;
-    let mut h = Sha256::new();
-    h.update(route.as_bytes());
-    h.update([0]);
-    h.update(body);
-    let fingerprint = h
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
+    let fingerprint = db::sha256_hex(&[route.as_bytes(), &[0], body]);
     Ok(IdemKey { key, fingerprint })
 }
 
@@ -318,12 +322,7 @@ async fn admin_gate(State(state): State<AppState>, req: Request, next: Next) -> 
     let Some(expected) = &state.admin else {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route").into_response();
     };
-    let given = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+    let given = bearer(req.headers()).unwrap_or("");
     // Digests compared, not the tokens: the time taken says nothing of how much matched.
     let given: [u8; 32] = Sha256::digest(given.as_bytes()).into();
     if given != **expected {
@@ -392,15 +391,8 @@ async fn login(
     body: Bytes,
 ) -> ApiResult {
     let req: Login = parse(&body)?;
-    let guard = |f: &mut dyn FnMut(&mut LoginGuard) -> Option<Duration>| {
-        state
-            .logins
-            .lock()
-            .map(|mut g| f(&mut g))
-            .map_err(|_| ApiError::internal("login guard poisoned"))
-    };
     let now = Instant::now();
-    if let Some(wait) = guard(&mut |g| g.wait(&req.username, peer.ip(), now))? {
+    if let Some(wait) = state.logins()?.wait(&req.username, peer.ip(), now) {
         warn!(address = %peer.ip(), "sign-in refused: too many failed attempts");
         let secs = wait.as_secs().max(1);
         let mut r = ApiError::new(
@@ -416,20 +408,14 @@ async fn login(
     }
     let found = state.with_db(|c| db::agent_by_login(c, &req.username, &req.password))?;
     let Some(agent) = found else {
-        guard(&mut |g| {
-            g.failed(&req.username, peer.ip(), now);
-            None
-        })?;
+        state.logins()?.failed(&req.username, peer.ip(), now);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
             "wrong username or password",
         ));
     };
-    guard(&mut |g| {
-        g.succeeded(&req.username);
-        None
-    })?;
+    state.logins()?.succeeded(&req.username);
     info!(agent = %agent.id, "login");
     session_response(&state, agent)
 }

@@ -108,11 +108,17 @@ fn password_matches(stored: &str, password: &str) -> bool {
 
 /// What the database keeps of a token: its SHA-256, in hex (64 characters).
 pub fn token_hash(token: &str) -> String {
+    sha256_hex(&[token.as_bytes()])
+}
+
+/// The SHA-256 of `parts` one after the other, in hex.
+pub fn sha256_hex(parts: &[&[u8]]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Brings a database created by an older build up to [`SCHEMA`].

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast;
 use tracing::{debug, info, warn};
 
-use crate::api::{ApiError, AppState};
+use crate::api::AppState;
 use crate::db::{self, AgentRow};
 
 const PING_EVERY: Duration = Duration::from_secs(15);
@@ -69,19 +69,8 @@ pub async fn ws_agent(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    // In the header only: a token in the URL ends up in proxies' and servers' access logs.
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
-    let agent = match token {
-        Some(t) => state.with_db(|c| db::agent_by_token(c, &t, crate::api::now_ms())),
-        None => Ok(None),
-    };
-    match agent {
-        Ok(Some(agent)) => ws.on_upgrade(move |socket| session(state, agent, socket)),
-        Ok(None) => ApiError::unauthorized().into_response(),
+    match crate::api::agent(&state, &headers) {
+        Ok(agent) => ws.on_upgrade(move |socket| session(state, agent, socket)),
         Err(e) => e.into_response(),
     }
 }
