@@ -210,15 +210,10 @@ pub fn run(args: &[String]) -> i32 {
                     app.manage(commands::StartupFailure(e.to_ipc()));
                 }
             }
-            let window = WebviewWindowBuilder::new(
-                app,
-                webphone::HOST_WEBVIEW,
-                WebviewUrl::App("index.html".into()),
-            )
-            .title("Ringside")
-            .inner_size(1120.0, 760.0)
-            .min_inner_size(720.0, 520.0)
-            .build()?;
+            let window = agent_window(app)
+                .inner_size(1120.0, 760.0)
+                .min_inner_size(720.0, 520.0)
+                .build()?;
             if minimized {
                 let _ = window.minimize();
             }
@@ -310,14 +305,7 @@ fn cannot_start(e: &ringside_service::config::ConfigError) -> i32 {
         .manage(commands::StartupFailure(failure))
         .invoke_handler(commands::ipc_commands!(handlers))
         .setup(|app| {
-            WebviewWindowBuilder::new(
-                app,
-                webphone::HOST_WEBVIEW,
-                WebviewUrl::App("index.html".into()),
-            )
-            .title("Ringside")
-            .inner_size(720.0, 420.0)
-            .build()?;
+            agent_window(app).inner_size(720.0, 420.0).build()?;
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -326,6 +314,17 @@ fn cannot_start(e: &ringside_service::config::ConfigError) -> i32 {
         Err(e) => eprintln!("ringside: {e}"),
     }
     1
+}
+
+/// The agent's window: the app's page, which the webphone scheme's frame and the e2e harness
+/// find by its label and title.
+fn agent_window(app: &tauri::App) -> WebviewWindowBuilder<'_, tauri::Wry, tauri::App> {
+    WebviewWindowBuilder::new(
+        app,
+        webphone::HOST_WEBVIEW,
+        WebviewUrl::App("index.html".into()),
+    )
+    .title("Ringside")
 }
 
 /// Managed when closing the window hides it in the tray.

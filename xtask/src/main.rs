@@ -66,7 +66,7 @@ fn main() -> ExitCode {
         "run" => run(&rest),
         "test" => test(&rest),
         "bench" => bench(&rest),
-        "bundle" => bundle(),
+        "bundle" => setup().and_then(|_| ui()).and_then(|_| bundle()),
         _ => {
             println!("usage: cargo xtask setup|ui|run [-- APP ARGS]|test|bench|bundle");
             return ExitCode::from(2);
@@ -502,9 +502,9 @@ fn core_benches(out: &Path) -> Result {
     Ok(())
 }
 
+/// The packages and `dist/`, once `setup` and `ui` have run (the task does both first; `test`
+/// has already).
 fn bundle() -> Result {
-    setup()?;
-    ui()?;
     if !installed_crates()
         .lines()
         .any(|l| l.starts_with("tauri-cli v2."))

@@ -73,10 +73,7 @@ impl WebphoneSource {
     /// `<`, `>`, backslash).
     pub fn check_url(value: &str, allow_insecure: bool) -> Result<(), String> {
         let v = value.trim();
-        if let Some(c) = v
-            .chars()
-            .find(|c| c.is_whitespace() || c.is_control() || "\"';*<>\\`,".contains(*c))
-        {
+        if let Some(c) = policy_breaking(v) {
             return Err(format!("the webphone address may not contain {c:?}"));
         }
         let url = url::Url::parse(v).map_err(|e| format!("not an address: {e}"))?;
@@ -870,9 +867,7 @@ impl Config {
 /// name or anything a policy directive could be bent with is refused.
 pub fn connect_origin(value: &str, allow_insecure: bool) -> Option<String> {
     let v = value.trim();
-    if v.chars()
-        .any(|c| c.is_whitespace() || c.is_control() || "\"';*<>\\`,".contains(c))
-    {
+    if policy_breaking(v).is_some() {
         return None;
     }
     let url = url::Url::parse(v).ok()?;
@@ -889,11 +884,17 @@ pub fn connect_origin(value: &str, allow_insecure: bool) -> Option<String> {
     {
         return None;
     }
-    let host = url.host_str().filter(|h| !h.is_empty())?;
-    Some(match url.port() {
-        Some(p) => format!("{}://{host}:{p}", url.scheme()),
-        None => format!("{}://{host}", url.scheme()),
-    })
+    url.host_str().filter(|h| !h.is_empty())?;
+    Some(url.origin().ascii_serialization())
+}
+
+/// The first character of `value` that could end a policy source or an HTML attribute
+/// (quotes, spaces, `;`, `*`, `<`, `>`, backslash...), if any: what the webphone's address
+/// and IT's server list are both written into.
+fn policy_breaking(value: &str) -> Option<char> {
+    value
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || "\"';*<>\\`,".contains(*c))
 }
 
 /// Whether the frame's policy lets it reach `url` (a `wss://` address the backend handed out).
@@ -901,17 +902,7 @@ pub fn connect_allowed(allowed: &[String], url: &str) -> bool {
     if allowed.is_empty() {
         return true;
     }
-    let Ok(u) = url::Url::parse(url) else {
-        return false;
-    };
-    let Some(host) = u.host_str() else {
-        return false;
-    };
-    let origin = match u.port() {
-        Some(p) => format!("{}://{host}:{p}", u.scheme()),
-        None => format!("{}://{host}", u.scheme()),
-    };
-    allowed.contains(&origin)
+    url::Url::parse(url).is_ok_and(|u| allowed.contains(&u.origin().ascii_serialization()))
 }
 
 /// A yes/no setting from the environment; a value that is neither is an error, recorded in
