@@ -10,7 +10,7 @@ use std::time::Duration;
 use tauri::{Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 use tracing::{error, info, warn};
 
-use crate::{commands, desktop, logs, probe, shortcuts, tray, webphone};
+use crate::{commands, desktop, logs, probe, shortcuts, tray, updates, webphone};
 
 fn usage() -> i32 {
     eprintln!(
@@ -27,11 +27,17 @@ fn is_link(arg: &str) -> bool {
         .any(|s| lower.starts_with(s))
 }
 
+/// Tauri's context (config, assets): one place, so the assets are embedded once.
+fn context() -> tauri::Context<tauri::Wry> {
+    tauri::generate_context!()
+}
+
 /// What support asks first: the version, and whether this build can run demo mode alone.
+/// The version is the app's (Tauri's config), which the bundles and the updater go by.
 pub fn version() -> String {
     format!(
         "ringside {} (demo backend: {})",
-        env!("CARGO_PKG_VERSION"),
+        context().package_info().version,
         if ringside_service::HAS_DEMO_BACKEND {
             "included"
         } else {
@@ -64,6 +70,9 @@ pub fn run(args: &[String]) -> i32 {
             _ => return usage(),
         }
     }
+    // Started by the version this one replaces: it must be gone before this one looks for a
+    // running Ringside to hand over to.
+    updates::wait_for_previous();
     let mut config = match Config::load() {
         Ok(c) => c,
         Err(e) => return cannot_start(&e),
@@ -99,6 +108,13 @@ pub fn run(args: &[String]) -> i32 {
     let close_to_tray = config.close_to_tray;
     let (shortcuts_on, shortcut_keys) = (config.global_shortcuts, config.shortcuts.clone());
     let start_at_login = config.start_at_login;
+    let update_policy = updates::Policy::of(&config);
+    let mut context = context();
+    context
+        .config_mut()
+        .plugins
+        .0
+        .insert("updater".into(), update_policy.plugin_config());
     let window_state_file = format!(
         ".window-state-{}.json",
         ringside_desktop::instance::profile_key(&config.profile_dir)
@@ -137,6 +153,7 @@ pub fn run(args: &[String]) -> i32 {
             )
         })
         .plugin(shortcuts::plugin())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--minimized"]),
@@ -171,6 +188,7 @@ pub fn run(args: &[String]) -> i32 {
             }
         })
         .setup(move |app| {
+            info!(version = %app.package_info().version, "Ringside is up");
             probe::start(app.handle());
             app.manage(run_config);
             if tray_host {
@@ -191,6 +209,7 @@ pub fn run(args: &[String]) -> i32 {
                     desktop::watch(app.handle(), &handle, raise_on_ring);
                     shortcuts::register(app.handle(), &handle, shortcuts_on, &shortcut_keys);
                     desktop::apply_start_at_login(app.handle(), &handle, start_at_login);
+                    updates::start(app.handle(), &handle, update_policy);
                     app.manage(handle.clone());
                     if let Some(l) = desktop::listen(app.handle(), &profile_dir) {
                         app.manage(l);
@@ -219,7 +238,7 @@ pub fn run(args: &[String]) -> i32 {
             }
             Ok(())
         })
-        .build(tauri::generate_context!());
+        .build(context);
     let app = match built {
         Ok(app) => app,
         Err(e) => {
@@ -235,6 +254,14 @@ pub fn run(args: &[String]) -> i32 {
             if let Some(handle) = app.try_state::<Handle>() {
                 let handle = handle.inner().clone();
                 tauri::async_runtime::block_on(handle.shutdown());
+            }
+            if app
+                .try_state::<updates::Restart>()
+                .is_some_and(|r| r.requested())
+            {
+                updates::start_again(app);
+            } else {
+                updates::install_at_quit(app);
             }
         }
         // macOS hands a clicked `tel:` link to the running app as an event, not arguments
@@ -308,7 +335,7 @@ fn cannot_start(e: &ringside_service::config::ConfigError) -> i32 {
             agent_window(app).inner_size(720.0, 420.0).build()?;
             Ok(())
         })
-        .build(tauri::generate_context!());
+        .build(context());
     match built {
         Ok(app) => app.run(|_, _| {}),
         Err(e) => eprintln!("ringside: {e}"),

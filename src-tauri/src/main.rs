@@ -15,6 +15,7 @@
 //! - [`probe`]: the main-thread stall probe that measurement runs turn on.
 //! - [`replay`]: `ringside replay FILE`, which needs no display and no network.
 //! - [`diagnostics`]: `ringside diagnostics`, the support archive (Settings saves it too).
+//! - [`updates`]: automatic updates, signed, installed when the agent is between calls.
 //! - `ringside policy`: the effective settings, their origin and IT's locks.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -28,6 +29,7 @@ mod probe;
 mod replay;
 mod shortcuts;
 mod tray;
+mod updates;
 mod webphone;
 
 fn main() {

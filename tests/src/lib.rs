@@ -100,7 +100,7 @@ impl Drop for Killed {
 }
 
 /// Every process below `pid`, children before grandchildren.
-fn descendants(pid: u32) -> Vec<u32> {
+pub fn descendants(pid: u32) -> Vec<u32> {
     let mut all = Vec::new();
     let mut todo = vec![pid];
     while let Some(p) = todo.pop() {

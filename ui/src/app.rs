@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use ringside_core::ipc::{cmd, SnapshotDelta};
 use ringside_core::phone::RegState;
-use ringside_core::{CallStatus, Direction, EngineView, Intent, IpcError, SessionState};
+use ringside_core::{
+    CallStatus, Direction, EngineView, Intent, IpcError, SessionState, UpdateState,
+};
 use serde_json::json;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
@@ -237,8 +239,20 @@ pub fn app() -> Html {
     };
     let t: Tx = texts(s.preferences.language);
 
+    let update = s.settings.update.as_ref().map(|u| {
+        let bad = matches!(u.state, UpdateState::Refused | UpdateState::Failed);
+        html! {
+            <div class={classes!("notice", "update", bad.then_some("bad"))} role={if bad { "alert" } else { "status" }}
+                data-code="update" data-state={format!("{:?}", u.state)} data-version={u.version.clone().unwrap_or_default()}>
+                <span>{ view::update_text(t, u) }</span>
+                if let Some(d) = &u.detail {
+                    <span class="detail">{ format!(" ({d})") }</span>
+                }
+            </div>
+        }
+    });
     if s.session.state != SessionState::SignedIn {
-        return html! { <SignIn t={t} session={s.session.clone()} /> };
+        return html! { <>{ update }<SignIn t={t} session={s.session.clone()} /></> };
     }
 
     let notice = (*error).clone().or_else(|| s.notice.clone());
@@ -268,6 +282,7 @@ pub fn app() -> Html {
             <Header t={t} engine={engine.clone()} sync={s.sync.clone()} pause_reasons={s.pause_reasons.clone()} language={s.preferences.language}
                 demo={s.demo} insecure={s.session.insecure} webrtc_missing={s.webrtc_missing} on_error={on_error.clone()} on_settings={open_settings} />
             <div class="banners" aria-live="polite">
+                { update }
                 if let Some(who) = (*confirmation).clone() {
                     <div class="notice ok" role="status" data-code="draft_submitted">{ t.draft_submitted.replace("{who}", &who) }</div>
                 }

@@ -188,6 +188,14 @@ pub struct Texts {
     pub save_diagnostics: &'static str,
     /// "{path}": where the archive was written.
     pub diagnostics_saved: &'static str,
+    /// Updates: "{v}" the version offered, "{current}" the one running.
+    pub update_downloading: &'static str,
+    pub update_ready: &'static str,
+    pub update_ready_for_it: &'static str,
+    pub update_installing: &'static str,
+    pub update_refused: &'static str,
+    pub update_failed: &'static str,
+    pub update_unreadable: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -367,6 +375,13 @@ pub const EN: Texts = Texts {
     save_diagnostics: "Save diagnostics",
     diagnostics_saved: "Saved to {path}",
     keyring_unavailable: "This computer has no keyring Ringside can use, so you will sign in again at every start. Your password is never saved elsewhere.",
+    update_downloading: "Downloading Ringside {v} in the background.",
+    update_ready: "Update ready: Ringside {v} installs after this call, once nothing is waiting to sync.",
+    update_ready_for_it: "Ringside {v} is available. Your IT department installs it.",
+    update_installing: "Installing Ringside {v}: Ringside starts again in a moment.",
+    update_refused: "Ringside {v} was not installed: it is not signed with your IT department's key. Ringside {current} keeps running.",
+    update_failed: "Ringside {v} could not be installed. Ringside {current} keeps running.",
+    update_unreadable: "Ringside could not read its update channel. Ringside {current} keeps running.",
 };
 
 pub const FR: Texts = Texts {
@@ -546,6 +561,13 @@ pub const FR: Texts = Texts {
     save_diagnostics: "Enregistrer le diagnostic",
     diagnostics_saved: "Enregistré dans {path}",
     keyring_unavailable: "Cet ordinateur n'a pas de trousseau utilisable par Ringside : il faudra vous reconnecter à chaque démarrage. Votre mot de passe n'est jamais enregistré ailleurs.",
+    update_downloading: "Téléchargement de Ringside {v} en arrière-plan.",
+    update_ready: "Mise à jour prête : Ringside {v} s'installera après cet appel, quand plus rien n'attendra d'être synchronisé.",
+    update_ready_for_it: "Ringside {v} est disponible. Votre service informatique l'installera.",
+    update_installing: "Installation de Ringside {v} : Ringside redémarre dans un instant.",
+    update_refused: "Ringside {v} n'a pas été installé : il n'est pas signé avec la clé de votre service informatique. Ringside {current} continue de fonctionner.",
+    update_failed: "Ringside {v} n'a pas pu être installé. Ringside {current} continue de fonctionner.",
+    update_unreadable: "Ringside n'a pas pu lire son canal de mises à jour. Ringside {current} continue de fonctionner.",
 };
 
 pub fn texts(lang: Language) -> &'static Texts {

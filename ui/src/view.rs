@@ -4,7 +4,10 @@
 use std::borrow::Borrow;
 
 use ringside_core::phone::RegState;
-use ringside_core::{CallStatus, Direction, HistoryEntry, Intent, IpcError, Language, LiveCall};
+use ringside_core::{
+    CallStatus, Direction, HistoryEntry, Intent, IpcError, Language, LiveCall, UpdateState,
+    UpdateView,
+};
 
 use crate::i18n::Texts;
 
@@ -106,6 +109,22 @@ pub fn notice_text(t: &'static Texts, e: &IpcError) -> String {
             None => e.message.clone(),
         },
     }
+}
+
+/// What the updater has to say, in the agent's language: whether the problem is theirs
+/// (never: a refused or failed update leaves Ringside as it was) and what happens next.
+pub fn update_text(t: &Texts, u: &UpdateView) -> String {
+    let text = match (u.state, &u.version) {
+        (UpdateState::Failed, None) => t.update_unreadable,
+        (UpdateState::Downloading, _) => t.update_downloading,
+        (UpdateState::Ready, _) => t.update_ready,
+        (UpdateState::ReadyForIt, _) => t.update_ready_for_it,
+        (UpdateState::Installing, _) => t.update_installing,
+        (UpdateState::Refused, _) => t.update_refused,
+        (UpdateState::Failed, Some(_)) => t.update_failed,
+    };
+    text.replace("{v}", u.version.as_deref().unwrap_or("?"))
+        .replace("{current}", &u.current)
 }
 
 /// Ending a consultation: "Back to the caller" while the agent is with the colleague; once

@@ -10,13 +10,17 @@
 //!     pool/main/ringside_<v>_amd64.deb
 //!   keys/ringside-archive.gpg       the public key, binary, for apt's signed-by
 //!   keys/ringside-release.asc       the same key, armoured, for `rpm --import`
+//!   keys/updater.pub                the updater's minisign public key (`update_public_key`)
+//!   updates/latest.json             what the updater asks for, naming the packages below
+//!   updates/<the .deb and .rpm>, .sig  the packages, each with its minisign signature
 //!   SHA256SUMS, SHA256SUMS.asc      every file above, and its signature
 //! ```
 //!
 //! The signing key comes from `$RINGSIDE_SIGNING_KEYS/release-key.asc` (an armoured OpenPGP
 //! secret key; `$RINGSIDE_SIGNING_PASSPHRASE` if it has one). Without it, a throw-away key is
 //! made for this run and the output says so: such packages are for tests, never for seats.
-//! Either way the secret key lives only in a temporary GnuPG home, removed at the end.
+//! Either way the secret key lives only in a temporary GnuPG home, removed at the end. The
+//! updater's own key (minisign, Tauri's format) is [`UpdaterKey`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,8 +91,15 @@ pub struct Signer {
     pub throwaway: bool,
 }
 
-/// Makes `dist` from the bundler's `.deb` and `.rpm` in `bundle_dir`.
-pub fn make(bundle_dir: &Path, dist: &Path) -> Result<Signer> {
+/// Makes `dist` from the bundler's `.deb` and `.rpm` of `version` in `bundle_dir`, with the
+/// updater's files signed by `updater` and announced at `update_base`.
+pub fn make(
+    bundle_dir: &Path,
+    dist: &Path,
+    version: &str,
+    updater: &UpdaterKey,
+    update_base: &str,
+) -> Result<Signer> {
     let deb = only_file(&bundle_dir.join("deb"), ".deb")?;
     let rpm = only_file(&bundle_dir.join("rpm"), ".rpm")?;
     let _ = std::fs::remove_dir_all(dist);
@@ -184,6 +195,8 @@ pub fn make(bundle_dir: &Path, dist: &Path) -> Result<Signer> {
         &suite.join("Release.gpg"),
         &suite.join("Release"),
     )?;
+
+    write_updates(dist, updater, version, update_base)?;
 
     // One list of every file and its hash, signed: what Windows-less IT can check by hand.
     let sums = output_in(
@@ -320,4 +333,111 @@ fn output_in(dir: &Path, cmd: &mut Command) -> Result<String> {
         ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The updater's minisign key (Tauri's base64 form, as `cargo tauri signer generate` writes
+/// it): `$RINGSIDE_SIGNING_KEYS/updater.key` and `updater.key.pub`, its password in
+/// `$RINGSIDE_UPDATER_KEY_PASSWORD`. Without the variable, a throw-away key kept in the target
+/// directory (`cache`), so that the public key compiled into test builds stays the same from
+/// one run to the next and the app is not rebuilt for a new key every time.
+pub struct UpdaterKey {
+    pub path: PathBuf,
+    password: String,
+    /// The public key, as the policy's `update_public_key` and the build take it.
+    pub public: String,
+    pub throwaway: bool,
+}
+
+pub fn updater_key(cache: &Path) -> Result<UpdaterKey> {
+    if let Some(dir) = std::env::var_os("RINGSIDE_SIGNING_KEYS").map(PathBuf::from) {
+        let path = dir.join("updater.key");
+        let public = std::fs::read_to_string(dir.join("updater.key.pub"))
+            .map_err(|e| format!("RINGSIDE_SIGNING_KEYS: updater.key.pub: {e}"))?;
+        if !path.is_file() {
+            return Err(format!(
+                "RINGSIDE_SIGNING_KEYS is set but {} is not there",
+                path.display()
+            ));
+        }
+        return Ok(UpdaterKey {
+            path,
+            password: std::env::var("RINGSIDE_UPDATER_KEY_PASSWORD").unwrap_or_default(),
+            public: public.trim().to_string(),
+            throwaway: false,
+        });
+    }
+    let path = cache.join("throwaway-updater.key");
+    if !path.is_file() || !cache.join("throwaway-updater.key.pub").is_file() {
+        generate_updater_key(&path)?;
+    }
+    let public = std::fs::read_to_string(cache.join("throwaway-updater.key.pub"))
+        .map_err(|e| format!("{}.pub: {e}", path.display()))?;
+    Ok(UpdaterKey {
+        path,
+        password: String::new(),
+        public: public.trim().to_string(),
+        throwaway: true,
+    })
+}
+
+/// A new minisign key pair without a password at `path` and `path.pub`.
+pub fn generate_updater_key(path: &Path) -> Result {
+    if let Some(dir) = path.parent() {
+        mkdir(dir)?;
+    }
+    status(
+        Command::new(crate::cargo())
+            .args(["tauri", "signer", "generate", "--ci", "--force", "-p", ""])
+            .arg("-w")
+            .arg(path),
+    )
+}
+
+/// Signs `file` for the updater, bound to `version` (the updater refuses a signature made for
+/// another version than the one its channel announces): the `.sig` file's text.
+pub fn sign_update(key: &UpdaterKey, file: &Path, version: &str) -> Result<String> {
+    status(
+        Command::new(crate::cargo())
+            .args(["tauri", "signer", "sign", "--app-version", version])
+            .arg(file)
+            .env("TAURI_SIGNING_PRIVATE_KEY_PATH", &key.path)
+            .env("TAURI_SIGNING_PRIVATE_KEY_PASSWORD", &key.password)
+            .env_remove("TAURI_SIGNING_PRIVATE_KEY"),
+    )?;
+    let sig = PathBuf::from(format!("{}.sig", file.display()));
+    std::fs::read_to_string(&sig).map_err(|e| format!("{}: {e}", sig.display()))
+}
+
+/// `dist/updates/`: the packages the updater installs, their signatures and `latest.json`,
+/// which announces them at `base_url` (where IT's update server serves this folder).
+pub fn write_updates(dist: &Path, key: &UpdaterKey, version: &str, base_url: &str) -> Result {
+    let updates = dist.join("updates");
+    mkdir(&updates)?;
+    let mut platforms = serde_json::Map::new();
+    for (ext, bundle_type) in [(".deb", "deb"), (".rpm", "rpm")] {
+        let pkg = only_file(dist, ext)?;
+        let name = file_name(&pkg)?;
+        let copy_to = updates.join(&name);
+        copy(&pkg, &copy_to)?;
+        let signature = sign_update(key, &copy_to, version)?;
+        platforms.insert(
+            format!("linux-x86_64-{bundle_type}"),
+            serde_json::json!({
+                "signature": signature,
+                "url": format!("{}/{name}", base_url.trim_end_matches('/')),
+            }),
+        );
+    }
+    let latest = serde_json::json!({
+        "version": version,
+        "notes": format!("Ringside {version}"),
+        "platforms": platforms,
+    });
+    write(
+        &updates.join("latest.json"),
+        serde_json::to_string_pretty(&latest)
+            .map_err(|e| e.to_string())?
+            .as_bytes(),
+    )?;
+    write(&dist.join("keys/updater.pub"), key.public.as_bytes())
 }

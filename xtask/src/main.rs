@@ -394,9 +394,13 @@ fn test(args: &[String]) -> Result {
     done("fmt + clippy", t);
     // The signed packages the packaging tests check (tests/tests/packages.rs): built whenever
     // those tests run, so that they check this checkout's packages, never an old dist/.
-    let packages = args.is_empty() || args.iter().any(|a| a.contains("packages"));
+    let packages = args.is_empty()
+        || args
+            .iter()
+            .any(|a| a.contains("packages") || a.contains("updates"));
     if packages {
         bundle()?;
+        bundle_next_version()?;
     }
     let t = step("tests (end-to-end ones under Xvfb)");
     let mut cmd = Command::new(cargo());
@@ -517,26 +521,91 @@ fn bundle() -> Result {
             "--locked",
         ]))?;
     }
+    let updater = dist::updater_key(&target_dir().join("ringside-keys"))?;
     let t = step("bundle: release build, .deb and .rpm");
     status(
         Command::new(cargo())
             .args(["tauri", "build", "--bundles", "deb,rpm"])
+            // The updater's key, compiled in as the default `update_public_key`.
+            .env("RINGSIDE_UPDATE_PUBLIC_KEY", &updater.public)
             .current_dir(root().join("src-tauri")),
     )?;
     done("bundle", t);
-    let t = step("dist: signed apt repository and rpm");
-    let signer = dist::make(&target_dir().join("release/bundle"), &dist_dir())?;
+    let t = step("dist: signed apt repository, rpm and updates");
+    let version = app_version()?;
+    // Where IT's update server will serve dist/updates/: the folder of the channel's URL.
+    let update_base = std::env::var("RINGSIDE_UPDATE_URL")
+        .ok()
+        .and_then(|u| u.rsplit_once('/').map(|(base, _)| base.to_string()))
+        .unwrap_or_else(|| "https://updates.example.invalid/ringside".into());
+    let signer = dist::make(
+        &target_dir().join("release/bundle"),
+        &dist_dir(),
+        &version,
+        &updater,
+        &update_base,
+    )?;
     done("dist", t);
     println!(
-        "dist: {} signed by {}",
+        "dist: {} signed by {}; updates announced at {update_base}/",
         dist_dir().display(),
         signer.fingerprint
     );
-    if signer.throwaway {
+    if signer.throwaway || updater.throwaway {
         println!(
-            "dist: THROW-AWAY KEY (RINGSIDE_SIGNING_KEYS not set): for tests only, never for seats"
+            "dist: THROW-AWAY KEYS (RINGSIDE_SIGNING_KEYS not set): for tests only, never for seats"
         );
     }
+    Ok(())
+}
+
+/// The version the bundles carry (tauri.conf.json's).
+fn app_version() -> Result<String> {
+    let conf = root().join("src-tauri/tauri.conf.json");
+    let text = std::fs::read_to_string(&conf).map_err(|e| format!("{}: {e}", conf.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", conf.display()))?;
+    json["version"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{}: no version", conf.display()))
+}
+
+/// For the update test (tests/tests/updates.rs): the next version's .deb, built the same way
+/// and signed with the same updater key, in `dist/test/next/`, and the public half of another
+/// key in `dist/test/other-updater.key.pub`. Never part of what IT gets.
+fn bundle_next_version() -> Result {
+    let updater = dist::updater_key(&target_dir().join("ringside-keys"))?;
+    let version = app_version()?;
+    let mut parts: Vec<u64> = version.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+    parts.resize(3, 0);
+    let next = format!("{}.{}.{}", parts[0], parts[1], parts[2] + 1);
+    let t = step("bundle: the next version's .deb, for the update test");
+    status(
+        Command::new(cargo())
+            .args(["tauri", "build", "--bundles", "deb", "--config"])
+            .arg(format!("{{\"version\":\"{next}\"}}"))
+            .env("RINGSIDE_UPDATE_PUBLIC_KEY", &updater.public)
+            .current_dir(root().join("src-tauri")),
+    )?;
+    let out = dist_dir().join("test/next");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let built = std::fs::read_dir(target_dir().join("release/bundle/deb"))
+        .map_err(|e| format!("release/bundle/deb: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            let n = p.to_string_lossy();
+            n.ends_with(".deb") && n.contains(&format!("_{next}_"))
+        })
+        .ok_or_else(|| format!("no .deb of version {next} in release/bundle/deb"))?;
+    let deb = out.join(built.file_name().unwrap_or_default());
+    std::fs::copy(&built, &deb).map_err(|e| format!("{}: {e}", built.display()))?;
+    dist::sign_update(&updater, &deb, &next)?;
+    dist::generate_updater_key(&dist_dir().join("test/other-updater.key"))?;
+    // The next version's bundle must not pass for this version's in a later `bundle`.
+    let _ = std::fs::remove_file(&built);
+    done("bundle: the next version", t);
     Ok(())
 }
 

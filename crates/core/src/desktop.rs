@@ -110,6 +110,13 @@ impl DesktopState {
         }
     }
 
+    /// Whether an update may restart Ringside now: no call up or ringing, no after-call work
+    /// open, nothing waiting for the backend. A restart keeps all of that (it is in SQLite),
+    /// but it would take the screen from an agent in the middle of it.
+    pub fn quiet_for_update(&self) -> bool {
+        !self.in_call && self.ringing.is_empty() && self.open_drafts == 0 && self.unsynced == 0
+    }
+
     /// What quitting now would cost the agent, in their language; `None` when nothing would.
     /// A call up is cut; unsynced records stay on this computer and go at the next start, but
     /// nobody sees them in the CRM meanwhile.
@@ -329,6 +336,41 @@ mod tests {
         let d = DesktopState::of(&snap);
         assert_eq!(d.ringing[0].name, None);
         assert_eq!(d.ringing[0].notification(Language::En).1, "+33612345678");
+    }
+
+    #[test]
+    fn an_update_waits_for_calls_forms_and_the_backend() {
+        let quiet = DesktopState {
+            signed_in: true,
+            ..DesktopState::default()
+        };
+        assert!(quiet.quiet_for_update());
+        let ringing = RingingCall {
+            call_id: "c1".into(),
+            number: "1001".into(),
+            name: None,
+            queue: None,
+        };
+        for busy in [
+            DesktopState {
+                in_call: true,
+                ..quiet.clone()
+            },
+            DesktopState {
+                ringing: vec![ringing],
+                ..quiet.clone()
+            },
+            DesktopState {
+                open_drafts: 1,
+                ..quiet.clone()
+            },
+            DesktopState {
+                unsynced: 3,
+                ..quiet.clone()
+            },
+        ] {
+            assert!(!busy.quiet_for_update(), "{busy:?}");
+        }
     }
 
     #[test]

@@ -245,6 +245,42 @@ pub struct SettingsView {
     /// IT decides it (`start_at_login` in the machine's settings).
     #[serde(default)]
     pub start_at_login_locked: bool,
+    /// An update on its way, ready, or refused (the shell's updater reports it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<UpdateView>,
+}
+
+/// What became of an update the channel offered, for the agent (a line under the header)
+/// and for Settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateView {
+    /// The version running now.
+    pub current: String,
+    /// The version offered (`None`: the channel's answer could not be read).
+    #[serde(default)]
+    pub version: Option<String>,
+    pub state: UpdateState,
+    /// Why it failed, in the updater's words (logged too); the UI says the state in the
+    /// agent's language and shows this underneath.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateState {
+    Downloading,
+    /// Downloaded and its signature checked: installs once no call is up or ringing and
+    /// nothing waits for the backend, or at quit.
+    Ready,
+    /// Downloaded and checked; IT installs it (`update_mode = notify`, or a copy of Ringside
+    /// that was not installed from a package).
+    ReadyForIt,
+    Installing,
+    /// Not signed with the key IT's policy names, or altered on the way: not installed.
+    Refused,
+    /// The channel, the download or the installer failed: Ringside keeps running as it is.
+    Failed,
 }
 
 /// One system-wide shortcut as Settings shows it.

@@ -32,7 +32,7 @@ pub use engine::{
 pub use ipc::{
     ContactView, DialOffer, Disposition, DraftView, HistoryEntry, IpcError, Language, OfferAction,
     PauseReason, Preferences, SessionState, SessionView, SettingsView, ShortcutView, Snapshot,
-    SnapshotDelta, SyncView, Theme,
+    SnapshotDelta, SyncView, Theme, UpdateState, UpdateView,
 };
 pub use phone::{CallId, RawPhoneEvent};
 pub use transfer::{

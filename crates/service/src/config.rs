@@ -133,6 +133,10 @@ struct FileConfig {
     shortcut_hang_up: Option<String>,
     shortcut_mute: Option<String>,
     shortcut_hold: Option<String>,
+    update_url: Option<String>,
+    update_mode: Option<String>,
+    update_public_key: Option<String>,
+    allow_downgrade: Option<bool>,
     #[serde(default)]
     locked: Vec<String>,
 }
@@ -162,7 +166,44 @@ pub const KEYS: &[&str] = &[
     "shortcut_hang_up",
     "shortcut_mute",
     "shortcut_hold",
+    "update_url",
+    "update_mode",
+    "update_public_key",
+    "allow_downgrade",
 ];
+
+/// The settings that decide what code this computer runs: read from IT's policy only. A user
+/// file or a variable naming them is ignored (and said), whatever `locked` says, so that no
+/// process running as the agent can point the updater at another server or key.
+pub const POLICY_ONLY: &[&str] = &["update_url", "update_public_key", "allow_downgrade"];
+
+/// The update channel and key a release is built with (`RINGSIDE_UPDATE_URL` and
+/// `RINGSIDE_UPDATE_PUBLIC_KEY` at build time; `cargo xtask bundle` sets the key from its
+/// signing keys). IT's policy may replace either.
+pub const BUILT_IN_UPDATE_URL: Option<&str> = option_env!("RINGSIDE_UPDATE_URL");
+pub const BUILT_IN_UPDATE_PUBLIC_KEY: Option<&str> = option_env!("RINGSIDE_UPDATE_PUBLIC_KEY");
+
+/// What Ringside does with an update its channel offers: `auto` downloads it, checks its
+/// signature and installs it once no call is up or ringing and nothing waits for the backend
+/// (or at quit); `notify` downloads and checks it and says so, for IT to install; `off` never
+/// asks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UpdateMode {
+    #[default]
+    Auto,
+    Notify,
+    Off,
+}
+
+impl UpdateMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Notify => "notify",
+            Self::Off => "off",
+        }
+    }
+}
 
 /// Where a setting's value came from: what IT's help desk asks first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,6 +287,13 @@ pub struct Config {
     /// Ringside starts (minimised) when the agent signs in to the computer. `None`: the
     /// agent's choice in Settings; set by IT, applied at every start.
     pub start_at_login: Option<bool>,
+    /// Where updates are looked for (`latest.json`), IT's or the build's; `None`: nowhere.
+    pub update_url: Option<String>,
+    pub update_mode: UpdateMode,
+    /// The minisign public key updates must be signed with (Tauri's base64 form).
+    pub update_public_key: Option<String>,
+    /// An update to an older version is installed (IT rolling a release back).
+    pub allow_downgrade: bool,
     pub locked: Vec<String>,
     /// Where each setting that is not at its default came from.
     pub origins: Vec<(&'static str, Origin)>,
@@ -423,6 +471,10 @@ impl Config {
             shortcuts: Vec::new(),
             start_at_login: None,
             ringtone: Ringtone::Auto,
+            update_url: None,
+            update_mode: UpdateMode::Off,
+            update_public_key: None,
+            allow_downgrade: false,
             locked: Vec::new(),
             origins: Vec::new(),
             demo_admin_token: None,
@@ -681,6 +733,71 @@ impl Config {
                 })
             }
         };
+        let update_mode = match layer!("update_mode", update_mode, "RINGSIDE_UPDATE_MODE", |e| e)
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("auto") => UpdateMode::Auto,
+            Some("notify") => UpdateMode::Notify,
+            Some("off") => UpdateMode::Off,
+            Some(other) => {
+                return Err(ConfigError::BadValue {
+                    key: "update_mode",
+                    value: other.to_string(),
+                    expected: "auto, notify or off",
+                })
+            }
+        };
+        for key in POLICY_ONLY {
+            let env_name = format!("RINGSIDE_{}", key.to_ascii_uppercase());
+            let in_user_file = match *key {
+                "update_url" => usr.update_url.is_some(),
+                "update_public_key" => usr.update_public_key.is_some(),
+                _ => usr.allow_downgrade.is_some(),
+            };
+            if in_user_file || env(&env_name).is_some() {
+                warnings.push(format!(
+                    "`{key}` is read from your IT department's policy only"
+                ));
+            }
+        }
+        let mut from_policy = |key: &'static str, set: bool| {
+            if set {
+                origins.push((key, Origin::Policy));
+            }
+        };
+        from_policy("update_url", sys.update_url.is_some());
+        from_policy("update_public_key", sys.update_public_key.is_some());
+        from_policy("allow_downgrade", sys.allow_downgrade.is_some());
+        let update_url = sys
+            .update_url
+            .clone()
+            .or_else(|| BUILT_IN_UPDATE_URL.map(str::to_string))
+            .filter(|u| !u.trim().is_empty());
+        if let Some(u) = &update_url {
+            check_update_url(u, allow_insecure_transport).map_err(|_| ConfigError::BadValue {
+                key: "update_url",
+                value: u.clone(),
+                expected: "an https:// address (http:// on this computer only)",
+            })?;
+        }
+        let update_public_key = sys
+            .update_public_key
+            .clone()
+            .or_else(|| BUILT_IN_UPDATE_PUBLIC_KEY.map(str::to_string))
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty());
+        if let Some(k) = &update_public_key {
+            if !is_update_key(k) {
+                return Err(ConfigError::BadValue {
+                    key: "update_public_key",
+                    value: k.clone(),
+                    expected:
+                        "a minisign public key as `cargo tauri signer generate` writes it (base64)",
+                });
+            }
+        }
+        let allow_downgrade = sys.allow_downgrade.unwrap_or(false);
         if mode == Mode::Live && backend_url.is_none() {
             return Err(ConfigError::NoBackend);
         }
@@ -719,6 +836,10 @@ impl Config {
             global_shortcuts,
             shortcuts,
             start_at_login,
+            update_url,
+            update_mode,
+            update_public_key,
+            allow_downgrade,
             locked,
             origins,
             demo_admin_token: (mode == Mode::Demo)
@@ -827,6 +948,17 @@ impl Config {
             "shortcut_hang_up" => shortcut("hang_up"),
             "shortcut_mute" => shortcut("mute"),
             "shortcut_hold" => shortcut("hold"),
+            "update_url" => self
+                .update_url
+                .clone()
+                .unwrap_or_else(|| "(none: updates come from IT)".into()),
+            "update_mode" => self.update_mode.as_str().into(),
+            "update_public_key" => match (&self.update_public_key, self.origin(key)) {
+                (None, _) => "(none: no update can be verified)".into(),
+                (Some(_), Origin::Default) => "(built in)".into(),
+                (Some(k), _) => k.clone(),
+            },
+            "allow_downgrade" => yes_no(self.allow_downgrade),
             _ => String::new(),
         }
     }
@@ -886,6 +1018,42 @@ pub fn connect_origin(value: &str, allow_insecure: bool) -> Option<String> {
     }
     url.host_str().filter(|h| !h.is_empty())?;
     Some(url.origin().ascii_serialization())
+}
+
+/// An update channel's address: https, or http to this computer (a lab's policy may allow
+/// more). `{{target}}`, `{{arch}}`, `{{current_version}}` and `{{bundle_type}}` are the
+/// updater's to fill in.
+fn check_update_url(value: &str, allow_insecure: bool) -> Result<(), ()> {
+    let url = url::Url::parse(value.trim()).map_err(|_| ())?;
+    let plain = ringside_sync::client::leaves_unencrypted(&url);
+    let ok = match url.scheme() {
+        "https" => true,
+        "http" => !plain || allow_insecure,
+        _ => false,
+    };
+    if ok && url.host_str().is_some_and(|h| !h.is_empty()) && url.password().is_none() {
+        Ok(())
+    } else {
+        Err(())
+    }
+}
+
+/// Whether `key` reads as Tauri's form of a minisign public key: base64 of the key file,
+/// whose second line is base64 of the 42-byte key (`Ed`, key id, Ed25519 key).
+fn is_update_key(key: &str) -> bool {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let Some(text) = b64
+        .decode(key.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+    else {
+        return false;
+    };
+    text.lines()
+        .nth(1)
+        .and_then(|l| b64.decode(l.trim()).ok())
+        .is_some_and(|k| k.len() == 42 && k.starts_with(b"Ed"))
 }
 
 /// The first character of `value` that could end a policy source or an HTML attribute
@@ -986,6 +1154,78 @@ mod tests {
         assert!(c.warnings.iter().any(|w| w.contains("locked")));
     }
 
+    /// A minisign public key in Tauri's form (made with `cargo tauri signer generate`).
+    const UPDATE_KEY: &str = "dW50cnVzdGVkIGNvbW1lbnQ6IG1pbmlzaWduIHB1YmxpYyBrZXk6IEE5NTMxRkQ4QUE4RTRCNzAKUldSd1M0NnEyQjlUcVFPc3RRSDR0TkhUS2duMjdYWlArN09vdThzdW9WcFZXZmdYditiQjduRzcK";
+
+    /// Where updates come from and what key they are checked against decide what code runs
+    /// on the computer: IT's policy only, never the agent's file or environment.
+    #[test]
+    fn the_update_channel_and_key_come_from_it_s_policy_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("sys.toml");
+        let usr = dir.path().join("usr.toml");
+        std::fs::write(
+            &sys,
+            format!("update_url = \"https://updates.example/latest.json\"\nupdate_public_key = \"{UPDATE_KEY}\"\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            &usr,
+            "update_url = \"https://evil.example/latest.json\"\nallow_downgrade = true\nupdate_mode = \"notify\"\n",
+        )
+        .unwrap();
+        let env = |k: &str| match k {
+            "RINGSIDE_PROFILE_DIR" => Some("/tmp/p".to_string()),
+            "RINGSIDE_UPDATE_PUBLIC_KEY" => Some("evil".to_string()),
+            _ => None,
+        };
+        let c = Config::resolve(&sys, Some(&usr), &env).unwrap();
+        assert_eq!(
+            c.update_url.as_deref(),
+            Some("https://updates.example/latest.json")
+        );
+        assert_eq!(c.update_public_key.as_deref(), Some(UPDATE_KEY));
+        assert!(!c.allow_downgrade);
+        // How updates are applied is the agent's to choose, unless IT locks it.
+        assert_eq!(c.update_mode, UpdateMode::Notify);
+        for key in ["update_url", "update_public_key", "allow_downgrade"] {
+            assert!(
+                c.warnings
+                    .iter()
+                    .any(|w| w.contains(key) && w.contains("policy only")),
+                "{key}: {:?}",
+                c.warnings
+            );
+        }
+        assert_eq!(c.origin("update_url"), Origin::Policy);
+        let report = c.report(&sys, Some(&usr));
+        assert!(report.contains("update_url"), "{report}");
+
+        std::fs::write(&sys, "update_mode = \"off\"\nlocked = [\"update_mode\"]\n").unwrap();
+        let c = Config::resolve(&sys, Some(&usr), &env).unwrap();
+        assert_eq!(c.update_mode, UpdateMode::Off);
+
+        for (bad, key) in [
+            (
+                "update_url = \"http://updates.example/latest.json\"",
+                "update_url",
+            ),
+            (
+                "update_url = \"ftp://updates.example/latest.json\"",
+                "update_url",
+            ),
+            ("update_public_key = \"not a key\"", "update_public_key"),
+            ("update_mode = \"sometimes\"", "update_mode"),
+        ] {
+            std::fs::write(&sys, format!("{bad}\n")).unwrap();
+            let e = Config::resolve(&sys, None, &env).unwrap_err();
+            assert!(e.to_string().contains(key), "{bad}: {e}");
+        }
+        // Plain http is for an update server on this computer (a test's, a lab's).
+        std::fs::write(&sys, "update_url = \"http://127.0.0.1:8080/latest.json\"\n").unwrap();
+        assert!(Config::resolve(&sys, None, &env).is_ok());
+    }
+
     #[test]
     fn a_broken_file_is_a_warning_not_a_failure() {
         let dir = tempfile::tempdir().unwrap();
@@ -1043,9 +1283,13 @@ mod tests {
             concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/extra-ca.pem")
         );
         let sys = dir.path().join("policy.toml");
+        let update_key = format!("\"{UPDATE_KEY}\"");
         let mut text = String::new();
         for key in KEYS {
             let value = match *key {
+                "update_url" => "\"https://updates.example/latest.json\"",
+                "update_mode" => "\"notify\"",
+                "update_public_key" => update_key.as_str(),
                 "mode" => "\"live\"",
                 "backend_url" => "\"https://crm.example\"",
                 "webphone" | "profile_dir" => "\"/opt/wp\"",

@@ -87,6 +87,10 @@ pub(crate) enum Msg {
         enabled: Option<bool>,
         reply: Reply,
     },
+    Update {
+        update: Option<ringside_core::UpdateView>,
+        reply: Reply,
+    },
     AnswerQuit {
         quit: bool,
         reply: Reply,
@@ -250,6 +254,15 @@ impl Handle {
     /// Whether Ringside starts at login, as the shell found it (for Settings).
     pub async fn report_start_at_login(&self, enabled: Option<bool>) -> Result<(), IpcError> {
         self.ask(|reply| Msg::StartAtLogin { enabled, reply }).await
+    }
+
+    /// What the shell's updater has to say (an update downloading, ready, refused), or
+    /// `None` when it has nothing to say.
+    pub async fn report_update(
+        &self,
+        update: Option<ringside_core::UpdateView>,
+    ) -> Result<(), IpcError> {
+        self.ask(|reply| Msg::Update { update, reply }).await
     }
 
     /// The agent's answer to the quit prompt; the caller quits when `quit`.

@@ -306,6 +306,13 @@ impl Core {
                 self.settings.start_at_login = enabled;
                 let _ = reply.send(Ok(()));
             }
+            Msg::Update { update, reply } => {
+                if let Some(u) = &update {
+                    info!(current = %u.current, offered = ?u.version, state = ?u.state, detail = ?u.detail, "update");
+                }
+                self.settings.update = update;
+                let _ = reply.send(Ok(()));
+            }
             Msg::AnswerQuit { quit, reply } => {
                 info!(quit, "quit prompt answered");
                 self.quit_prompt = None;

@@ -139,6 +139,7 @@ impl Core {
             start_at_login: None,
             start_at_login_locked: config.start_at_login.is_some()
                 && config.locked.iter().any(|k| k == "start_at_login"),
+            update: None,
         };
         // Demo mode signs in by itself: nothing to remember.
         let vault = vault.filter(|_| !demo).map(VaultWorker::start);
