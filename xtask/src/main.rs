@@ -52,6 +52,7 @@ const APT_PACKAGES: &[&str] = &[
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TAURI_DRIVER_REQ: &str = "^2";
 const TAURI_CLI_REQ: &str = "^2";
+const ACTION_VALIDATOR: &str = "0.9.0";
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -208,6 +209,19 @@ fn setup() -> Result {
     if !installed.contains(&format!("wasm-bindgen-cli v{wbg}:")) {
         // Not --locked: a locked dependency of the CLI is missing from the registry.
         status(Command::new(cargo()).args(["install", "wasm-bindgen-cli", "--version", &wbg]))?;
+    }
+    // Lints the Windows/macOS release workflow, which only those systems' runners run.
+    if !installed
+        .lines()
+        .any(|l| l.starts_with(&format!("action-validator v{ACTION_VALIDATOR}:")))
+    {
+        status(Command::new(cargo()).args([
+            "install",
+            "action-validator",
+            "--version",
+            ACTION_VALIDATOR,
+            "--locked",
+        ]))?;
     }
     if !installed.lines().any(|l| l.starts_with("tauri-driver v2.")) {
         status(Command::new(cargo()).args([
@@ -392,6 +406,14 @@ fn test(args: &[String]) -> Result {
         "warnings",
     ]))?;
     done("fmt + clippy", t);
+    let t = step("workflow lint (action-validator)");
+    let workflows: Vec<PathBuf> = std::fs::read_dir(root().join(".github/workflows"))
+        .map_err(|e| format!(".github/workflows: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .collect();
+    status(Command::new("action-validator").args(&workflows))?;
+    done("workflow lint", t);
     // The signed packages the packaging tests check (tests/tests/packages.rs): built whenever
     // those tests run, so that they check this checkout's packages, never an old dist/.
     let packages = args.is_empty()

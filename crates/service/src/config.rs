@@ -391,10 +391,43 @@ fn read_policy(path: &Path) -> Result<FileConfig, ConfigError> {
         why,
     };
     let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(fail(format!("It cannot be read: {e}."))),
     };
+    // Windows: IT may set the policy as registry values instead (Group Policy, or the MSI's
+    // properties): one source per seat, never both, so that nobody has to guess which wins.
+    let registry = registry::values().map_err(|why| ConfigError::Policy {
+        path: PathBuf::from(registry::KEY),
+        why,
+    })?;
+    if !registry.is_empty() {
+        let reg_path = PathBuf::from(registry::KEY);
+        if text.is_some() {
+            return Err(ConfigError::Policy {
+                path: reg_path,
+                why: format!("{} exists too: keep one of the two.", path.display()),
+            });
+        }
+        let text = registry::policy_text(&registry).map_err(|why| ConfigError::Policy {
+            path: reg_path.clone(),
+            why,
+        })?;
+        return parse_policy(&text, &reg_path);
+    }
+    match text {
+        Some(text) => parse_policy(&text, path),
+        None => Ok(FileConfig::default()),
+    }
+}
+
+/// IT's policy, strictly: what cannot be used is an error naming `path` and the line.
+fn parse_policy(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+    let fail = |why: String| ConfigError::Policy {
+        path: path.to_path_buf(),
+        why,
+    };
+    let text = text.to_string();
     let file: FileConfig = toml::from_str(&text).map_err(|e| fail(toml_problem(&text, &e)))?;
     if let Some(bad) = file.locked.iter().find(|k| !KEYS.contains(&k.as_str())) {
         // The name quoted, at or after the `locked` line (the list may span lines).
@@ -416,6 +449,128 @@ fn read_policy(path: &Path) -> Result<FileConfig, ConfigError> {
         )));
     }
     Ok(file)
+}
+
+/// The policy as Windows registry values (`HKLM\Software\Policies\Ringside`): each value a
+/// setting of the policy file under the same name, `REG_SZ` for text, `REG_DWORD` (0 or 1, or
+/// a number) or `REG_SZ` "true"/"false" for yes/no and numbers, `REG_MULTI_SZ` (or `REG_SZ`
+/// with commas) for lists (`locked`, `webphone_connect`). Turned into the policy file's text and
+/// read by the same strict reader.
+pub mod registry {
+    /// Where Group Policy and the MSI write it.
+    pub const KEY: &str = r"HKLM\Software\Policies\Ringside";
+
+    /// A registry value's data, as far as Ringside reads it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Data {
+        Sz(String),
+        Dword(u32),
+        MultiSz(Vec<String>),
+        /// Any other type (binary, 64-bit...): refused, naming the value.
+        Other,
+    }
+
+    const YES_NO: &[&str] = &[
+        "consult_after_call_work",
+        "journal_dtmf_digits",
+        "allow_insecure_transport",
+        "raise_on_ring",
+        "close_to_tray",
+        "global_shortcuts",
+        "start_at_login",
+        "allow_downgrade",
+    ];
+    const NUMBERS: &[&str] = &["registration_timeout_s"];
+    const LISTS: &[&str] = &["locked", "webphone_connect"];
+
+    /// The policy file's text the values stand for.
+    pub fn policy_text(values: &[(String, Data)]) -> Result<String, String> {
+        let mut table = toml::Table::new();
+        for (name, data) in values {
+            let key = name.trim().to_ascii_lowercase();
+            let bad = |expected: &str| format!("the registry value \"{name}\" must be {expected}.");
+            let value = if YES_NO.contains(&key.as_str()) {
+                match data {
+                    Data::Dword(0) => toml::Value::Boolean(false),
+                    Data::Dword(1) => toml::Value::Boolean(true),
+                    Data::Sz(s) => match s.trim().to_ascii_lowercase().as_str() {
+                        "true" | "1" | "yes" => toml::Value::Boolean(true),
+                        "false" | "0" | "no" => toml::Value::Boolean(false),
+                        _ => return Err(bad("a DWORD 0 or 1, or the text true or false")),
+                    },
+                    _ => return Err(bad("a DWORD 0 or 1, or the text true or false")),
+                }
+            } else if NUMBERS.contains(&key.as_str()) {
+                match data {
+                    Data::Dword(n) => toml::Value::Integer(i64::from(*n)),
+                    Data::Sz(s) => s
+                        .trim()
+                        .parse::<u32>()
+                        .map(|n| toml::Value::Integer(i64::from(n)))
+                        .map_err(|_| bad("a number"))?,
+                    _ => return Err(bad("a number")),
+                }
+            } else if LISTS.contains(&key.as_str()) {
+                let items: Vec<String> = match data {
+                    Data::MultiSz(v) => v.clone(),
+                    Data::Sz(s) => s.split([',', ' ']).map(str::to_string).collect(),
+                    _ => return Err(bad("a multi-string, or a text with commas")),
+                };
+                toml::Value::Array(
+                    items
+                        .into_iter()
+                        .map(|i| i.trim().to_string())
+                        .filter(|i| !i.is_empty())
+                        .map(toml::Value::String)
+                        .collect(),
+                )
+            } else {
+                match data {
+                    Data::Sz(s) => toml::Value::String(s.clone()),
+                    _ => return Err(bad("a string")),
+                }
+            };
+            table.insert(key, value);
+        }
+        toml::to_string(&table).map_err(|e| e.to_string())
+    }
+
+    /// The values under [`KEY`]; none where there is no such key (or no registry).
+    #[cfg(windows)]
+    pub fn values() -> Result<Vec<(String, Data)>, String> {
+        use winreg::enums::{RegType, HKEY_LOCAL_MACHINE};
+        let key = match winreg::RegKey::predef(HKEY_LOCAL_MACHINE)
+            .open_subkey(r"Software\Policies\Ringside")
+        {
+            Ok(k) => k,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(format!("It cannot be read: {e}.")),
+        };
+        let mut out = Vec::new();
+        for value in key.enum_values() {
+            let (name, raw) = value.map_err(|e| format!("It cannot be read: {e}."))?;
+            let data = match raw.vtype {
+                RegType::REG_SZ | RegType::REG_EXPAND_SZ => {
+                    winreg::types::FromRegValue::from_reg_value(&raw).map(Data::Sz)
+                }
+                RegType::REG_DWORD => {
+                    winreg::types::FromRegValue::from_reg_value(&raw).map(Data::Dword)
+                }
+                RegType::REG_MULTI_SZ => {
+                    winreg::types::FromRegValue::from_reg_value(&raw).map(Data::MultiSz)
+                }
+                _ => Ok(Data::Other),
+            }
+            .map_err(|e| format!("the registry value \"{name}\" cannot be read: {e}."))?;
+            out.push((name, data));
+        }
+        Ok(out)
+    }
+
+    #[cfg(not(windows))]
+    pub fn values() -> Result<Vec<(String, Data)>, String> {
+        Ok(Vec::new())
+    }
 }
 
 /// A TOML error in one line: where, and what.
@@ -967,7 +1122,11 @@ impl Config {
     /// whether IT locked it, then the warnings.
     pub fn report(&self, policy: &Path, user: Option<&Path>) -> String {
         let present = |p: &Path| if p.exists() { "" } else { " (not present)" };
-        let mut out = format!("IT policy file: {}{}\n", policy.display(), present(policy));
+        let mut out = if registry::values().is_ok_and(|v| !v.is_empty()) {
+            format!("IT policy:      {} (registry values)\n", registry::KEY)
+        } else {
+            format!("IT policy file: {}{}\n", policy.display(), present(policy))
+        };
         match user {
             Some(u) => out.push_str(&format!("user file:      {}{}\n", u.display(), present(u))),
             None => out.push_str("user file:      (none on this system)\n"),
@@ -1224,6 +1383,57 @@ mod tests {
         // Plain http is for an update server on this computer (a test's, a lab's).
         std::fs::write(&sys, "update_url = \"http://127.0.0.1:8080/latest.json\"\n").unwrap();
         assert!(Config::resolve(&sys, None, &env).is_ok());
+    }
+
+    /// Windows: the MSI's properties and Group Policy write registry values, read as the
+    /// policy file would be, as strictly.
+    #[test]
+    fn registry_values_read_as_the_policy_file() {
+        use registry::{policy_text, Data};
+        let text = policy_text(&[
+            (
+                "backend_url".into(),
+                Data::Sz("https://crm.example.com".into()),
+            ),
+            ("Raise_On_Ring".into(), Data::Dword(1)),
+            ("close_to_tray".into(), Data::Sz("false".into())),
+            ("registration_timeout_s".into(), Data::Dword(30)),
+            (
+                "locked".into(),
+                Data::Sz("backend_url, raise_on_ring".into()),
+            ),
+            (
+                "webphone_connect".into(),
+                Data::MultiSz(vec!["wss://pbx.example.com:8089".into()]),
+            ),
+        ])
+        .unwrap();
+        let file = parse_policy(&text, Path::new(registry::KEY)).unwrap();
+        assert_eq!(file.backend_url.as_deref(), Some("https://crm.example.com"));
+        assert_eq!(file.raise_on_ring, Some(true));
+        assert_eq!(file.close_to_tray, Some(false));
+        assert_eq!(file.registration_timeout_s, Some(30));
+        assert_eq!(file.locked, vec!["backend_url", "raise_on_ring"]);
+        assert_eq!(
+            file.webphone_connect,
+            Some(vec!["wss://pbx.example.com:8089".to_string()])
+        );
+        for bad in [
+            ("raise_on_ring", Data::Dword(2)),
+            ("raise_on_ring", Data::Sz("maybe".into())),
+            ("registration_timeout_s", Data::Sz("soon".into())),
+            ("backend_url", Data::Dword(1)),
+            ("backend_url", Data::Other),
+        ] {
+            let name = bad.0.to_string();
+            let e = policy_text(&[(name.clone(), bad.1)]).unwrap_err();
+            assert!(e.contains(&name), "{e}");
+        }
+        // An unknown value is an error, as an unknown key in the file is.
+        let text = policy_text(&[("backend_ur".into(), Data::Sz("x".into()))]).unwrap();
+        let e = parse_policy(&text, Path::new(registry::KEY)).unwrap_err();
+        assert!(e.to_string().contains("backend_ur"), "{e}");
+        assert!(e.to_string().contains("Policies"), "{e}");
     }
 
     #[test]
