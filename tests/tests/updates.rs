@@ -360,6 +360,7 @@ async fn inside() {
     app.wait_text("#registration", |t| t == "Phone ready").await;
     app.answer_demo_call().await;
     server.shut(false);
+    let opened = launched.elapsed().as_millis();
     let said = update_line(&app, "Ready").await;
     assert!(said.contains("installs after this call"), "{said}");
     app.screenshot("35-update-ready").await;
@@ -412,8 +413,8 @@ async fn inside() {
         .asked(&format!("/{b_name}"))
         .map_or(0, |t| t.duration_since(launched).as_millis());
     println!(
-        "update timeline (ms from A's launch): channel asked {asked}, package fetched {fetched} (the channel held back during the call); \
-         after-call work submitted → B installed {} ms → B up {} ms",
+        "update timeline (ms from A's launch): channel asked {asked}, answered from {opened} (once a call was up), package fetched {fetched}; \
+         after-call work submitted → B installed {} ms → B up {} ms (the app's log below has the exact times)",
         installed.duration_since(submitted).as_millis(),
         restarted.duration_since(submitted).as_millis()
     );
