@@ -42,6 +42,28 @@ pub fn bin_dir() -> PathBuf {
         .expect("target dir")
         .to_path_buf()
 }
+/// `dist/` as `cargo xtask bundle` wrote it: `RINGSIDE_DIST` (set by `cargo xtask test`), else
+/// the checkout's.
+pub fn dist_dir() -> PathBuf {
+    let d = std::env::var_os("RINGSIDE_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_path("dist"));
+    assert!(
+        d.join("apt").is_dir(),
+        "{} has no apt repository: run `cargo xtask bundle` (cargo xtask test does)",
+        d.display()
+    );
+    d
+}
+
+/// The file in `dir` whose name ends with `ext` (a package in `dist/`).
+pub fn only_file(dir: &std::path::Path, ext: &str) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with(ext))
+        .unwrap_or_else(|| panic!("no {ext} in {}", dir.display()))
+}
 
 /// A fresh directory for one test's backend database, app profile and logs, kept after the
 /// run (under `target/e2e/NAME`) so a failure can be read.

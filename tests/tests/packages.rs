@@ -14,27 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ringside_e2e::{repo_path, work_dir};
-
-fn dist() -> PathBuf {
-    let d = std::env::var_os("RINGSIDE_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_path("dist"));
-    assert!(
-        d.join("apt").is_dir(),
-        "{} has no apt repository: run `cargo xtask bundle` (cargo xtask test does)",
-        d.display()
-    );
-    d
-}
-
-fn only(dir: &Path, ext: &str) -> PathBuf {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.to_string_lossy().ends_with(ext))
-        .unwrap_or_else(|| panic!("no {ext} in {}", dir.display()))
-}
+use ringside_e2e::{dist_dir as dist, only_file as only, work_dir};
 
 fn copy_dir(from: &Path, to: &Path) {
     let ok = Command::new("cp")

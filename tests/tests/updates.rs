@@ -20,30 +20,19 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use ringside_e2e::{descendants, eventually, work_dir, x11, App, Backend, Mode, SERIAL};
+use ringside_e2e::{
+    descendants, dist_dir as dist, eventually, only_file as only, work_dir, x11, App, Backend,
+    Mode, SERIAL,
+};
 
 const INSIDE: &str = "RINGSIDE_UPDATE_TEST_NAMESPACE";
 const TEST: &str =
     "a_signed_update_waits_for_the_call_installs_and_starts_again_and_a_bad_one_is_refused";
-
-fn dist() -> PathBuf {
-    std::env::var_os("RINGSIDE_DIST")
-        .map(PathBuf::from)
-        .expect("RINGSIDE_DIST: run through `cargo xtask test`, which builds the packages")
-}
-
-fn only(dir: &Path, ext: &str) -> PathBuf {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.to_string_lossy().ends_with(ext))
-        .unwrap_or_else(|| panic!("no {ext} in {}", dir.display()))
-}
 
 fn run(cmd: &mut Command) -> String {
     let shown = format!("{cmd:?}");

@@ -793,21 +793,16 @@ impl Config {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-        let ringtone = match layer!("ringtone", ringtone, "RINGSIDE_RINGTONE", |e| e)
-            .as_deref()
-            .map(str::trim)
-        {
-            None | Some("auto") => Ringtone::Auto,
-            Some("on") => Ringtone::On,
-            Some("off") => Ringtone::Off,
-            Some(other) => {
-                return Err(ConfigError::BadValue {
-                    key: "ringtone",
-                    value: other.to_string(),
-                    expected: "auto, on or off",
-                })
-            }
-        };
+        let ringtone = choice(
+            "ringtone",
+            layer!("ringtone", ringtone, "RINGSIDE_RINGTONE", |e| e),
+            &[
+                ("auto", Ringtone::Auto),
+                ("on", Ringtone::On),
+                ("off", Ringtone::Off),
+            ],
+            "auto, on or off",
+        )?;
         let close_to_tray = layer!(
             "close_to_tray",
             close_to_tray,
@@ -874,35 +869,22 @@ impl Config {
         if let Some(e) = bad_flag {
             return Err(e);
         }
-        let link_action = match layer!("link_action", link_action, "RINGSIDE_LINK_ACTION", |e| e)
-            .as_deref()
-            .map(str::trim)
-        {
-            None | Some("confirm") => LinkAction::Confirm,
-            Some("dial") => LinkAction::Dial,
-            Some(other) => {
-                return Err(ConfigError::BadValue {
-                    key: "link_action",
-                    value: other.to_string(),
-                    expected: "confirm or dial",
-                })
-            }
-        };
-        let update_mode = match layer!("update_mode", update_mode, "RINGSIDE_UPDATE_MODE", |e| e)
-            .as_deref()
-            .map(str::trim)
-        {
-            None | Some("auto") => UpdateMode::Auto,
-            Some("notify") => UpdateMode::Notify,
-            Some("off") => UpdateMode::Off,
-            Some(other) => {
-                return Err(ConfigError::BadValue {
-                    key: "update_mode",
-                    value: other.to_string(),
-                    expected: "auto, notify or off",
-                })
-            }
-        };
+        let link_action = choice(
+            "link_action",
+            layer!("link_action", link_action, "RINGSIDE_LINK_ACTION", |e| e),
+            &[("confirm", LinkAction::Confirm), ("dial", LinkAction::Dial)],
+            "confirm or dial",
+        )?;
+        let update_mode = choice(
+            "update_mode",
+            layer!("update_mode", update_mode, "RINGSIDE_UPDATE_MODE", |e| e),
+            &[
+                ("auto", UpdateMode::Auto),
+                ("notify", UpdateMode::Notify),
+                ("off", UpdateMode::Off),
+            ],
+            "auto, notify or off",
+        )?;
         for key in POLICY_ONLY {
             let env_name = format!("RINGSIDE_{}", key.to_ascii_uppercase());
             let in_user_file = match *key {
@@ -1230,6 +1212,28 @@ pub fn connect_allowed(allowed: &[String], url: &str) -> bool {
         return true;
     }
     url::Url::parse(url).is_ok_and(|u| allowed.contains(&u.origin().ascii_serialization()))
+}
+
+/// One of a setting's named values (`T::default()` when it is not set); anything else is an
+/// error naming the setting and what it may be.
+fn choice<T: Copy + Default>(
+    key: &'static str,
+    value: Option<String>,
+    options: &[(&str, T)],
+    expected: &'static str,
+) -> Result<T, ConfigError> {
+    let Some(value) = value else {
+        return Ok(T::default());
+    };
+    options
+        .iter()
+        .find(|(name, _)| *name == value.trim())
+        .map(|(_, v)| *v)
+        .ok_or(ConfigError::BadValue {
+            key,
+            value,
+            expected,
+        })
 }
 
 /// A yes/no setting from the environment; a value that is neither is an error, recorded in
