@@ -244,9 +244,12 @@ async fn check_once(
     };
     report(version.clone(), UpdateState::Installing, None).await;
     info!(offered = %update.version, "installing the update");
-    let installed = tauri::async_runtime::spawn_blocking(move || update.install(bytes)).await;
+    let installed = tauri::async_runtime::spawn_blocking(move || update.install(bytes))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
     match installed {
-        Ok(Ok(())) => {
+        Ok(()) => {
             info!("update installed; starting again");
             app.state::<Restart>()
                 .0
@@ -254,14 +257,9 @@ async fn check_once(
             app.exit(0);
             true
         }
-        Ok(Err(e)) => {
-            warn!(error = %e, "the update could not be installed");
-            report(version, UpdateState::Failed, Some(e.to_string())).await;
-            false
-        }
         Err(e) => {
             warn!(error = %e, "the update could not be installed");
-            report(version, UpdateState::Failed, Some(e.to_string())).await;
+            report(version, UpdateState::Failed, Some(e)).await;
             false
         }
     }
