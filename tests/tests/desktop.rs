@@ -366,7 +366,7 @@ fn unzip(path: &std::path::Path) -> Vec<(String, String)> {
             let mut f = archive.by_index(i).unwrap();
             let mut text = String::new();
             std::io::Read::read_to_string(&mut f, &mut text).unwrap();
-            (f.name().to_string(), text)
+            (f.name().unwrap().to_string(), text)
         })
         .collect()
 }

@@ -14,7 +14,7 @@
 #![allow(clippy::print_stdout)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 mod dist;
@@ -53,6 +53,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TAURI_DRIVER_REQ: &str = "^2";
 const TAURI_CLI_REQ: &str = "^2";
 const ACTION_VALIDATOR: &str = "0.9.0";
+/// Checks the dependency graph against `deny.toml` (licences, sources, duplicates, advisories).
+const CARGO_DENY: &str = "0.20.2";
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         "run" => run(&rest),
         "test" => test(&rest),
         "bench" => bench(&rest),
+        "deny" => setup().and_then(|_| deny()),
         "bundle" => setup().and_then(|_| ui()).and_then(|_| bundle()),
         _ => {
             println!("usage: cargo xtask setup|ui|run [-- APP ARGS]|test|bench|bundle");
@@ -220,6 +223,18 @@ fn setup() -> Result {
             "action-validator",
             "--version",
             ACTION_VALIDATOR,
+            "--locked",
+        ]))?;
+    }
+    if !installed
+        .lines()
+        .any(|l| l.starts_with(&format!("cargo-deny v{CARGO_DENY}:")))
+    {
+        status(Command::new(cargo()).args([
+            "install",
+            "cargo-deny",
+            "--version",
+            CARGO_DENY,
             "--locked",
         ]))?;
     }
@@ -378,6 +393,49 @@ fn with_display(mut cmd: Command) -> Command {
     cmd
 }
 
+/// The supply-chain rules of `deny.toml`. Bans, licences and sources need only the lock file and
+/// always run. Advisories need the RustSec database, cloned from GitHub: where GitHub cannot be
+/// reached (this project's CI machine) that check is reported as not run, loudly, and the release
+/// workflow, which can reach it, runs it on every tag.
+fn deny() -> Result {
+    let t = step("supply chain (cargo deny)");
+    // The workflow that checks advisories must run the same rules with the same tool.
+    let workflow = root().join(".github/workflows/supply-chain.yml");
+    let text = std::fs::read_to_string(&workflow).map_err(|e| format!("{workflow:?}: {e}"))?;
+    if !text.contains(&format!("cargo-deny --version {CARGO_DENY} --locked")) {
+        return Err(format!(
+            "{workflow:?} does not install cargo-deny {CARGO_DENY}, the version xtask checks with"
+        ));
+    }
+    status(Command::new(cargo()).args([
+        "deny", "--locked", "check", "--deny", "warnings", "bans", "licenses", "sources",
+    ]))?;
+    let fetched = Command::new(cargo())
+        .args(["deny", "fetch", "db"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if fetched {
+        status(Command::new(cargo()).args([
+            "deny",
+            "--locked",
+            "--offline",
+            "check",
+            "--deny",
+            "warnings",
+            "advisories",
+        ]))?;
+    } else {
+        println!(
+            "NOTE: advisories NOT checked: the RustSec database (github.com/RustSec/advisory-db) \
+             cannot be fetched from this machine; the release workflow checks them"
+        );
+    }
+    done("supply chain", t);
+    Ok(())
+}
+
 fn test(args: &[String]) -> Result {
     setup()?;
     conformance()?;
@@ -406,6 +464,7 @@ fn test(args: &[String]) -> Result {
         "warnings",
     ]))?;
     done("fmt + clippy", t);
+    deny()?;
     let t = step("workflow lint (action-validator)");
     let workflows: Vec<PathBuf> = std::fs::read_dir(root().join(".github/workflows"))
         .map_err(|e| format!(".github/workflows: {e}"))?

@@ -19,7 +19,7 @@ fn call_log() -> Value {
 #[tokio::test]
 async fn a_request_without_a_token_is_401_with_the_error_body() {
     let server = common::start(&[]);
-    let r = reqwest::Client::new()
+    let r = common::http()
         .get(format!("{}/api/call-logs", server.url))
         .send()
         .await
@@ -251,7 +251,7 @@ async fn pause_reasons_are_listed() {
 #[tokio::test]
 async fn queue_calls_are_offered_to_available_agents_only() {
     let s = common::signed_in().await;
-    let http = reqwest::Client::new();
+    let http = common::http();
     let offer = || {
         http.post(format!("{}/admin/queue-call", s.url()))
             .bearer_auth(common::ADMIN_TOKEN)
@@ -298,7 +298,7 @@ async fn a_stricter_backend_refuses_long_notes_with_its_reason() {
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["message"], "notes are limited to 64 KiB");
-    reqwest::Client::new()
+    common::http()
         .put(format!("{}/admin/faults", s.url()))
         .bearer_auth(common::ADMIN_TOKEN)
         .json(&json!({"notes_max_bytes": 10}))
@@ -337,7 +337,7 @@ async fn a_pause_needs_a_known_reason() {
 #[tokio::test]
 async fn an_unknown_route_answers_in_the_error_model() {
     let server = common::start(&[]);
-    let r = reqwest::Client::new()
+    let r = common::http()
         .get(format!("{}/api/nope", server.url))
         .send()
         .await
@@ -352,7 +352,7 @@ async fn an_unknown_route_answers_in_the_error_model() {
 async fn ws_url_is_the_configured_one_whatever_the_host_header_says() {
     // The demo agent's sign-in, with a Host header of the client's choosing.
     let ws_url = |url: String| async move {
-        let r: Value = reqwest::Client::new()
+        let r: Value = common::http()
             .post(format!("{url}/api/auth/login"))
             .header("Host", "evil.example")
             .json(&json!({"username": "demo", "password": "demo"}))
@@ -390,12 +390,13 @@ async fn the_agent_socket_takes_its_token_from_the_header_only() {
 async fn refusing_connections_ends_by_itself() {
     let s = common::signed_in().await;
     // Its own answer is cut too: the connection it came on is refused at once.
-    let _ = reqwest::Client::new()
+    let _ = common::http()
         .put(format!("{}/admin/faults", s.url()))
         .bearer_auth(common::ADMIN_TOKEN)
         .json(&json!({"refuse": true, "refuse_for_ms": 700}))
         .send()
         .await;
+    common::tls();
     let fresh = || {
         reqwest::Client::builder()
             .pool_max_idle_per_host(0)
@@ -425,7 +426,7 @@ async fn repeated_failed_sign_ins_are_held_back() {
         let (status, body) = common::login(&server.url, "demo", "guess").await;
         assert_eq!(status, 401, "{body}");
     }
-    let r = reqwest::Client::new()
+    let r = common::http()
         .post(format!("{}/api/auth/login", server.url))
         .json(&json!({"username": "demo", "password": "demo"}))
         .send()
@@ -480,7 +481,7 @@ async fn passwords_and_tokens_are_stored_hashed() {
 async fn admin_routes_need_the_admin_token_and_exist_only_with_one() {
     let s = common::signed_in().await;
     let faults = |token: Option<&str>| {
-        let mut r = reqwest::Client::new().get(format!("{}/admin/faults", s.url()));
+        let mut r = common::http().get(format!("{}/admin/faults", s.url()));
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
@@ -497,7 +498,7 @@ async fn admin_routes_need_the_admin_token_and_exist_only_with_one() {
     assert_eq!(faults(Some(&s.token)).await.unwrap().status(), 401);
 
     let bare = common::start_bare(&[]);
-    let r = reqwest::Client::new()
+    let r = common::http()
         .get(format!("{}/admin/faults", bare.url))
         .bearer_auth(common::ADMIN_TOKEN)
         .send()

@@ -66,7 +66,7 @@ async fn login_carries_the_sip_flags_and_json_seed_agents() {
     // A queue call to a seeded extension reaches that agent's socket.
     let token = ann["token"].as_str().unwrap();
     let mut ws = common::Ws::connect(&server.url, token).await;
-    let r = reqwest::Client::new()
+    let r = common::http()
         .post(format!("{}/admin/queue-call", server.url))
         .bearer_auth(common::ADMIN_TOKEN)
         .json(&json!({"caller": "94424722", "agent_extension": "1005"}))

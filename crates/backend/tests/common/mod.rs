@@ -87,8 +87,19 @@ pub fn write_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, file)
 }
 
+/// A plain HTTP client. reqwest is built without a crypto provider of its own (the app installs
+/// one at start), so the test installs the same one before building any client.
+pub fn http() -> reqwest::Client {
+    tls();
+    reqwest::Client::new()
+}
+
+pub fn tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub async fn login(url: &str, username: &str, password: &str) -> (StatusCode, Value) {
-    let r = reqwest::Client::new()
+    let r = http()
         .post(format!("{url}/api/auth/login"))
         .json(&json!({"username": username, "password": password}))
         .send()
@@ -118,7 +129,7 @@ pub async fn sign_in(server: Server) -> SignedIn {
     let token = session["token"].as_str().unwrap().to_string();
     SignedIn {
         server,
-        http: reqwest::Client::new(),
+        http: http(),
         token,
         session,
     }
@@ -259,7 +270,7 @@ impl Agent {
     /// [`Agent::with_call`] on a binary started with extra `args`.
     pub async fn with_call_args(args: &[&str], pbx: Option<Value>) -> Agent {
         let server = start(args);
-        let http = reqwest::Client::new();
+        let http = http();
         if let Some(settings) = pbx {
             let r = http
                 .put(format!("{}/admin/pbx", server.url))
