@@ -289,6 +289,15 @@ fn ui() -> Result {
         .ok_or("cargo reported no ringside-ui.wasm")?;
     let dist = root().join("ui").join("dist");
     std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    // wasm-bindgen writes into a staging folder beside the wasm; ui/dist only gets the files
+    // whose bytes changed. The app's build script reruns on any newer file in ui/dist, so
+    // rewriting identical files cost a release rebuild (2 min) on every xtask run.
+    let staging = wasm
+        .parent()
+        .map(|d| d.join("ringside-ui-dist"))
+        .ok_or("the wasm has no folder")?;
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
     status(
         Command::new("wasm-bindgen")
             .args([
@@ -299,15 +308,25 @@ fn ui() -> Result {
                 "ringside-ui",
                 "--out-dir",
             ])
-            .arg(&dist)
+            .arg(&staging)
             .arg(&wasm),
     )?;
     let stat = root().join("ui").join("static");
-    for entry in std::fs::read_dir(&stat).map_err(|e| format!("{}: {e}", stat.display()))? {
-        let entry = entry.map_err(|e| e.to_string())?;
-        std::fs::copy(entry.path(), dist.join(entry.file_name())).map_err(|e| e.to_string())?;
+    for from in [&staging, &stat] {
+        for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            copy_if_changed(&entry.path(), &dist.join(entry.file_name()))?;
+        }
     }
     done("ui", t);
+    Ok(())
+}
+
+fn copy_if_changed(from: &Path, to: &Path) -> Result {
+    let bytes = std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    if std::fs::read(to).ok().as_deref() != Some(bytes.as_slice()) {
+        std::fs::write(to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+    }
     Ok(())
 }
 
@@ -562,6 +581,10 @@ fn bench(args: &[String]) -> Result {
         .arg(&core_file)
         .args(args.iter().filter(|a| *a != "--"))
         .current_dir(root());
+    // The full run says how much of the soak's growth the C allocator only holds free.
+    if args.iter().all(|a| a == "--") {
+        cmd.arg("--trim");
+    }
     status(&mut with_display(cmd))?;
     done("bench: the whole app", t);
     Ok(())

@@ -26,6 +26,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ringside_e2e::{App, Session};
@@ -47,6 +48,7 @@ struct Opts {
     label: String,
     webdriver: bool,
     throttle_minutes: u64,
+    trim: bool,
 }
 
 fn opts() -> Opts {
@@ -61,6 +63,7 @@ fn opts() -> Opts {
         label: "Ringside".into(),
         webdriver: false,
         throttle_minutes: 10,
+        trim: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -78,6 +81,7 @@ fn opts() -> Opts {
             "--core" => o.core = it.next().map(PathBuf::from),
             "--label" => o.label = it.next().cloned().unwrap_or_default(),
             "--webdriver" => o.webdriver = true,
+            "--trim" => o.trim = true,
             "--throttle-minutes" => o.throttle_minutes = num(it.next(), "--throttle-minutes") as u64,
             s if !s.starts_with('-') => {
                 if o.scenarios == DEFAULT_SCENARIOS {
@@ -86,7 +90,7 @@ fn opts() -> Opts {
                 o.scenarios.push(s.to_string());
             }
             other => panic!(
-                "unknown argument {other}: app-bench [footprint] [soak] [burst] [throttle] [--throttle-minutes N] [--runs N] [--calls N] [--every N] [--bursts N] [--page FILE] [--core FILE] [--label NAME]"
+                "unknown argument {other}: app-bench [footprint] [soak] [burst] [throttle] [--throttle-minutes N] [--runs N] [--calls N] [--every N] [--bursts N] [--page FILE] [--core FILE] [--label NAME] [--trim]"
             ),
         }
     }
@@ -121,6 +125,7 @@ fn fresh(name: &str) -> PathBuf {
 /// One process of the measured app, memory in KiB.
 #[derive(Debug, Clone)]
 struct Proc {
+    pid: u32,
     role: String,
     rss: u64,
     pss: u64,
@@ -243,6 +248,7 @@ fn app_processes(driver_pid: u32, app_exe: &Path) -> Vec<Proc> {
                 other => other.to_string(),
             };
             Some(Proc {
+                pid,
                 role,
                 rss: kib(&rollup, "Rss:"),
                 pss: kib(&rollup, "Pss:"),
@@ -250,6 +256,55 @@ fn app_processes(driver_pid: u32, app_exe: &Path) -> Vec<Proc> {
             })
         })
         .collect()
+}
+
+/// How much of each process's PSS is memory the C allocator holds free: `malloc_trim(0)` run
+/// in each process through gdb, then PSS again. Growth that a trim gives back is fragmentation or
+/// retained free memory, not live data. Diagnostic only (`--trim`): the processes are paused
+/// while gdb is attached.
+fn trim_heaps(app: &App, app_exe: &Path, before: &[Proc]) -> String {
+    if output_of(Command::new("gdb").arg("--version")).is_none() {
+        return "\n- `--trim`: gdb is not installed; not measured".into();
+    }
+    for p in before {
+        let _ = output_of(Command::new("gdb").args([
+            "-p",
+            &p.pid.to_string(),
+            "-batch",
+            "-ex",
+            "call (int) malloc_trim(0)",
+        ]));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let after = app_processes(app.driver_pid(), app_exe);
+    let parts: Vec<String> = before
+        .iter()
+        .filter_map(|b| {
+            let a = after.iter().find(|a| a.pid == b.pid)?;
+            let heap = |p: &Proc| mib(p.kinds.get("[heap]").copied().unwrap_or(0));
+            Some(format!(
+                "{} {:.1} → {:.1} MiB ([heap] {:.1} → {:.1})",
+                b.role,
+                mib(b.pss),
+                mib(a.pss),
+                heap(b),
+                heap(a)
+            ))
+        })
+        .collect();
+    let line = format!(
+        "\n- after `malloc_trim(0)` in each process at the end (`--trim`, through gdb): {}",
+        parts.join(", ")
+    );
+    println!("{line}");
+    line
+}
+
+fn output_of(cmd: &mut Command) -> Option<String> {
+    let out = cmd.stdin(Stdio::null()).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn mib(kib: u64) -> f64 {
@@ -709,6 +764,15 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
             block = Instant::now();
         }
     }
+    let trimmed = if o.trim {
+        trim_heaps(
+            &app,
+            ringside,
+            samples.last().map(|s| s.procs.as_slice()).unwrap_or(&[]),
+        )
+    } else {
+        String::new()
+    };
     app.close().await;
 
     let first = &samples[0];
@@ -864,7 +928,7 @@ async fn soak(o: &Opts, ringside: &Path, out: &mut Value, page: &mut String, lag
             .collect::<Vec<_>>(),
     )];
     page.push_str(&format!(
-        "## Soak: {} calls through the app\n\nEach call: *Simulate incoming call*, answer, hang up, notes typed into after-call work key by key, submit, on the real window's buttons, played by one script per block of calls inside the page (WebDriver's element commands are not used: WebKitWebDriver keeps every element it returned alive, so a WebDriver-driven soak measures WebDriver). PSS sampled every {} calls; `UI wasm` and `UI DOM elements` are the agent's window's wasm linear memory and element count.\n\n{table}\n{lines}\nWhere it grew, by kind of mapping (`/proc/<pid>/smaps`, changes of 1 MiB or more):\n\n{by_kind}\n{js_heap} (`JSC_logGC`).\n\n![PSS per process over the soak](perf/soak-pss.svg)\n\n![Time per call over the soak](perf/soak-time.svg)\n\n",
+        "## Soak: {} calls through the app\n\nEach call: *Simulate incoming call*, answer, hang up, notes typed into after-call work key by key, submit, on the real window's buttons, played by one script per block of calls inside the page (WebDriver's element commands are not used: WebKitWebDriver keeps every element it returned alive, so a WebDriver-driven soak measures WebDriver). PSS sampled every {} calls; `UI wasm` and `UI DOM elements` are the agent's window's wasm linear memory and element count.\n\n{table}\n{lines}\nWhere it grew, by kind of mapping (`/proc/<pid>/smaps`, changes of 1 MiB or more):\n\n{by_kind}\n{js_heap} (`JSC_logGC`).{trimmed}\n\n![PSS per process over the soak](perf/soak-pss.svg)\n\n![Time per call over the soak](perf/soak-time.svg)\n\n",
         o.calls, o.every
     ));
     out["soak"] = json!({
