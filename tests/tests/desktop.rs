@@ -846,3 +846,63 @@ async fn with_raise_on_ring_a_call_brings_the_hidden_window_forward() {
     app.wait(".call-card[data-status=ringing]").await;
     app.close().await;
 }
+
+/// The environment a process started with (`/proc/<pid>/environ`), by exe name.
+fn environs(app: &App) -> Vec<(String, Vec<String>)> {
+    ringside_e2e::descendants(app.driver_pid())
+        .into_iter()
+        .filter_map(|pid| {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+            let name = exe.file_name()?.to_string_lossy().into_owned();
+            let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            let vars = env
+                .split(|b| *b == 0)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect();
+            Some((name, vars))
+        })
+        .filter(|(name, _)| {
+            name == "ringside" || name == "WebKitWebProcess" || name == "WebKitNetworkProcess"
+        })
+        .collect()
+}
+
+/// docs/performance.md: fixed glibc thresholds make the app and its web processes give freed
+/// memory back; the app sets them and starts again in place, the web processes inherit them,
+/// and a value set outside is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_and_its_web_processes_run_with_allocator_thresholds_that_give_memory_back() {
+    let _serial = SERIAL.lock().await;
+    for key in ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"] {
+        assert!(
+            std::env::var_os(key).is_none(),
+            "{key} is set in the test's own environment: the test would prove nothing"
+        );
+    }
+    let dir = work_dir("allocator-thresholds");
+    let backend = Backend::start(&dir).await;
+    for (outside, trim) in [(None, "131072"), (Some("262144"), "262144")] {
+        let env: Vec<(&str, &str)> = outside
+            .map(|v| vec![("MALLOC_TRIM_THRESHOLD_", v)])
+            .unwrap_or_default();
+        let app = App::launch_env(&backend, dir.join("profile"), Mode::Demo, &env).await;
+        ready(&app).await;
+        let procs = environs(&app);
+        for name in ["ringside", "WebKitWebProcess", "WebKitNetworkProcess"] {
+            let (_, vars) = procs
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("no {name} among {procs:?}"));
+            assert!(
+                vars.iter().any(|v| v == "MALLOC_MMAP_THRESHOLD_=131072"),
+                "{name}: {vars:?}"
+            );
+            assert!(
+                vars.iter()
+                    .any(|v| *v == format!("MALLOC_TRIM_THRESHOLD_={trim}")),
+                "{name}: {vars:?}"
+            );
+        }
+        app.close_and_wait().await;
+    }
+}
