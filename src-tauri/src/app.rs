@@ -207,7 +207,7 @@ pub fn run(args: &[String]) -> i32 {
             match core {
                 Ok(handle) => {
                     desktop::watch(app.handle(), &handle, raise_on_ring);
-                    shortcuts::register(app.handle(), &handle, shortcuts_on, &shortcut_keys);
+                    shortcuts::defer(app.handle(), &handle, shortcuts_on, &shortcut_keys);
                     desktop::apply_start_at_login(app.handle(), &handle, start_at_login);
                     updates::start(app.handle(), &handle, update_policy);
                     app.manage(handle.clone());

@@ -114,7 +114,11 @@ where
 /// The main window hands over the channel its snapshot deltas arrive on.
 #[tauri::command]
 pub async fn subscribe(app: AppHandle, updates: Channel<SnapshotDelta>) -> Result<(), IpcError> {
-    core(&app)?.subscribe(sink(updates, "main")).await
+    core(&app)?.subscribe(sink(updates, "main")).await?;
+    // The first snapshot is on its way to the window: the shortcuts' grabs can take the main
+    // thread now.
+    crate::shortcuts::register_deferred(&app);
+    Ok(())
 }
 
 #[tauri::command]

@@ -40,51 +40,33 @@ fn main() {
         Some("policy") => std::process::exit(policy()),
         _ => {}
     }
-    allocator_returns_free_memory();
+    web_processes_return_free_memory();
     std::process::exit(app::run(&args));
 }
 
-/// On glibc, Ringside's processes keep memory they have freed: `cargo xtask bench -- soak
-/// --trim` found 52–57 MiB of the web process's PSS after 600 calls given back by one
-/// `malloc_trim(0)`, and the app's own idle PSS varied from 119 to 139 MiB between runs. WebKit
-/// trims only under memory pressure, whose thresholds are a construct-only property of the web
-/// context that wry creates (default limit: gigabytes). Fixed allocator thresholds stop glibc
-/// raising them after each large free, so memory goes back as it is freed: after 600 calls,
-/// app 119 → 102 MiB and web process 411 → 394 MiB (medians of 3 alternating runs each).
+/// WebKitGTK's web process, on glibc, keeps memory it has freed: `cargo xtask bench -- soak
+/// --trim` found 52–57 MiB of its PSS after 600 calls given back by one `malloc_trim(0)`.
+/// WebKit trims only under memory pressure, whose thresholds are a construct-only property of
+/// the web context that wry creates (default limit: gigabytes). Fixed allocator thresholds
+/// stop glibc raising them after each large free, so memory goes back as it is freed: the web
+/// process after 600 calls 411 → 394 MiB (medians of 3 alternating runs each), and what one
+/// `malloc_trim(0)` still finds after 1,000 calls fell from 52–57 to 33 MiB.
 ///
-/// glibc reads them at start, so they are set in the environment and this process starts
-/// again in place (`exec`: same pid, same arguments) before any thread or window exists; the
-/// web and network processes inherit them. A value IT or the user set is kept, and a failed
-/// `exec` only costs the app's own share. glibc ignores these variables in setuid programs, so
-/// nothing started with privileges is affected.
-fn allocator_returns_free_memory() {
+/// Set here, before any thread or web process exists, for the web and network processes,
+/// which inherit the environment; a value IT or the user set is kept. Ringside's own process
+/// read its allocator settings before `main`: starting it again in place (`exec`) to give it
+/// the same saved about 17 MiB of its PSS but cost 100 ms of every launch (first render 617 →
+/// 716 ms, `app-bench footprint`), so it is not done. glibc ignores these variables in setuid
+/// programs, so nothing started with privileges is affected.
+fn web_processes_return_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        use std::os::unix::process::CommandExt;
-        let mut missing = false;
-        for (key, value) in [
-            ("MALLOC_MMAP_THRESHOLD_", "131072"),
-            ("MALLOC_TRIM_THRESHOLD_", "131072"),
-        ] {
-            if std::env::var_os(key).is_none() {
-                std::env::set_var(key, value);
-                missing = true;
-            }
+    for (key, value) in [
+        ("MALLOC_MMAP_THRESHOLD_", "131072"),
+        ("MALLOC_TRIM_THRESHOLD_", "131072"),
+    ] {
+        if std::env::var_os(key).is_none() {
+            std::env::set_var(key, value);
         }
-        // Once both are set, the started-again process goes on: no loop.
-        if !missing {
-            return;
-        }
-        let Ok(exe) = std::env::current_exe() else {
-            return;
-        };
-        let mut args = std::env::args_os();
-        let mut cmd = std::process::Command::new(exe);
-        if let Some(arg0) = args.next() {
-            cmd.arg0(arg0);
-        }
-        // Returns only if the exec failed; Ringside then runs with glibc's defaults.
-        let _ = cmd.args(args).exec();
     }
 }
 

@@ -67,6 +67,44 @@ pub fn act(app: &AppHandle, action: GlobalAction) {
     }
 }
 
+/// The shortcuts to register once the agent's window shows the core's state.
+type Deferred = (Handle, bool, Vec<(String, String)>);
+struct Pending(Mutex<Option<Deferred>>);
+
+/// How long the shortcuts wait for the window before they are registered anyway (a window
+/// that never loads still leaves the agent their keys).
+const AT_THE_LATEST: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Keeps the shortcuts for [`register_deferred`]. Each grab is a round trip to global-hotkey's
+/// X11 thread, which looks for work every 50 ms, on the main thread: four took 150 ms of the
+/// launch, before the window existed (and creating the window first was slower still: its
+/// page's files are served by that same, busy, thread). Registered once the window has
+/// subscribed, they cost the launch nothing.
+pub fn defer(app: &AppHandle, handle: &Handle, enabled: bool, keys: &[(String, String)]) {
+    app.manage(Pending(Mutex::new(Some((
+        handle.clone(),
+        enabled,
+        keys.to_vec(),
+    )))));
+    let app = app.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(AT_THE_LATEST);
+        register_deferred(&app);
+    });
+}
+
+/// Registers the deferred shortcuts, once, off the calling thread.
+pub fn register_deferred(app: &AppHandle) {
+    let Some((handle, enabled, keys)) = app
+        .try_state::<Pending>()
+        .and_then(|p| p.0.lock().ok()?.take())
+    else {
+        return;
+    };
+    let app = app.clone();
+    std::thread::spawn(move || register(&app, &handle, enabled, &keys));
+}
+
 /// Registers the configured shortcuts and tells the core what became of each.
 pub fn register(app: &AppHandle, handle: &Handle, enabled: bool, keys: &[(String, String)]) {
     app.manage(Registered::default());

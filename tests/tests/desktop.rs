@@ -861,17 +861,14 @@ fn environs(app: &App) -> Vec<(String, Vec<String>)> {
                 .collect();
             Some((name, vars))
         })
-        .filter(|(name, _)| {
-            name == "ringside" || name == "WebKitWebProcess" || name == "WebKitNetworkProcess"
-        })
+        .filter(|(name, _)| name == "WebKitWebProcess" || name == "WebKitNetworkProcess")
         .collect()
 }
 
-/// docs/performance.md: fixed glibc thresholds make the app and its web processes give freed
-/// memory back; the app sets them and starts again in place, the web processes inherit them,
-/// and a value set outside is kept.
+/// docs/deployment.md: fixed glibc thresholds make the web processes give freed memory back;
+/// the app sets them before it starts any, they inherit them, and a value set outside is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_app_and_its_web_processes_run_with_allocator_thresholds_that_give_memory_back() {
+async fn the_web_processes_run_with_allocator_thresholds_that_give_memory_back() {
     let _serial = SERIAL.lock().await;
     for key in ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"] {
         assert!(
@@ -888,7 +885,7 @@ async fn the_app_and_its_web_processes_run_with_allocator_thresholds_that_give_m
         let app = App::launch_env(&backend, dir.join("profile"), Mode::Demo, &env).await;
         ready(&app).await;
         let procs = environs(&app);
-        for name in ["ringside", "WebKitWebProcess", "WebKitNetworkProcess"] {
+        for name in ["WebKitWebProcess", "WebKitNetworkProcess"] {
             let (_, vars) = procs
                 .iter()
                 .find(|(n, _)| n == name)

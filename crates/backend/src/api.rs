@@ -46,6 +46,7 @@ pub struct AppState {
     logins: Arc<Mutex<LoginGuard>>,
     /// The SHA-256 of the admin token; `None`: no admin routes.
     admin: Option<Arc<[u8; 32]>>,
+    hash_cost: db::HashCost,
 }
 
 impl AppState {
@@ -56,7 +57,11 @@ impl AppState {
         listening: std::net::SocketAddr,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            db: Arc::new(Mutex::new(db::open(path, &options.agents)?)),
+            db: Arc::new(Mutex::new(db::open(
+                path,
+                &options.agents,
+                options.hash_cost,
+            )?)),
             faults: Faults::default(),
             hub: Hub::default(),
             counter: Arc::new(AtomicU64::new(0x23)),
@@ -68,6 +73,7 @@ impl AppState {
                 .admin_token
                 .as_deref()
                 .map(|t| Arc::new(Sha256::digest(t.as_bytes()).into())),
+            hash_cost: options.hash_cost,
         })
     }
 
@@ -406,7 +412,8 @@ async fn login(
         }
         return Ok(r);
     }
-    let found = state.with_db(|c| db::agent_by_login(c, &req.username, &req.password))?;
+    let cost = state.hash_cost;
+    let found = state.with_db(|c| db::agent_by_login(c, &req.username, &req.password, cost))?;
     let Some(agent) = found else {
         state.logins()?.failed(&req.username, peer.ip(), now);
         return Err(ApiError::new(

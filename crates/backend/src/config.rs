@@ -87,6 +87,9 @@ pub struct Options {
     /// and answer only requests that carry it (`Authorization: Bearer …`). `None`: they are
     /// absent (404), as on any server reachable from a network.
     pub admin_token: Option<String>,
+    /// How costly password hashes are: a server's by default, light for a backend running
+    /// inside the app or a test ([`crate::db::HashCost`]).
+    pub hash_cost: crate::db::HashCost,
 }
 
 impl Options {

@@ -40,22 +40,49 @@ CREATE TABLE IF NOT EXISTS idempotency (
 );
 ";
 
-pub fn open(path: &Path, agents: &[AgentSeed]) -> rusqlite::Result<Connection> {
+/// How much work, and memory, one password hash takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HashCost {
+    /// argon2's defaults (argon2id, 19 MiB, 2 passes): a server's.
+    #[default]
+    Standard,
+    /// argon2id over 64 KiB, 3 passes: a backend inside the app (demo mode, with its known demo
+    /// password) or a test. Demo mode's in-process backend hashed its seeded agents with the
+    /// defaults at every start, and glibc kept a 19 MiB block of it: 20 MiB of the app's idle
+    /// PSS (`app-bench footprint`) that a seat talking to a real backend never has. 64 KiB
+    /// stays under glibc's first mmap threshold, so it is reused, not kept.
+    Light,
+}
+
+impl HashCost {
+    fn argon2(self) -> argon2::Argon2<'static> {
+        match self {
+            HashCost::Standard => argon2::Argon2::default(),
+            HashCost::Light => argon2::Argon2::new(
+                argon2::Algorithm::Argon2id,
+                argon2::Version::V0x13,
+                argon2::Params::new(64, 3, 1, None).unwrap_or_default(),
+            ),
+        }
+    }
+}
+
+pub fn open(path: &Path, agents: &[AgentSeed], cost: HashCost) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.execute_batch(SCHEMA)?;
     migrate(&conn)?;
     seed(&conn)?;
-    seed_agents(&conn, agents)?;
-    hash_stored_secrets(&conn)?;
+    seed_agents(&conn, agents, cost)?;
+    hash_stored_secrets(&conn, cost)?;
     Ok(conn)
 }
 
 /// Passwords are kept as argon2 hashes, tokens as SHA-256: a copy of the database gives
 /// neither a password nor a session. Seeds (and databases from older builds) write plain
 /// values; this replaces each by its hash, once.
-fn hash_stored_secrets(conn: &Connection) -> rusqlite::Result<()> {
+fn hash_stored_secrets(conn: &Connection, cost: HashCost) -> rusqlite::Result<()> {
     let plain: Vec<(String, String)> = conn
         .prepare("SELECT id, password FROM agents WHERE password NOT LIKE '$argon2%'")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -63,7 +90,7 @@ fn hash_stored_secrets(conn: &Connection) -> rusqlite::Result<()> {
     for (id, password) in plain {
         conn.execute(
             "UPDATE agents SET password = ?1 WHERE id = ?2",
-            params![hash_password(&password), id],
+            params![hash_password(&password, cost), id],
         )?;
     }
     for table in ["tokens", "refresh_tokens"] {
@@ -84,13 +111,13 @@ fn hash_stored_secrets(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// An argon2id hash (PHC string) with a random salt.
-pub fn hash_password(password: &str) -> String {
+pub fn hash_password(password: &str, cost: HashCost) -> String {
     use argon2::password_hash::{PasswordHasher, SaltString};
     // 16 bytes from the OS's random source (what a v4 UUID is made of).
     let Ok(salt) = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes()) else {
         return String::new();
     };
-    argon2::Argon2::default()
+    cost.argon2()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         // Only an impossible parameter set fails; an unusable hash then refuses every login.
@@ -99,6 +126,7 @@ pub fn hash_password(password: &str) -> String {
 
 fn password_matches(stored: &str, password: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    // The stored hash names its own parameters; verifying takes them from it.
     PasswordHash::new(stored).is_ok_and(|h| {
         argon2::Argon2::default()
             .verify_password(password.as_bytes(), &h)
@@ -146,7 +174,11 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Upserts the agents of an `--agents` file. An entry replaces every other agent with the same
 /// username or extension (the demo agent included); an agent's status survives a re-seed.
-pub fn seed_agents(conn: &Connection, agents: &[AgentSeed]) -> rusqlite::Result<()> {
+pub fn seed_agents(
+    conn: &Connection,
+    agents: &[AgentSeed],
+    cost: HashCost,
+) -> rusqlite::Result<()> {
     for a in agents {
         let id = a.id();
         conn.execute(
@@ -165,7 +197,7 @@ pub fn seed_agents(conn: &Connection, agents: &[AgentSeed]) -> rusqlite::Result<
             params![
                 id,
                 a.username,
-                hash_password(&a.password),
+                hash_password(&a.password, cost),
                 a.name,
                 a.extension_id.as_deref().unwrap_or(&a.extension),
                 a.extension,
@@ -254,6 +286,7 @@ pub fn agent_by_login(
     conn: &Connection,
     user: &str,
     pass: &str,
+    cost: HashCost,
 ) -> rusqlite::Result<Option<AgentRow>> {
     let stored: Option<String> = conn
         .query_row(
@@ -265,7 +298,12 @@ pub fn agent_by_login(
     // An unknown user costs the same hash as a known one: the answer's timing does not say
     // which usernames exist.
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let decoy = DECOY.get_or_init(|| hash_password("decoy"));
+    static LIGHT_DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let decoy = match cost {
+        HashCost::Standard => &DECOY,
+        HashCost::Light => &LIGHT_DECOY,
+    }
+    .get_or_init(|| hash_password("decoy", cost));
     let matches = password_matches(stored.as_deref().unwrap_or(decoy), pass);
     if !(matches && stored.is_some()) {
         return Ok(None);
@@ -466,7 +504,7 @@ mod tests {
                  INSERT INTO idempotency VALUES ('k-old', 'agt-1002', 201, '{}');",
             )?;
         }
-        let conn = open(&path, &[seed_agent("ann", "1005")])?;
+        let conn = open(&path, &[seed_agent("ann", "1005")], HashCost::Light)?;
         // Keys stored before they were bound keep an empty fingerprint (replayed as before).
         let fingerprint: String = conn.query_row(
             "SELECT fingerprint FROM idempotency WHERE key = 'k-old'",
@@ -474,20 +512,35 @@ mod tests {
             |r| r.get(0),
         )?;
         assert_eq!(fingerprint, "");
-        let demo = agent_by_login(&conn, "demo", "demo")?;
+        let demo = agent_by_login(&conn, "demo", "demo", HashCost::Light)?;
         let demo = demo.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         assert_eq!(demo.sip_username, "1002");
         assert_eq!(demo.state, "paused", "status survives the migration");
-        let ann =
-            agent_by_login(&conn, "ann", "pw")?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        let ann = agent_by_login(&conn, "ann", "pw", HashCost::Light)?
+            .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         assert_eq!(
             (ann.id.as_str(), ann.sip_password.as_str()),
             ("agt-1005", "pw")
         );
         // Re-seeding the demo extension replaces the demo agent.
-        seed_agents(&conn, &[seed_agent("dana", "1002")])?;
-        assert!(agent_by_login(&conn, "demo", "demo")?.is_none());
-        assert!(agent_by_login(&conn, "dana", "pw")?.is_some());
+        seed_agents(&conn, &[seed_agent("dana", "1002")], HashCost::Light)?;
+        assert!(agent_by_login(&conn, "demo", "demo", HashCost::Light)?.is_none());
+        assert!(agent_by_login(&conn, "dana", "pw", HashCost::Light)?.is_some());
         Ok(())
+    }
+
+    #[test]
+    fn a_server_hashes_at_argon2_s_full_cost_and_an_in_process_backend_lightly() {
+        let standard = hash_password("pw", HashCost::Standard);
+        let light = hash_password("pw", HashCost::Light);
+        assert!(
+            standard.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{standard}"
+        );
+        assert!(light.starts_with("$argon2id$v=19$m=64,t=3,p=1$"), "{light}");
+        for stored in [&standard, &light] {
+            assert!(password_matches(stored, "pw"));
+            assert!(!password_matches(stored, "pW"));
+        }
     }
 }

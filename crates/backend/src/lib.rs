@@ -185,6 +185,8 @@ pub async fn spawn_embedded(db_path: &Path) -> anyhow::Result<Embedded> {
     );
     let options = Options {
         admin_token: Some(admin_token.clone()),
+        // In-process: demo mode and tests, never a server other people sign in to.
+        hash_cost: db::HashCost::Light,
         ..Options::default()
     };
     let state = api::AppState::open_with(db_path, &options, addr)?;

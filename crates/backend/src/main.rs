@@ -117,6 +117,8 @@ async fn main() -> anyhow::Result<()> {
         },
         public_url,
         admin_token,
+        // A server people sign in to over a network: argon2's full cost.
+        hash_cost: ringside_backend::db::HashCost::Standard,
     };
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
