@@ -171,6 +171,18 @@ fn installed_crates() -> String {
     output(Command::new(cargo()).args(["install", "--list"])).unwrap_or_default()
 }
 
+/// `cargo install --locked NAME --version REQ` unless `installed` (`cargo install --list`)
+/// lists NAME at a version starting with `have`.
+fn install_locked(installed: &str, name: &str, have: &str, req: &str) -> Result {
+    if installed
+        .lines()
+        .any(|l| l.starts_with(&format!("{name} v{have}")))
+    {
+        return Ok(());
+    }
+    status(Command::new(cargo()).args(["install", name, "--version", req, "--locked"]))
+}
+
 fn setup() -> Result {
     let t = step("setup");
     let mut missing: Vec<&str> = APT_PACKAGES
@@ -214,39 +226,14 @@ fn setup() -> Result {
         status(Command::new(cargo()).args(["install", "wasm-bindgen-cli", "--version", &wbg]))?;
     }
     // Lints the Windows/macOS release workflow, which only those systems' runners run.
-    if !installed
-        .lines()
-        .any(|l| l.starts_with(&format!("action-validator v{ACTION_VALIDATOR}:")))
-    {
-        status(Command::new(cargo()).args([
-            "install",
-            "action-validator",
-            "--version",
-            ACTION_VALIDATOR,
-            "--locked",
-        ]))?;
-    }
-    if !installed
-        .lines()
-        .any(|l| l.starts_with(&format!("cargo-deny v{CARGO_DENY}:")))
-    {
-        status(Command::new(cargo()).args([
-            "install",
-            "cargo-deny",
-            "--version",
-            CARGO_DENY,
-            "--locked",
-        ]))?;
-    }
-    if !installed.lines().any(|l| l.starts_with("tauri-driver v2.")) {
-        status(Command::new(cargo()).args([
-            "install",
-            "tauri-driver",
-            "--version",
-            TAURI_DRIVER_REQ,
-            "--locked",
-        ]))?;
-    }
+    install_locked(
+        &installed,
+        "action-validator",
+        ACTION_VALIDATOR,
+        ACTION_VALIDATOR,
+    )?;
+    install_locked(&installed, "cargo-deny", CARGO_DENY, CARGO_DENY)?;
+    install_locked(&installed, "tauri-driver", "2.", TAURI_DRIVER_REQ)?;
     done("setup", t);
     Ok(())
 }
