@@ -106,7 +106,7 @@ pub fn register_deferred(app: &AppHandle) {
 }
 
 /// Registers the configured shortcuts and tells the core what became of each.
-pub fn register(app: &AppHandle, handle: &Handle, enabled: bool, keys: &[(String, String)]) {
+fn register(app: &AppHandle, handle: &Handle, enabled: bool, keys: &[(String, String)]) {
     app.manage(Registered::default());
     let mut views = Vec::new();
     let mut taken: Vec<(Shortcut, GlobalAction)> = Vec::new();

@@ -121,6 +121,14 @@ impl Drop for Killed {
     }
 }
 
+/// The file name of the executable `pid` runs (`/proc/<pid>/exe`), or "" when it is gone.
+pub fn exe_name(pid: u32) -> String {
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default()
+}
+
 /// Every process below `pid`, children before grandchildren.
 pub fn descendants(pid: u32) -> Vec<u32> {
     let mut all = Vec::new();

@@ -852,8 +852,7 @@ fn environs(app: &App) -> Vec<(String, Vec<String>)> {
     ringside_e2e::descendants(app.driver_pid())
         .into_iter()
         .filter_map(|pid| {
-            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
-            let name = exe.file_name()?.to_string_lossy().into_owned();
+            let name = ringside_e2e::exe_name(pid);
             let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
             let vars = env
                 .split(|b| *b == 0)

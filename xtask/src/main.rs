@@ -72,7 +72,7 @@ fn main() -> ExitCode {
         "deny" => setup().and_then(|_| deny()),
         "bundle" => setup().and_then(|_| ui()).and_then(|_| bundle()),
         _ => {
-            println!("usage: cargo xtask setup|ui|run [-- APP ARGS]|test|bench|bundle");
+            println!("usage: cargo xtask setup|ui|run [-- APP ARGS]|test|bench|deny|bundle");
             return ExitCode::from(2);
         }
     };

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ringside_e2e::{App, Session};
+use ringside_e2e::{exe_name, App, Session};
 use serde_json::{json, Value};
 
 const PROBE_ENV: &str = "RINGSIDE_MAIN_THREAD_PROBE";
@@ -177,13 +177,6 @@ fn pss_by_kind(pid: u32) -> BTreeMap<String, u64> {
         }
     }
     kinds
-}
-
-fn exe_name(pid: u32) -> String {
-    std::fs::read_link(format!("/proc/{pid}/exe"))
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_default()
 }
 
 fn parent(pid: u32) -> Option<u32> {
